@@ -1,0 +1,1 @@
+"""The command-line adapter: the only package that imports typer or prints."""

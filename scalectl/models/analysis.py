@@ -1,0 +1,75 @@
+"""Analysis: the monitor → analyze → scale flowchart walked on a run's evidence (``analysis.json``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from scalectl.models._base import Model
+
+ANALYSIS_SCHEMA_VERSION = 1
+
+Category = Literal["database", "application", "infrastructure", "code"]
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+
+
+class Evidence(Model):
+    metric: str
+    observed: float | str | None = None
+    threshold: float | str | None = None
+    #: [start, end] seconds from the run start.
+    window: tuple[float, float] | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class Finding(Model):
+    rule: str
+    category: Category
+    severity: Severity
+    #: 0..1; lower when resting on client-side evidence alone.
+    confidence: float = Field(ge=0.0, le=1.0)
+    title: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    action: str
+    #: A command that verifies the action once taken.
+    verify: str | None = None
+
+
+class SloResult(Model):
+    expression: str
+    scope: str = "overall"
+    observed: float | None = None
+    limit: float | None = None
+    ok: bool | None = None
+    note: str | None = None
+
+
+class FlowStep(Model):
+    """One box of the flowchart as walked: ``monitor``, ``performance_ok``, ``database``,
+    ``application``, ``infrastructure``, ``code``, ``scale``."""
+
+    step: str
+    verdict: str
+    outcome: bool | None = None
+    details: list[str] = Field(default_factory=list)
+
+
+class Analysis(Model):
+    schema_version: int = ANALYSIS_SCHEMA_VERSION
+    run_id: str
+    performance_ok: bool
+    slo: list[SloResult] = Field(default_factory=list)
+    error_rate: float = 0.0
+    achieved_rps: float = 0.0
+    offered_rps: float | None = None
+    #: Fraction of capacity left at the measured load, when it can be estimated.
+    headroom: float | None = None
+    telemetry_available: bool = False
+    #: Most severe first.
+    findings: list[Finding] = Field(default_factory=list)
+    path: list[FlowStep] = Field(default_factory=list)
+    summary: str = ""
+    notes: list[str] = Field(default_factory=list)

@@ -1,0 +1,170 @@
+"""RunResult: what one load test measured (``run.json``).
+
+The JSON Schema in ``docs/run.schema.json`` is generated from these models
+(``python -m scalectl.models.schema``); a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from scalectl.models._base import Model
+
+RUN_SCHEMA_VERSION = 1
+
+#: Failure kinds used in ``errors`` maps: ``http_429``, ``http_503`` (one per status code),
+#: ``connection``, ``timeout``, ``assertion`` (unexpected status or body), ``other``.
+ErrorKind = str
+
+
+class LatencySummary(Model):
+    """Latency percentiles in milliseconds, read from an HDR histogram (3 significant digits)."""
+
+    p50: float = 0.0
+    p90: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    p999: float = 0.0
+    max: float = 0.0
+    min: float = 0.0
+    mean: float = 0.0
+
+
+class EndpointStats(Model):
+    """Totals for one endpoint (``name`` + ``method``), or for the whole run (name ``"Total"``)."""
+
+    name: str
+    method: str = ""
+    requests: int = 0
+    failures: int = 0
+    rps: float = 0.0
+    failure_rate: float = 0.0
+    latency_ms: LatencySummary = Field(default_factory=LatencySummary)
+    errors: dict[ErrorKind, int] = Field(default_factory=dict)
+    #: HDR histogram of all latencies (microseconds), base64 as produced by ``HdrHistogram.encode()``.
+    histogram: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.name}".strip()
+
+
+class IntervalEndpoint(Model):
+    """One endpoint in one interval (normally one second)."""
+
+    requests: int = 0
+    failures: int = 0
+    errors: dict[ErrorKind, int] = Field(default_factory=dict)
+    #: HDR histogram (microseconds) of this endpoint's latencies in this interval, encoded.
+    histogram: str | None = None
+
+
+class IntervalStats(Model):
+    """One interval of the request timeline; ``t`` is seconds from the run start (interval start)."""
+
+    t: float
+    duration_s: float = 1.0
+    users: int = 0
+    #: Offered arrival rate in open mode (requests/s); None in closed mode.
+    offered_rps: float | None = None
+    requests: int = 0
+    failures: int = 0
+    rps: float = 0.0
+    latency_ms: LatencySummary = Field(default_factory=LatencySummary)
+    #: Keyed by ``EndpointStats.key`` ("GET /api/content/{id}").
+    endpoints: dict[str, IntervalEndpoint] = Field(default_factory=dict)
+
+
+class ScrapeError(Model):
+    t: float
+    message: str
+
+
+class TelemetrySeries(Model):
+    """Time series sampled from one source during the run.
+
+    ``kind="prometheus"``: one replica's ``/metrics``; metric keys are sample names with their labels
+    in Prometheus form (``cache_hits_total{cache="content"}``), histograms flattened to
+    ``_count``/``_sum``/``_bucket{le=...}`` samples.
+    ``kind="process"``: a local process sampled with psutil; keys ``cpu_percent`` (100 = one core),
+    ``rss_bytes``, ``cpu_seconds``, ``num_threads``.
+    ``t`` is seconds from the run start, aligned with ``RunResult.series``.
+    """
+
+    source: str
+    kind: Literal["prometheus", "process"]
+    role: Literal["target", "generator", "load_balancer", "other"] = "target"
+    url: str | None = None
+    pid: int | None = None
+    t: list[float] = Field(default_factory=list)
+    metrics: dict[str, list[float | None]] = Field(default_factory=dict)
+    errors: list[ScrapeError] = Field(default_factory=list)
+
+
+class Environment(Model):
+    """Fingerprint of where a run was measured; every figure that leaves scalectl carries it."""
+
+    hostname: str = ""
+    platform: str = ""
+    python: str = ""
+    scalectl_version: str = ""
+    locust_version: str = ""
+    cpu_count: int = 0
+    cpu_model: str = ""
+    memory_bytes: int = 0
+    #: Number of target replicas, when known (bundled target, or given).
+    replicas: int | None = None
+    #: Cores given to each replica (``--cpus-per-replica``), when pinned.
+    cpus_per_replica: float | None = None
+    target: str = ""
+    target_version: str | None = None
+    workers: int = 0
+
+
+class GeneratorInfo(Model):
+    """The load generator watching itself; a saturated generator's numbers size nothing."""
+
+    processes: int = 1
+    workers: int = 0
+    cpu_percent_mean: float = 0.0
+    cpu_percent_max: float = 0.0
+    #: Per-process CPU threshold (percent of one core) above which the run is generator-bound.
+    saturation_threshold: float = 90.0
+    saturated: bool = False
+    lost_workers: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+class RunResult(Model):
+    schema_version: int = RUN_SCHEMA_VERSION
+    run_id: str
+    scenario_name: str
+    #: The scenario as run (after CLI overrides), as a plain mapping.
+    scenario: dict = Field(default_factory=dict)
+    host: str
+    load_model: Literal["closed", "open", "locustfile"] = "closed"
+    started_at: datetime
+    ended_at: datetime
+    duration_s: float
+    complete: bool = True
+    #: Why the run ended early (``"interrupted (SIGINT)"``...), when ``complete`` is false.
+    stop_reason: str | None = None
+    environment: Environment = Field(default_factory=Environment)
+    slo: list[str] = Field(default_factory=list)
+    thresholds: list[str] = Field(default_factory=list)
+    total: EndpointStats
+    endpoints: list[EndpointStats] = Field(default_factory=list)
+    series: list[IntervalStats] = Field(default_factory=list)
+    telemetry: list[TelemetrySeries] = Field(default_factory=list)
+    generator: GeneratorInfo = Field(default_factory=GeneratorInfo)
+    warnings: list[str] = Field(default_factory=list)
+
+    def endpoint(self, key_or_name: str) -> EndpointStats | None:
+        """Find an endpoint by key ("GET /x") or by name ("/x")."""
+        for ep in self.endpoints:
+            if key_or_name in (ep.key, ep.name):
+                return ep
+        return None

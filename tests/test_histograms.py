@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import numpy as np
+
+from scalectl import histograms
+
+
+def test_percentiles_within_a_tenth_of_a_percent_of_exact() -> None:
+    rng = np.random.default_rng(7)
+    samples = rng.lognormal(mean=3.0, sigma=0.8, size=50_000)  # ms
+    h = histograms.new_histogram()
+    for x in samples:
+        histograms.record_ms(h, float(x))
+    for q in (50, 90, 95, 99, 99.9):
+        exact = float(np.percentile(samples, q, method="inverted_cdf"))
+        got = histograms.percentile_ms(h, q)
+        assert abs(got - exact) / exact < 0.002, (q, got, exact)
+
+
+def test_encode_decode_and_merge_are_exact() -> None:
+    a, b = histograms.new_histogram(), histograms.new_histogram()
+    for v in range(1, 1000):
+        histograms.record_ms(a, v / 10)
+        histograms.record_ms(b, v)
+    merged = histograms.merge([histograms.encode(a), b, None])
+    assert merged.get_total_count() == a.get_total_count() + b.get_total_count()
+    again = histograms.decode(histograms.encode(merged))
+    assert histograms.summarize(again) == histograms.summarize(merged)
+
+
+def test_empty_histogram_summarizes_to_zero() -> None:
+    s = histograms.summarize(histograms.new_histogram())
+    assert s.p95 == 0 and s.max == 0
