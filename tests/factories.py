@@ -25,7 +25,10 @@ from scalectl.models import (
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def lognormal_latency(median_ms: float, sigma: float = 0.4) -> Callable[[np.random.Generator, int], np.ndarray]:
+Sampler = Callable[[np.random.Generator, int], np.ndarray]
+
+
+def lognormal_latency(median_ms: float, sigma: float = 0.4) -> Sampler:
     def draw(rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.lognormal(np.log(median_ms), sigma, size=n)
 
@@ -34,7 +37,7 @@ def lognormal_latency(median_ms: float, sigma: float = 0.4) -> Callable[[np.rand
 
 def make_run(
     *,
-    endpoints: dict[str, Callable[[np.random.Generator, int], np.ndarray]] | None = None,
+    endpoints: dict[str, Sampler] | None = None,
     rps: float | Sequence[float] = 50.0,
     seconds: int = 20,
     users: int | Sequence[int] = 10,
