@@ -27,8 +27,8 @@ skewed; its log is near normal), giving a one-sided p-value for "worse" and a tw
 interval reported as a relative change. Because one gate runs many checks (5 metrics × endpoints),
 the p-values are adjusted with Holm's step-down method so that the chance of *any* false alarm from
 within-run noise stays at ``alpha``. With too few seconds or requests for a statistic
-(``min_seconds``, ``min_requests``, and at least ``min_tail`` requests beyond a percentile, e.g. 500
-requests for p99 when ``min_tail`` is 5) the check is ``insufficient``: it says so instead of guessing.
+(``min_seconds``, ``min_requests``, and at least ``min_tail`` requests beyond a percentile, e.g. 1000
+requests for p99 when ``min_tail`` is 10) the check is ``insufficient``: it says so instead of guessing.
 
 Everything is a parameter with a documented default; randomness comes from a seeded
 ``numpy.random.Generator``; there is no I/O and no clock.
@@ -85,9 +85,14 @@ class StatSettings:
     min_seconds: int = 5
     min_requests: int = 20
     #: Requests required beyond a percentile q: n × (1 − q/100) ≥ min_tail.
-    min_tail: float = 5.0
+    min_tail: float = 10.0
     #: "holm" or "none".
     correction: str = "holm"
+    #: Run-to-run noise floor: the relative standard deviation of a whole run's latency and throughput
+    #: level on the same machine with the same build (a machine that is slower for a whole run looks,
+    #: from inside that run, like a real change). Added in quadrature to each run's bootstrap error.
+    #: Measured with A/A runs of the smoke scenario on the CI machine (bench/bench_gate.py).
+    run_noise: float = 0.05
     seed: int = 0
 
 
@@ -197,10 +202,12 @@ def _why_insufficient(kc: KeySamples, kb: KeySamples, need: float, st: StatSetti
     return "; ".join(parts) or None
 
 
-def _log_test(point: float, reps: np.ndarray, worse_if_up: bool) -> tuple[float, float]:
-    """(p-value for 'worse', standard error) of a log ratio from its bootstrap replicates."""
+def _log_test(point: float, reps: np.ndarray, worse_if_up: bool, floor: float = 0.0) -> tuple[float, float]:
+    """(p-value for 'worse', standard error) of a log ratio from its bootstrap replicates, with the
+    run-to-run noise ``floor`` of each of the two runs added in quadrature."""
     reps = reps[np.isfinite(reps)]
     se = float(np.std(reps, ddof=1)) if len(reps) > 2 else 0.0
+    se = math.sqrt(se**2 + 2 * floor**2)
     z = point if worse_if_up else -point
     if se <= 0:
         return (0.0 if z > 0 else 1.0), 0.0
@@ -227,7 +234,9 @@ def _latency_checks(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings) ->
             lr = math.log(point_c[j] / point_b[j])
             raw.change = point_c[j] / point_b[j] - 1
             raw.beyond = raw.change > t
-            raw.p_value, se = _log_test(lr, np.log(reps_c[:, j] / reps_b[:, j]), worse_if_up=True)
+            raw.p_value, se = _log_test(
+                lr, np.log(reps_c[:, j] / reps_b[:, j]), worse_if_up=True, floor=st.run_noise
+            )
             raw.ci = (math.exp(lr - z * se) - 1, math.exp(lr + z * se) - 1)
         out.append(raw)
     return out
@@ -271,7 +280,7 @@ def _throughput_check(key, kc, kb, cand, base, w_c, w_b, tol: Tolerances, st: St
                 ((w_c @ kc.requests) / (w_c @ cand.durations))
                 / ((w_b @ kb.requests) / (w_b @ base.durations))
             )
-        raw.p_value, se = _log_test(lr, reps, worse_if_up=False)
+        raw.p_value, se = _log_test(lr, reps, worse_if_up=False, floor=st.run_noise)
         z = float(ndtri(0.5 + st.confidence / 2))
         raw.ci = (math.exp(lr - z * se) - 1, math.exp(lr + z * se) - 1)
     return raw
