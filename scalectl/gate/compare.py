@@ -24,7 +24,15 @@ is the ratio candidate/baseline (latency, throughput) or the difference (error r
 
 The decision uses the bootstrap standard error of the log ratio (the ratio of two percentiles is
 skewed; its log is near normal), giving a one-sided p-value for "worse" and a two-sided confidence
-interval reported as a relative change. Because one gate runs many checks (5 metrics × endpoints),
+interval reported as a relative change. That standard error rests on few independent units (a smoke
+run of 8 s gives 4 blocks of 2 s per run), so it is itself uncertain and the block bootstrap
+underestimates variance in short series; the statistic is therefore referred to Student's t with
+(blocks of the candidate + blocks of the baseline − 2) degrees of freedom, not to the normal (the
+same small-sample correction as Welch's t-test). The block bootstrap cannot see a machine that is
+uniformly slower for a whole run (on a shared CI runner it often is); ``run_noise`` adds that
+run-to-run spread, measured with A/A runs on the CI machine, to each run's error in quadrature.
+
+Because one gate runs many checks (5 metrics × endpoints),
 the p-values are adjusted with Holm's step-down method so that the chance of *any* false alarm from
 within-run noise stays at ``alpha``. With too few seconds or requests for a statistic
 (``min_seconds``, ``min_requests``, and at least ``min_tail`` requests beyond a percentile, e.g. 1000
@@ -40,7 +48,7 @@ import math
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+from scipy.special import stdtr, stdtrit
 
 from scalectl.errors import InputError
 from scalectl.gate.samples import OVERALL, KeySamples, RunSamples, bucket_values_ms, percentiles_ms
@@ -161,6 +169,7 @@ def compare(
     rng = np.random.default_rng(st.seed)
     w_c = _weights(rng, cand.seconds, st)
     w_b = _weights(rng, base.seconds, st)
+    df = degrees_of_freedom(cand.seconds, base.seconds, st)
     raws: list[_Raw] = []
     keys = [OVERALL] + sorted((set(cand.keys) | set(base.keys)) - {OVERALL})
     for key in keys:
@@ -172,17 +181,26 @@ def compare(
                     _Raw(key, metric, None, None, None, "", insufficient=f"no requests in the {where}")
                 )
             continue
-        raws.extend(_latency_checks(key, kc, kb, w_c, w_b, tol, st))
-        raws.append(_error_check(key, kc, kb, w_c, w_b, tol, st))
-        raws.append(_throughput_check(key, kc, kb, cand, base, w_c, w_b, tol, st))
+        raws.extend(_latency_checks(key, kc, kb, w_c, w_b, tol, st, df))
+        raws.append(_error_check(key, kc, kb, w_c, w_b, tol, st, df))
+        raws.append(_throughput_check(key, kc, kb, cand, base, w_c, w_b, tol, st, df))
     return _decide(raws, tol, st)
+
+
+def block_length(n: int, st: StatSettings) -> int:
+    return max(1, min(n, st.block_s if st.block_s is not None else max(2, round(n ** (1 / 3)))))
 
 
 def _weights(rng: np.random.Generator, n: int, st: StatSettings) -> np.ndarray:
     if n == 0:
         return np.zeros((st.resamples, 0))
-    block = st.block_s if st.block_s is not None else max(2, round(n ** (1 / 3)))
-    return block_weights(rng, n, block, st.resamples)
+    return block_weights(rng, n, block_length(n, st), st.resamples)
+
+
+def degrees_of_freedom(n_cand: int, n_base: int, st: StatSettings) -> int:
+    """Independent blocks behind the two bootstrap errors, less two: the df of the t reference."""
+    blocks = [n // block_length(n, st) for n in (n_cand, n_base) if n > 0]
+    return max(1, sum(blocks) - 2)
 
 
 def _enough(k: KeySamples, need: float, st: StatSettings) -> str | None:
@@ -202,7 +220,9 @@ def _why_insufficient(kc: KeySamples, kb: KeySamples, need: float, st: StatSetti
     return "; ".join(parts) or None
 
 
-def _log_test(point: float, reps: np.ndarray, worse_if_up: bool, floor: float = 0.0) -> tuple[float, float]:
+def _log_test(
+    point: float, reps: np.ndarray, worse_if_up: bool, df: int, floor: float = 0.0
+) -> tuple[float, float]:
     """(p-value for 'worse', standard error) of a log ratio from its bootstrap replicates, with the
     run-to-run noise ``floor`` of each of the two runs added in quadrature."""
     reps = reps[np.isfinite(reps)]
@@ -211,10 +231,10 @@ def _log_test(point: float, reps: np.ndarray, worse_if_up: bool, floor: float = 
     z = point if worse_if_up else -point
     if se <= 0:
         return (0.0 if z > 0 else 1.0), 0.0
-    return float(1.0 - ndtr(z / se)), se
+    return float(stdtr(df, -z / se)), se
 
 
-def _latency_checks(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings) -> list[_Raw]:
+def _latency_checks(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings, df: int) -> list[_Raw]:
     buckets = np.union1d(kc.buckets, kb.buckets)
     values = bucket_values_ms(buckets)
     mc, mb = kc.on(buckets), kb.on(buckets)
@@ -223,7 +243,7 @@ def _latency_checks(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings) ->
     point_b = percentiles_ms(mb.sum(axis=0), values, qs)[0]
     reps_c = percentiles_ms(w_c @ mc, values, qs)
     reps_b = percentiles_ms(w_b @ mb, values, qs)
-    z = float(ndtri(0.5 + st.confidence / 2))
+    z = float(stdtrit(df, 0.5 + st.confidence / 2))
     out = []
     for j, (metric, q) in enumerate(LATENCY_METRICS.items()):
         t = getattr(tol, metric)
@@ -235,14 +255,14 @@ def _latency_checks(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings) ->
             raw.change = point_c[j] / point_b[j] - 1
             raw.beyond = raw.change > t
             raw.p_value, se = _log_test(
-                lr, np.log(reps_c[:, j] / reps_b[:, j]), worse_if_up=True, floor=st.run_noise
+                lr, np.log(reps_c[:, j] / reps_b[:, j]), worse_if_up=True, df=df, floor=st.run_noise
             )
             raw.ci = (math.exp(lr - z * se) - 1, math.exp(lr + z * se) - 1)
         out.append(raw)
     return out
 
 
-def _error_check(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings) -> _Raw:
+def _error_check(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings, df: int) -> _Raw:
     rc, rb = kc.failures.sum() / kc.requests.sum(), kb.failures.sum() / kb.requests.sum()
     raw = _Raw(key, "error_rate", float(rc), float(rb), float(rb + tol.error_rate), "")
     raw.insufficient = _why_insufficient(kc, kb, st.min_requests, st)
@@ -254,15 +274,15 @@ def _error_check(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings) -> _R
         reps = reps[np.isfinite(reps)]
         se = float(np.std(reps, ddof=1)) if len(reps) > 2 else 0.0
         if se > 0:
-            raw.p_value = float(1.0 - ndtr(raw.change / se))
+            raw.p_value = float(stdtr(df, -raw.change / se))
         else:
             raw.p_value = 0.0 if raw.change > 0 else 1.0
-        z = float(ndtri(0.5 + st.confidence / 2))
+        z = float(stdtrit(df, 0.5 + st.confidence / 2))
         raw.ci = (raw.change - z * se, raw.change + z * se)
     return raw
 
 
-def _throughput_check(key, kc, kb, cand, base, w_c, w_b, tol: Tolerances, st: StatSettings) -> _Raw:
+def _throughput_check(key, kc, kb, cand, base, w_c, w_b, tol: Tolerances, st: StatSettings, df: int) -> _Raw:
     xc, xb = kc.requests.sum() / cand.durations.sum(), kb.requests.sum() / base.durations.sum()
     raw = _Raw(key, "throughput", float(xc), float(xb), float(xb) * (1 - tol.throughput), "req/s")
     short = [
@@ -280,8 +300,8 @@ def _throughput_check(key, kc, kb, cand, base, w_c, w_b, tol: Tolerances, st: St
                 ((w_c @ kc.requests) / (w_c @ cand.durations))
                 / ((w_b @ kb.requests) / (w_b @ base.durations))
             )
-        raw.p_value, se = _log_test(lr, reps, worse_if_up=False, floor=st.run_noise)
-        z = float(ndtri(0.5 + st.confidence / 2))
+        raw.p_value, se = _log_test(lr, reps, worse_if_up=False, df=df, floor=st.run_noise)
+        z = float(stdtrit(df, 0.5 + st.confidence / 2))
         raw.ci = (math.exp(lr - z * se) - 1, math.exp(lr + z * se) - 1)
     return raw
 
@@ -299,7 +319,9 @@ def holm(p_values: list[float]) -> list[float]:
 
 
 def _decide(raws: list[_Raw], tol: Tolerances, st: StatSettings) -> list[CheckResult]:
-    tested = [r for r in raws if r.insufficient is None]
+    # a check that cannot come out significant (e.g. no errors in either run: no variation, no change)
+    # is no test and does not widen the family
+    tested = [r for r in raws if r.insufficient is None and not (r.p_value >= 1.0 and not r.change)]
     adj = holm([r.p_value for r in tested]) if st.correction == "holm" else [r.p_value for r in tested]
     adjusted = {id(r): a for r, a in zip(tested, adj, strict=True)}
     return [_result(r, adjusted.get(id(r)), tol, st) for r in raws]
@@ -319,6 +341,8 @@ def _result(r: _Raw, p_adj: float | None, tol: Tolerances, st: StatSettings) -> 
     name = f"regression {r.metric} ({r.scope})"
     common = dict(name=name, kind="regression", scope=r.scope, metric=r.metric, observed=r.observed,
                   limit=r.limit, baseline=r.baseline, unit=r.unit)  # fmt: skip
+    if p_adj is None and r.insufficient is None:
+        p_adj = 1.0
     if r.insufficient is not None or p_adj is None:
         msg = f"insufficient data to judge {r.metric}: {r.insufficient}"
         return CheckResult(**common, status="insufficient", message=msg)
