@@ -14,7 +14,7 @@ def _cell(text: str) -> str:
 
 
 def _change(c: CheckResult) -> str:
-    if c.kind != "regression" or c.observed is None or c.baseline is None:
+    if c.kind != "regression" or c.status == "insufficient" or c.observed is None or c.baseline is None:
         return ""
     if c.metric == "error_rate":
         change = f"{(c.observed - c.baseline) * 100:+.2f} pp"
@@ -55,7 +55,7 @@ def render(verdict: GateVerdict) -> str:
     against = f" against baseline `{verdict.baseline}`" if verdict.baseline else ""
     lines.append(
         f"Run `{verdict.run_id}`{against}: {counts['pass']} passed, {counts['fail']} failed, "
-        f"{counts['warn']} warnings, {counts['insufficient']} insufficient data."
+        f"{counts['warn']} warned, {counts['insufficient']} with insufficient data."
     )
     lines.append("")
     if failed:
