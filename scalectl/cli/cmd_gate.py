@@ -92,6 +92,8 @@ def gate(
     base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")
+    env = _env_pairs(target_env)
+    duration_s = parse_duration(duration) if duration else None
 
     if run_dir is not None:
         run = storage.load_run(run_dir)
@@ -104,11 +106,11 @@ def gate(
                 host=host,
                 users=users,
                 rps=rps,
-                duration=parse_duration(duration) if duration else None,
+                duration=duration_s,
                 root=root,
                 allow_remote=allow_remote,
                 replicas=replicas,
-                target_env=_env_pairs(target_env) or None,
+                target_env=env or None,
             )
         err.print(f"run written to {new_dir}", markup=False)
 
