@@ -12,7 +12,8 @@ Two protocols, reported separately (docs/benchmarks.md):
   slowdowns that persist (AR(1)), occasional stall seconds, and a per-run machine factor).
 
     PYTHONPATH=. python bench/bench_gate.py synthetic --reps 200
-    PYTHONPATH=. python bench/bench_gate.py real --reps 20
+    PYTHONPATH=. python bench/bench_gate.py real --reps 20 --duration 20 --root /tmp/gate-bench
+    PYTHONPATH=. python bench/bench_gate.py replay --root /tmp/gate-bench
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from scalectl import histograms
+from scalectl.gate.compare import StatSettings
 from scalectl.gate.judge import judge
 from scalectl.models import EndpointStats, Environment, IntervalEndpoint, IntervalStats, RunResult
 
@@ -162,30 +164,62 @@ def bench_synthetic(reps: int, seed: int) -> dict:
     return _summary("synthetic smoke-like runs (8 s, 5 users)", aa, ab, [], {"seed": seed})
 
 
-def bench_real(reps: int, duration: float | None, root: Path) -> dict:
+def bench_real(reps: int, baselines: int, duration: float | None, root: Path, frac: float) -> dict:
+    """Take ``baselines`` baseline runs, then ``reps`` A/A candidates and ``reps`` A/B candidates,
+    interleaved (so that the machine's drift hits both alike); candidate i is judged against baseline
+    i mod ``baselines``. The injected latency is ``frac`` × the baselines' mean p50 of TARGET."""
     from scalectl.load import run_scenario
 
     scenario = Path("scenarios/smoke.yaml")
+    manifest: dict = {"baselines": [], "aa": [], "ab": [], "duration": duration}
+    bases = []
+    for _ in range(baselines):
+        run, d = run_scenario(scenario, duration=duration, root=root)
+        bases.append(run)
+        manifest["baselines"].append(str(d))
+    inject = frac * float(np.mean([b.endpoint(TARGET).latency_ms.p50 for b in bases]))
+    manifest["inject_ms"] = inject
+    env = {"INJECT_LATENCY_ROUTES": f"/api/content/{{id}}={inject:.2f}"}
     aa, ab, walls = [], [], []
     for i in range(reps):
-        base, _ = run_scenario(scenario, duration=duration, root=root)
+        base = bases[i % baselines]
         t0 = time.perf_counter()
-        cand, _ = run_scenario(scenario, duration=duration, root=root)
+        cand, d = run_scenario(scenario, duration=duration, root=root)
         aa.append(_judge(cand, base))
         walls.append(time.perf_counter() - t0)
-        inject = 0.25 * base.endpoint(TARGET).latency_ms.p95
-        env = {"INJECT_LATENCY_ROUTES": f"/api/content/{{id}}={inject:.2f}"}
-        slow, _ = run_scenario(scenario, duration=duration, root=root, target_env=env)
+        manifest["aa"].append(str(d))
+        slow, d = run_scenario(scenario, duration=duration, root=root, target_env=env)
         ab.append(_judge(slow, base))
-        print(f"rep {i + 1}/{reps}: A/A {'pass' if aa[-1][0] else 'FAIL'}, "
+        manifest["ab"].append(str(d))
+        (root / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        print(f"rep {i + 1}/{reps}: A/A {'pass' if aa[-1][0] else 'FAIL ' + ','.join(sorted(aa[-1][1]))}, "
               f"A/B (+{inject:.2f} ms) {'pass' if ab[-1][0] else 'FAIL ' + ','.join(sorted(ab[-1][1]))}",
               file=sys.stderr, flush=True)  # fmt: skip
-    return _summary("real: scenarios/smoke.yaml on the bundled target", aa, ab, walls, {"duration": duration})
+    label = f"real: scenarios/smoke.yaml on the bundled target, +{frac:.0%} of p50 on {TARGET}"
+    return _summary(label, aa, ab, walls, {"duration": duration, "inject_ms": inject, "manifest": str(root)})
+
+
+def replay(root: Path, settings: StatSettings | None = None) -> dict:
+    """Judge the runs a ``real`` bench saved (``ROOT/manifest.json``) again, e.g. with other settings."""
+    from scalectl.storage import load_run
+
+    manifest = json.loads((root / "manifest.json").read_text())
+    bases = [load_run(Path(d)) for d in manifest["baselines"]]
+    aa, ab = [], []
+    for kind, out in (("aa", aa), ("ab", ab)):
+        for i, d in enumerate(manifest[kind]):
+            cand = load_run(Path(d))
+            t0 = time.perf_counter()
+            verdict = judge(cand, bases[i % len(bases)], include_run_thresholds=False, settings=settings)
+            out.append((verdict.passed, {c.scope for c in verdict.failed}, time.perf_counter() - t0))
+    return _summary(f"replay of {root}", aa, ab, [], {"inject_ms": manifest.get("inject_ms")})
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("protocol", choices=["synthetic", "real"])
+    ap.add_argument("protocol", choices=["synthetic", "real", "replay"])
+    ap.add_argument("--baselines", type=int, default=4, help="real: number of baseline runs")
+    ap.add_argument("--frac", type=float, default=0.25, help="real: injected latency, fraction of p50")
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--seed", type=int, default=1000)
     ap.add_argument("--duration", type=float, default=None, help="real: override the scenario duration (s)")
@@ -194,8 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.protocol == "synthetic":
         result = bench_synthetic(args.reps, args.seed)
+    elif args.protocol == "real":
+        result = bench_real(args.reps, args.baselines, args.duration, args.root, args.frac)
     else:
-        result = bench_real(args.reps, args.duration, args.root)
+        result = replay(args.root)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
