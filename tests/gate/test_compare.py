@@ -220,3 +220,11 @@ def test_unknown_tolerance_override() -> None:
     with pytest.raises(InputError, match="unknown tolerance 'p42'"):
         Tolerances().with_overrides({"p42": 0.1})
     assert Tolerances().with_overrides({"p95": 0.3}).p95 == 0.3
+
+
+def test_a_run_without_per_second_data_is_insufficient(baseline) -> None:
+    bare = run(18).model_copy(update={"series": []})
+    checks = compare(bare, baseline)
+    assert all(
+        c.status == "insufficient" and "no per-second data in the candidate" in c.message for c in checks
+    )
