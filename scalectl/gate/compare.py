@@ -175,11 +175,10 @@ def compare(
     for key in keys:
         kc, kb = cand.keys.get(key), base.keys.get(key)
         if kc is None or kb is None or kc.total_requests == 0 or kb.total_requests == 0:
-            where = "candidate" if kc is None or kc.total_requests == 0 else "baseline"
+            who, samples = ("candidate", cand) if kc is None or kc.total_requests == 0 else ("baseline", base)
+            why = f"no per-second data in the {who}" if samples.seconds == 0 else f"no requests in the {who}"
             for metric in METRICS:
-                raws.append(
-                    _Raw(key, metric, None, None, None, "", insufficient=f"no requests in the {where}")
-                )
+                raws.append(_Raw(key, metric, None, None, None, "", insufficient=why))
             continue
         raws.extend(_latency_checks(key, kc, kb, w_c, w_b, tol, st, df))
         raws.append(_error_check(key, kc, kb, w_c, w_b, tol, st, df))
