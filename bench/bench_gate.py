@@ -14,6 +14,7 @@ Two protocols, reported separately (docs/benchmarks.md):
     PYTHONPATH=. python bench/bench_gate.py synthetic --reps 200
     PYTHONPATH=. python bench/bench_gate.py real --reps 20 --duration 20 --root /tmp/gate-bench
     PYTHONPATH=. python bench/bench_gate.py replay --root /tmp/gate-bench
+    PYTHONPATH=. python bench/bench_gate.py calibrate --root /tmp/gate-bench   # run_noise from A/A
 """
 
 from __future__ import annotations
@@ -215,9 +216,47 @@ def replay(root: Path, settings: StatSettings | None = None) -> dict:
     return _summary(f"replay of {root}", aa, ab, [], {"inject_ms": manifest.get("inject_ms")})
 
 
+def calibrate(root: Path) -> dict:
+    """Estimate ``StatSettings.run_noise`` from the A/A runs a ``real`` bench saved.
+
+    For every A/A pair (candidate vs its baseline) and latency check with enough data, the log ratio
+    and its bootstrap error (floor off) are collected; the run-to-run variance the bootstrap does not
+    see is ``(var(log ratio) − mean(bootstrap error²)) / 2`` per run (two runs per pair).
+    """
+    from scalectl.storage import load_run
+
+    manifest = json.loads((root / "manifest.json").read_text())
+    runs = [load_run(Path(d)) for d in manifest["baselines"] + manifest["aa"]]
+    nb = len(manifest["baselines"])
+    per_metric: dict[str, tuple[list[float], list[float]]] = {}
+    from scalectl.gate.compare import compare
+
+    z = 1.96
+    for i, cand in enumerate(runs[nb:]):
+        base = runs[i % nb]
+        for c in compare(cand, base, settings=StatSettings(run_noise=0.0)):
+            if c.status == "insufficient" or c.ci_low is None or not c.metric.startswith("p"):
+                continue
+            ratio = np.log(c.observed / c.baseline)
+            se = (np.log1p(c.ci_high) - np.log1p(c.ci_low)) / (2 * z)
+            lr, ses = per_metric.setdefault(c.metric, ([], []))
+            lr.append(float(ratio))
+            ses.append(float(se))
+    out = {}
+    for metric, (lr, ses) in sorted(per_metric.items()):
+        excess = (np.var(lr, ddof=1) - np.mean(np.square(ses))) / 2 if len(lr) > 2 else float("nan")
+        out[metric] = {
+            "checks": len(lr),
+            "sd_log_ratio": float(np.std(lr, ddof=1)),
+            "mean_bootstrap_se": float(np.mean(ses)),
+            "run_noise_estimate": float(np.sqrt(max(excess, 0.0))),
+        }
+    return {"calibration": str(root), "per_metric": out}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("protocol", choices=["synthetic", "real", "replay"])
+    ap.add_argument("protocol", choices=["synthetic", "real", "replay", "calibrate"])
     ap.add_argument("--baselines", type=int, default=4, help="real: number of baseline runs")
     ap.add_argument("--frac", type=float, default=0.25, help="real: injected latency, fraction of p50")
     ap.add_argument("--reps", type=int, default=20)
@@ -230,8 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         result = bench_synthetic(args.reps, args.seed)
     elif args.protocol == "real":
         result = bench_real(args.reps, args.baselines, args.duration, args.root, args.frac)
-    else:
+    elif args.protocol == "replay":
         result = replay(args.root)
+    else:
+        result = calibrate(args.root)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

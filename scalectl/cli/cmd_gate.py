@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import typer
@@ -74,6 +75,12 @@ def gate(
     alpha: float = typer.Option(
         0.05, "--alpha", help="Family-wise false-alarm probability allowed from the runs' noise."
     ),
+    run_noise: float | None = typer.Option(
+        None,
+        "--run-noise",
+        help="Run-to-run noise of this machine (relative sd of a run's level), measured with A/A runs "
+        "(bench/bench_gate.py calibrate); default: the value measured on the project's CI machine.",
+    ),
     show_passed: bool = typer.Option(True, "--show-passed/--hide-passed", help="List passing checks too."),
 ) -> None:
     from scalectl import storage
@@ -88,7 +95,11 @@ def gate(
         raise InputError(f"--alpha {alpha}: must be between 0 and 1")
     extra = parse_all(threshold)
     tolerances = Tolerances().with_overrides(dict(parse_tolerance(t) for t in tolerance))
+    if run_noise is not None and not 0 <= run_noise < 5:
+        raise InputError(f"--run-noise {run_noise}: must be a non-negative fraction, e.g. 0.1")
     settings = StatSettings(alpha=alpha, seed=seed)
+    if run_noise is not None:
+        settings = dataclasses.replace(settings, run_noise=run_noise)
     base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")

@@ -14,18 +14,20 @@ only when the change is **both**
 
 The variability is estimated with a **circular block bootstrap over seconds** (Politis & Romano
 1992/1994): each run is cut into its per-second HDR histograms; a replicate draws blocks of
-``block_s`` consecutive seconds with replacement, merges their histograms exactly (counts add), and
-reads the percentile from the merged counts the way HdrHistogram does. Resampling seconds rather than
-single requests keeps what requests in the same second share (a GC pause slows them all), and blocks
-keep the slower drift between neighbouring seconds; a plain request-level bootstrap would claim a
-precision the run does not have. All endpoints of a run are resampled with the same seconds, so the
-overall and per-endpoint figures stay consistent. Each run is resampled independently; the statistic
-is the ratio candidate/baseline (latency, throughput) or the difference (error rate).
+consecutive seconds with replacement (block length chosen per run from the autocorrelation of its per-
+second median latency, Politis & White 2004: longer when slowdowns persist), merges their histograms
+exactly (counts add), and reads the percentile from the merged counts the way HdrHistogram does.
+Resampling seconds rather than single requests keeps what requests in the same second share (a GC
+pause slows them all), and blocks keep the slower drift between neighbouring seconds; a plain request-
+level bootstrap would claim a precision the run does not have. All endpoints of a run are resampled
+with the same seconds, so the overall and per-endpoint figures stay consistent. Each run is resampled
+independently; the statistic is the ratio candidate/baseline (latency, throughput) or the difference
+(error rate).
 
 The decision uses the bootstrap standard error of the log ratio (the ratio of two percentiles is
 skewed; its log is near normal), giving a one-sided p-value for "worse" and a two-sided confidence
 interval reported as a relative change. That standard error rests on few independent units (a smoke
-run of 8 s gives 4 blocks of 2 s per run), so it is itself uncertain and the block bootstrap
+run of 8 s with 2 s blocks gives 4 blocks per run), so it is itself uncertain and the block bootstrap
 underestimates variance in short series; the statistic is therefore referred to Student's t with
 (blocks of the candidate + blocks of the baseline − 2) degrees of freedom, not to the normal (the
 same small-sample correction as Welch's t-test). The block bootstrap cannot see a machine that is
@@ -51,6 +53,7 @@ import numpy as np
 from scipy.special import stdtr, stdtrit
 
 from scalectl.errors import InputError
+from scalectl.gate.blocklen import politis_white
 from scalectl.gate.samples import OVERALL, KeySamples, RunSamples, bucket_values_ms, percentiles_ms
 from scalectl.models.gate import CheckResult
 from scalectl.models.run import RunResult
@@ -88,7 +91,7 @@ class StatSettings:
     #: Two-sided level of the confidence interval shown for each check.
     confidence: float = 0.95
     resamples: int = 400
-    #: Block length in seconds; None = round(seconds ** (1/3)), at least 2 (Politis & White's rate).
+    #: Block length in seconds; None = chosen per run from its own autocorrelation (Politis & White).
     block_s: int | None = None
     min_seconds: int = 5
     min_requests: int = 20
@@ -167,9 +170,10 @@ def compare(
     cand = candidate if isinstance(candidate, RunSamples) else RunSamples.from_run(candidate)
     base = baseline if isinstance(baseline, RunSamples) else RunSamples.from_run(baseline)
     rng = np.random.default_rng(st.seed)
-    w_c = _weights(rng, cand.seconds, st)
-    w_b = _weights(rng, base.seconds, st)
-    df = degrees_of_freedom(cand.seconds, base.seconds, st)
+    l_c, l_b = block_length(cand, st), block_length(base, st)
+    w_c = block_weights(rng, cand.seconds, l_c, st.resamples) if cand.seconds else np.zeros((st.resamples, 0))
+    w_b = block_weights(rng, base.seconds, l_b, st.resamples) if base.seconds else np.zeros((st.resamples, 0))
+    df = max(1, cand.seconds // l_c + base.seconds // l_b - 2)
     raws: list[_Raw] = []
     keys = [OVERALL] + sorted((set(cand.keys) | set(base.keys)) - {OVERALL})
     for key in keys:
@@ -186,20 +190,18 @@ def compare(
     return _decide(raws, tol, st)
 
 
-def block_length(n: int, st: StatSettings) -> int:
-    return max(1, min(n, st.block_s if st.block_s is not None else max(2, round(n ** (1 / 3)))))
-
-
-def _weights(rng: np.random.Generator, n: int, st: StatSettings) -> np.ndarray:
+def block_length(samples: RunSamples, st: StatSettings) -> int:
+    """``st.block_s``, or the Politis–White length of the run's per-second log median latency."""
+    n = samples.seconds
     if n == 0:
-        return np.zeros((st.resamples, 0))
-    return block_weights(rng, n, block_length(n, st), st.resamples)
-
-
-def degrees_of_freedom(n_cand: int, n_base: int, st: StatSettings) -> int:
-    """Independent blocks behind the two bootstrap errors, less two: the df of the t reference."""
-    blocks = [n // block_length(n, st) for n in (n_cand, n_base) if n > 0]
-    return max(1, sum(blocks) - 2)
+        return 1
+    if st.block_s is not None:
+        return max(1, min(n, st.block_s))
+    overall = samples.keys[OVERALL]
+    values = bucket_values_ms(overall.buckets)
+    active = overall.counts.sum(axis=1) > 0
+    medians = percentiles_ms(overall.counts[active], values, [50.0])[:, 0]
+    return max(1, min(n, round(politis_white(np.log(medians)))))
 
 
 def _enough(k: KeySamples, need: float, st: StatSettings) -> str | None:

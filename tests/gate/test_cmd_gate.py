@@ -78,6 +78,19 @@ def test_baseline_may_be_a_run_directory(dirs) -> None:
     assert invoke("--run", dirs["same"], "--baseline", dirs["base_dir"]).exit_code == 0
 
 
+def test_run_noise_is_a_setting(dirs, tmp_path) -> None:
+    js = tmp_path / "v.json"
+    assert (
+        invoke(
+            "--run", dirs["slow"], "--baseline", dirs["baseline"], "--run-noise", "0", "--json", js
+        ).exit_code
+        == 1
+    )
+    noisy = invoke("--run", dirs["slow"], "--baseline", dirs["baseline"], "--run-noise", "3", "--json", js)
+    assert noisy.exit_code == 0, noisy.output
+    assert any(c["status"] == "warn" for c in json.loads(js.read_text())["checks"])
+
+
 def test_a_slower_endpoint_fails_with_one_line_per_failed_check(dirs, tmp_path) -> None:
     junit = tmp_path / "g.xml"
     r = invoke("--run", dirs["slow"], "--baseline", dirs["baseline"], "--junit", junit)
@@ -114,6 +127,7 @@ def test_threshold_failure_exits_1(dirs) -> None:
         (["--run", "{other}", "--baseline", "{baseline}"], "refusing to compare runs of different scenarios"),
         (["--run", "{same}", "-t", "p95<1s", "--alpha", "2"], "--alpha 2.0: must be between 0 and 1"),
         (["{tmp}/missing.yaml", "-t", "p95<1s"], "no such scenario file"),
+        (["--run", "{same}", "-t", "p95<1s", "--run-noise", "-1"], "--run-noise -1.0: must be"),
     ],
 )
 def test_bad_input_exits_2(dirs, args, fragment) -> None:
