@@ -36,12 +36,14 @@ def content_dict(row: Content, seo: SeoAnalysis | None) -> dict[str, Any]:
 
 
 async def load_content(c: AppContext, content_id: int) -> dict[str, Any] | None:
+    q = (
+        select(Content, SeoAnalysis)
+        .outerjoin(SeoAnalysis, SeoAnalysis.url == Content.url)
+        .where(Content.id == content_id)
+    )  # author joined, SEO outer-joined, tags by one SELECT ... IN: two queries in all
     async with c.db.session() as s:
-        row = (await s.execute(select(Content).where(Content.id == content_id))).unique().scalar_one_or_none()
-        if row is None:
-            return None
-        seo = (await s.execute(select(SeoAnalysis).where(SeoAnalysis.url == row.url))).scalar_one_or_none()
-        return content_dict(row, seo)
+        found = (await s.execute(q)).unique().first()
+    return None if found is None else content_dict(found[0], found[1])
 
 
 @router.get("/{id}", response_class=Response)
