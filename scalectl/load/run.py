@@ -119,11 +119,13 @@ def run_scenario(
     master_bind: str = "127.0.0.1",
     master_port: int = 0,
     should_stop: Callable[[], str | None] | None = None,
+    target: Any = None,
 ) -> tuple[RunResult, Path]:
     """Run one load test and write its run directory; returns the run and the directory.
 
     With ``host=None`` (and no host in the scenario) the bundled target is started for the run.
     A run stopped by SIGINT/SIGTERM still returns (and writes) its partial result, ``complete=False``.
+    ``target`` is an already running bundled target (``TargetInfo``) to use, e.g. across baseline steps.
     """
     if workers < 0 or remote_workers < 0:
         raise InputError("--workers must not be negative")
@@ -141,10 +143,11 @@ def run_scenario(
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario))
         sc = apply_overrides(sc, users=users, rps=rps, duration=duration, slo=slo)
         name = sc.name
-    host = host or (sc.host if sc else None)
+    host = (target.url if target is not None else None) or host or (sc.host if sc else None)
     with contextlib.ExitStack() as stack:
-        target = None
-        if host is None:
+        if target is not None:
+            pass
+        elif host is None:
             target = stack.enter_context(_bundled_target(replicas, target_env))
             host = target.url
         else:
