@@ -227,7 +227,7 @@ def worker(
         ..., "--master", help="HOST:PORT of a 'scalectl loadtest --remote-workers' master."
     ),
 ) -> None:
-    """Join a remote scalectl master as a Locust worker (it sends the scenario); runs until the master quits."""
+    """Join a remote scalectl master as a Locust worker (it sends the scenario); runs until it quits."""
     import subprocess
     import sys
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import time
 from typing import Any
 
@@ -42,7 +43,9 @@ class _State:
         self.progress_path = os.environ.get("SCALECTL_PROGRESS")
         self.results_path = os.environ.get("SCALECTL_RESULTS")
         self.written = False
-        self.final_sent = False
+        #: tests: a worker also keeps what it shipped and writes it here (``SCALECTL_WORKER_DUMP`` dir)
+        self.dump_dir = os.environ.get("SCALECTL_WORKER_DUMP")
+        self.shipped = Recorder() if self.dump_dir else None
 
     # -------------------------------------------------------------- recording (hot path)
     def on_request(
@@ -77,9 +80,16 @@ class _State:
         elif isinstance(runner, WorkerRunner):
             gevent.spawn(self._ship_loop)
         if not isinstance(runner, WorkerRunner):
+            # Locust installs its own SIGTERM handler only after a headless shape test has ended;
+            # until then, SIGTERM (sent by the parent on Ctrl-C) stops the users gracefully here.
+            gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self._on_term))
             environment.events.quitting.add_listener(self.on_quitting)
             environment.events.quit.add_listener(self.on_quit)
             gevent.spawn(self._progress_loop)
+
+    def _on_term(self) -> None:
+        if self.runner.state not in ("stopped", "stopping"):
+            self.runner.stop()  # ends the shape greenlet; Locust then quits the normal way
 
     def on_test_start(self, environment: Any, **_kw: Any) -> None:
         if self.t_start is None:
@@ -88,6 +98,10 @@ class _State:
     def on_test_stop(self, environment: Any, **_kw: Any) -> None:
         if isinstance(self.runner, WorkerRunner):
             self._ship()
+            if self.dump_dir and self.shipped is not None:
+                path = os.path.join(self.dump_dir, f"worker-{os.getpid()}.json")
+                with open(path, "w") as fh:
+                    json.dump(self.shipped.drain(), fh)
 
     def on_batch(self, environment: Any, msg: Any, **_kw: Any) -> None:
         self.recorder.add_batch(msg.data)
@@ -96,6 +110,8 @@ class _State:
         batch = self.recorder.drain()
         if batch["slots"]:
             self.runner.send_message(BATCH_MESSAGE, batch)
+            if self.shipped is not None:
+                self.shipped.add_batch(batch)
 
     def _ship_loop(self) -> None:
         while True:
