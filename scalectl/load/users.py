@@ -18,47 +18,10 @@ from typing import Any
 import gevent
 from locust import FastHttpUser, LoadTestShape, constant, task
 
+from scalectl.load.users_schedule import ArrivalSchedule
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _ids = itertools.count()
-
-
-class ArrivalSchedule:
-    """Intended send times (epoch seconds) for piecewise constant / linear rate stages."""
-
-    def __init__(self, stages: list[dict[str, Any]], share: float, t0: float) -> None:
-        self.stages = stages
-        self.share = share
-        self.t0 = t0
-        self.next_t = t0
-        self.end = t0 + sum(s["duration"] for s in stages)
-
-    def rate_at(self, t: float) -> tuple[float, float]:
-        """(rate in this process at time t, end of the stage holding t)."""
-        start = self.t0
-        prev = 0.0
-        for s in self.stages:
-            stop = start + s["duration"]
-            if t < stop:
-                r0 = s.get("start_rps")
-                r1 = s["rps"]
-                if r0 is None:
-                    return r1 * self.share, stop
-                frac = (t - start) / s["duration"] if s["duration"] else 1.0
-                return (r0 + (r1 - r0) * frac) * self.share, stop
-            start = stop
-            prev = s["rps"]
-        return prev * self.share, self.end
-
-    def claim(self) -> float | None:
-        while self.next_t < self.end:
-            t = self.next_t
-            rate, stage_end = self.rate_at(t)
-            if rate <= 0:
-                self.next_t = stage_end
-                continue
-            self.next_t = t + 1.0 / rate
-            return t
-        return None
 
 
 def _fill(value: Any, params: dict[str, Any]) -> Any:
