@@ -44,3 +44,29 @@ def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch:
     # the generator telemetry covers the master and both workers
     gens = [t for t in run.telemetry if t.role == "generator"]
     assert len(gens) == 3
+
+
+def test_a_worker_that_dies_is_reported_and_the_run_goes_on(toy_target: str, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    import psutil
+
+    killed: list[int] = []
+
+    def progress(p) -> None:  # kill one worker once both run and load flows
+        if not killed and p.workers == 2 and p.elapsed >= 1.5:
+            me = psutil.Process(os.getpid())
+            workers = [c for c in me.children(recursive=True) if "--worker" in " ".join(c.cmdline())]
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    run, _ = run_scenario(
+        load_scenario(SCENARIO), host=toy_target, out=tmp_path / "run", workers=2, duration=6.0, progress=progress
+    )
+    assert killed
+    assert run.generator.lost_workers, "the dead worker is reported"
+    assert any("lost" in w for w in run.warnings)
+    assert run.complete
+    late = [s for s in run.series if s.t >= 5]
+    assert late and sum(s.requests for s in late) > 0, "the remaining worker kept sending load"
