@@ -62,7 +62,12 @@ def test_a_worker_that_dies_is_reported_and_the_run_goes_on(toy_target: str, tmp
             killed.append(workers[0].pid)
 
     run, _ = run_scenario(
-        load_scenario(SCENARIO), host=toy_target, out=tmp_path / "run", workers=2, duration=6.0, progress=progress
+        load_scenario(SCENARIO),
+        host=toy_target,
+        out=tmp_path / "run",
+        workers=2,
+        duration=6.0,
+        progress=progress,
     )
     assert killed
     assert run.generator.lost_workers, "the dead worker is reported"
