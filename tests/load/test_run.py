@@ -127,3 +127,20 @@ def test_sigint_leaves_a_valid_partial_run(toy_target: str, tmp_path: Path) -> N
     assert data["stop_reason"].startswith("interrupted")
     assert data["total"]["requests"] > 0
     assert data["duration_s"] < 20
+
+
+def test_users_own_locustfile_gets_scalectl_measurement(toy_target: str, tmp_path: Path) -> None:
+    out = tmp_path / "lf"
+    lf = Path(__file__).with_name("user_locustfile.py")
+    res = CliRunner().invoke(
+        app, ["loadtest", "--locustfile", str(lf), "--host", toy_target, "--users", "3", "--duration", "2s", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    run = load_run(out)
+    _validate(out)
+    assert run.load_model == "locustfile"
+    keys = {e.key for e in run.endpoints}
+    assert keys == {"GET /api/content/{id}", "GET /api/fail"}
+    assert run.endpoint("GET /api/fail").errors == {"http_503": run.endpoint("GET /api/fail").requests}
+    assert api_requests_counted(toy_target) == run.total.requests
+    assert (out / "locustfile.py").exists()
