@@ -25,9 +25,10 @@ def _row(ep: EndpointStats, bold: bool = False) -> list[str]:
 
 
 def run_table(run: RunResult) -> Table:
-    table = Table(title=f"{run.scenario_name}: {run.run_id}", title_justify="left")
-    for col in ("endpoint", "requests", "failures", "rps", "p50 ms", "p95 ms", "p99 ms", "max ms"):
-        table.add_column(col, justify="left" if col == "endpoint" else "right", no_wrap=True)
+    table = Table(title=f"{run.scenario_name}: {run.run_id} (latency in ms)", title_justify="left")
+    table.add_column("endpoint", justify="left", overflow="fold")
+    for col in ("requests", "failures", "rps", "p50", "p95", "p99", "max"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for ep in run.endpoints:
         table.add_row(*_row(ep))
     table.add_row(*_row(run.total, bold=True))

@@ -133,7 +133,8 @@ def test_users_own_locustfile_gets_scalectl_measurement(toy_target: str, tmp_pat
     out = tmp_path / "lf"
     lf = Path(__file__).with_name("user_locustfile.py")
     res = CliRunner().invoke(
-        app, ["loadtest", "--locustfile", str(lf), "--host", toy_target, "--users", "3", "--duration", "2s", "--out", str(out)]
+        app,
+        ["loadtest", "--locustfile", str(lf), "--host", toy_target, "-u", "3", "-d", "2s", "--out", str(out)],
     )
     assert res.exit_code == 0, res.output
     run = load_run(out)

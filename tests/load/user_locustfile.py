@@ -8,7 +8,8 @@ class Reader(FastHttpUser):
 
     @task(3)
     def content(self) -> None:
-        self.client.get("/api/content/7", headers={"Authorization": "Bearer reader"}, name="/api/content/{id}")
+        auth = {"Authorization": "Bearer reader"}
+        self.client.get("/api/content/7", headers=auth, name="/api/content/{id}")
 
     @task
     def failing(self) -> None:
