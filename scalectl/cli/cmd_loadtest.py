@@ -202,12 +202,13 @@ def _baseline_table(b: Any) -> Any:
         title=f"baseline {b.name} ({b.replicas} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
         title_justify="left",
     )
-    for col in ("step", "users", "offered rps", "rps", "p50 ms", "p95 ms", "p99 ms", "errors", "SLO"):
-        t.add_column(col, justify="right")
+    t.caption = "* the knee: highest throughput within the SLO; latency in ms"
+    for col in ("step", "users", "offered", "rps", "p50", "p95", "p99", "errors", "SLO"):
+        t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for s in b.steps:
         knee = b.knee is not None and b.knee.step == s.index
         t.add_row(
-            str(s.index) + (" ← knee" if knee else ""),
+            f"{s.index}{'*' if knee else ''}",
             str(s.users or "-"),
             f"{s.offered_rps:g}" if s.offered_rps else "-",
             f"{s.rps:,.1f}",
