@@ -46,6 +46,9 @@ class _State:
         #: tests: a worker also keeps what it shipped and writes it here (``SCALECTL_WORKER_DUMP`` dir)
         self.dump_dir = os.environ.get("SCALECTL_WORKER_DUMP")
         self.shipped = Recorder() if self.dump_dir else None
+        #: bench/accuracy: every recorded latency, raw, one "key<TAB>ms" line (``SCALECTL_RAW_LATENCIES``)
+        raw = os.environ.get("SCALECTL_RAW_LATENCIES")
+        self.raw = open(raw, "a", buffering=1 << 16) if raw else None  # noqa: SIM115
 
     # -------------------------------------------------------------- recording (hot path)
     def on_request(
@@ -70,6 +73,8 @@ class _State:
         if exception is not None:
             kind = classify(getattr(response, "status_code", 0) or 0, exception)
         self.recorder.record(int(now), f"{request_type} {name}", name, request_type, latency, kind)
+        if self.raw is not None:
+            self.raw.write(f"{request_type} {name}\t{latency!r}\n")
 
     # -------------------------------------------------------------- lifecycle
     def on_init(self, environment: Any, runner: Any = None, **_kw: Any) -> None:
@@ -178,6 +183,8 @@ class _State:
         self.write_results()
 
     def write_results(self) -> None:
+        if self.raw is not None:
+            self.raw.flush()
         if self.written or not self.results_path:
             return
         self.written = True

@@ -54,3 +54,16 @@ def test_drain_empties() -> None:
     r.record(1, "GET /a", "/a", "GET", 1.0, None)
     assert len(r.drain()["slots"]) == 1
     assert r.drain()["slots"] == []
+
+
+def test_bulk_recording_gives_the_same_histogram_as_one_by_one() -> None:
+    rng = random.Random(7)
+    values = [rng.lognormvariate(2.0, 1.5) for _ in range(20000)] + [0.0001, 2048.0, 4096.0, 1e9]
+    r = Recorder()
+    ref = histograms.new_histogram()
+    for v in values:
+        r.record(1, "GET /a", "/a", "GET", v, None)
+        histograms.record_ms(ref, v)
+    got = r.slots[(1, "GET /a")].hist
+    assert histograms.encode(got) == histograms.encode(ref)
+    assert got.get_max_value() == ref.get_max_value() and got.get_min_value() == ref.get_min_value()
