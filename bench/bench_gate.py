@@ -32,7 +32,14 @@ import numpy as np
 from scalectl import histograms
 from scalectl.gate.compare import StatSettings
 from scalectl.gate.judge import judge
-from scalectl.models import EndpointStats, Environment, IntervalEndpoint, IntervalStats, RunResult
+from scalectl.models import (
+    EndpointStats,
+    Environment,
+    IntervalEndpoint,
+    IntervalStats,
+    LatencySummary,
+    RunResult,
+)
 
 TARGET = "GET /api/content/{id}"
 
@@ -52,15 +59,20 @@ SMOKE_MIX = (
 )
 
 
+def _summary_ms(h) -> LatencySummary:
+    """p50 and p95 only (hdrh's full summary is slow in pure Python; the gate reads histograms)."""
+    return LatencySummary(p50=histograms.percentile_ms(h, 50), p95=histograms.percentile_ms(h, 95))
+
+
 def synthetic_run(
     seed: int,
     *,
-    seconds: int = 8,
+    seconds: int = 20,
     users: int = 5,
     think_ms: float = 100.0,
     add_ms: dict[str, float] | None = None,
-    run_sd: float = 0.04,
-    second_sd: float = 0.10,
+    run_sd: float = 0.30,
+    second_sd: float = 0.25,
     phi: float = 0.6,
     stall_p: float = 0.04,
     name: str = "smoke",
@@ -106,14 +118,14 @@ def synthetic_run(
                 method=method,
                 requests=ep_req[m.key],
                 rps=ep_req[m.key] / seconds,
-                latency_ms=histograms.summarize(ep_h[m.key]),
+                latency_ms=_summary_ms(ep_h[m.key]),
                 histogram=histograms.encode(ep_h[m.key]),
             )
         )
     total_h = histograms.merge(ep_h.values())
     total = EndpointStats(
         name="Total", requests=sum(ep_req.values()), rps=sum(ep_req.values()) / seconds,
-        latency_ms=histograms.summarize(total_h), histogram=histograms.encode(total_h),
+        latency_ms=_summary_ms(total_h), histogram=histograms.encode(total_h),
     )  # fmt: skip
     start = datetime(2026, 1, 1, tzinfo=UTC)
     return RunResult(
@@ -153,16 +165,19 @@ def _summary(label: str, aa: list[tuple], ab: list[tuple], gate_wall: list[float
     }
 
 
-def bench_synthetic(reps: int, seed: int) -> dict:
+def bench_synthetic(reps: int, seed: int, frac: float, quiet: bool) -> dict:
+    """``quiet``: a quiet machine (run-to-run sd 3%, per-second sd 5%); else as noisy as measured here."""
+    noise = {"run_sd": 0.03, "second_sd": 0.05, "stall_p": 0.0} if quiet else {}
     aa, ab = [], []
     for i in range(reps):
-        base = synthetic_run(seed + 4 * i)
-        cand = synthetic_run(seed + 4 * i + 1)
+        base = synthetic_run(seed + 4 * i, **noise)
+        cand = synthetic_run(seed + 4 * i + 1, **noise)
         aa.append(_judge(cand, base))
-        inject = 0.25 * base.endpoint(TARGET).latency_ms.p95
-        slow = synthetic_run(seed + 4 * i + 2, add_ms={TARGET: inject})
+        inject = frac * base.endpoint(TARGET).latency_ms.p50
+        slow = synthetic_run(seed + 4 * i + 2, add_ms={TARGET: inject}, **noise)
         ab.append(_judge(slow, base))
-    return _summary("synthetic smoke-like runs (8 s, 5 users)", aa, ab, [], {"seed": seed})
+    label = f"synthetic smoke-like runs (20 s, 5 users, {'quiet' if quiet else 'noisy'} machine)"
+    return _summary(label, aa, ab, [], {"seed": seed, "inject": f"+{frac:.0%} of p50 on {TARGET}"})
 
 
 def bench_real(reps: int, baselines: int, duration: float | None, root: Path, frac: float) -> dict:
@@ -264,9 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--duration", type=float, default=None, help="real: override the scenario duration (s)")
     ap.add_argument("--root", type=Path, default=Path("/tmp/scalectl-bench-gate"))
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--quiet", action="store_true", help="synthetic: a quiet machine instead of this one")
     args = ap.parse_args(argv)
     if args.protocol == "synthetic":
-        result = bench_synthetic(args.reps, args.seed)
+        result = bench_synthetic(args.reps, args.seed, args.frac, args.quiet)
     elif args.protocol == "real":
         result = bench_real(args.reps, args.baselines, args.duration, args.root, args.frac)
     elif args.protocol == "replay":
