@@ -224,7 +224,7 @@ def test_unknown_tolerance_override() -> None:
 
 def test_a_run_without_per_second_data_is_insufficient(baseline) -> None:
     bare = run(18).model_copy(update={"series": []})
-    checks = compare(bare, baseline)
+    checks = compare(bare, baseline, settings=IID)
     assert all(
         c.status == "insufficient" and "no per-second data in the candidate" in c.message for c in checks
     )

@@ -220,5 +220,6 @@ def test_terminal() -> None:
     assert "warning: environment differs" in text
     assert "PASS: 2 checks, none failed" in gate_terminal.render(PASSED)
     hidden = gate_terminal.render(FAILED, width=200, show_passed=False)
-    assert "p99 412.5 ms" not in hidden and "p99 412.5 ms" in text
+    assert "p99<1000ms" not in hidden and "p99<1000ms" in text
+    assert "+27% [+18%, +37%]" in text and "(need ≥ 1000)" in text
     assert "\x1b[" in gate_terminal.render(FAILED, color=True) and "\x1b[" not in text
