@@ -135,9 +135,12 @@ def synthetic_run(
     )  # fmt: skip
 
 
+SETTINGS = {"value": StatSettings()}
+
+
 def _judge(cand: RunResult, base: RunResult) -> tuple[bool, set[str], float]:
     t0 = time.perf_counter()
-    verdict = judge(cand, base, include_run_thresholds=False)
+    verdict = judge(cand, base, include_run_thresholds=False, settings=SETTINGS["value"])
     dt = time.perf_counter() - t0
     return verdict.passed, {c.scope for c in verdict.failed}, dt
 
@@ -177,7 +180,12 @@ def bench_synthetic(reps: int, seed: int, frac: float, quiet: bool) -> dict:
         slow = synthetic_run(seed + 4 * i + 2, add_ms={TARGET: inject}, **noise)
         ab.append(_judge(slow, base))
     label = f"synthetic smoke-like runs (20 s, 5 users, {'quiet' if quiet else 'noisy'} machine)"
-    return _summary(label, aa, ab, [], {"seed": seed, "inject": f"+{frac:.0%} of p50 on {TARGET}"})
+    extra = {
+        "seed": seed,
+        "inject": f"+{frac:.0%} of p50 on {TARGET}",
+        "run_noise": SETTINGS["value"].run_noise,
+    }
+    return _summary(label, aa, ab, [], extra)
 
 
 def bench_real(reps: int, baselines: int, duration: float | None, root: Path, frac: float) -> dict:
@@ -226,9 +234,11 @@ def replay(root: Path, settings: StatSettings | None = None) -> dict:
         for i, d in enumerate(manifest[kind]):
             cand = load_run(Path(d))
             t0 = time.perf_counter()
-            verdict = judge(cand, bases[i % len(bases)], include_run_thresholds=False, settings=settings)
+            st = settings or SETTINGS["value"]
+            verdict = judge(cand, bases[i % len(bases)], include_run_thresholds=False, settings=st)
             out.append((verdict.passed, {c.scope for c in verdict.failed}, time.perf_counter() - t0))
-    return _summary(f"replay of {root}", aa, ab, [], {"inject_ms": manifest.get("inject_ms")})
+    extra = {"inject_ms": manifest.get("inject_ms"), "run_noise": (settings or SETTINGS["value"]).run_noise}
+    return _summary(f"replay of {root}", aa, ab, [], extra)
 
 
 def calibrate(root: Path) -> dict:
@@ -280,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, default=Path("/tmp/scalectl-bench-gate"))
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--quiet", action="store_true", help="synthetic: a quiet machine instead of this one")
+    ap.add_argument("--run-noise", type=float, default=None, help="judge with this run_noise")
     args = ap.parse_args(argv)
+    if args.run_noise is not None:
+        SETTINGS["value"] = StatSettings(run_noise=args.run_noise)
     if args.protocol == "synthetic":
         result = bench_synthetic(args.reps, args.seed, args.frac, args.quiet)
     elif args.protocol == "real":
