@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pytest
 
 from scalectl.analysis.params import AnalysisParams
@@ -452,3 +453,19 @@ def test_pool_action_keeps_total_connections_under_the_database_limit() -> None:
     assert (
         "raise DB_POOL_SIZE from 5 to 21" in f.action and "3 replica(s) × (21 + 5 overflow) = 78" in f.action
     )
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "expected"),
+    [
+        ([1, 2, 3, 4, 5], [1, 4, 9, 16, 25], 1.0),
+        ([1, 2, 3, 4, 5], [5, 4, 3, 2, 1], -1.0),
+        ([1, 2, 3, 4, 5], [2, 1, 4, 3, 5], 0.8),
+        ([1, 1, 1, 1], [1, 2, 3, 4], None),
+    ],
+)
+def test_spearman(x: list, y: list, expected: float | None) -> None:
+    from scalectl.analysis.rules._common import spearman
+
+    got = spearman(np.asarray(x, float), np.asarray(y, float))
+    assert got == (None if expected is None else pytest.approx(expected))

@@ -176,7 +176,7 @@ def load_trend(sig: Signals, load_model: str, params: AnalysisParams) -> Trend:
     low_m = (load <= lo + q * (hi - lo)).reindex(sig.load.index, fill_value=False)
     high_m = (load >= hi - q * (hi - lo)).reindex(sig.load.index, fill_value=False)
     p95 = df["p95_ms"]
-    corr = load.corr(p95, method="spearman") if p95.nunique() > 1 else None
+    corr = spearman(load.to_numpy(dtype=float), p95.to_numpy(dtype=float)) if p95.nunique() > 1 else None
     return Trend(
         name,
         span,
@@ -186,6 +186,18 @@ def load_trend(sig: Signals, load_model: str, params: AnalysisParams) -> Trend:
         low_m,
         high_m,
     )
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Spearman rank correlation (Pearson on average ranks); numpy/pandas only, scipy.stats imports slowly."""
+    ok = ~(np.isnan(x) | np.isnan(y))
+    if ok.sum() < 3:
+        return None
+    rx = pd.Series(x[ok]).rank().to_numpy()
+    ry = pd.Series(y[ok]).rank().to_numpy()
+    if rx.std() == 0 or ry.std() == 0:
+        return None
+    return float(np.corrcoef(rx, ry)[0, 1])
 
 
 def _p95(col: pd.Series) -> float | None:
