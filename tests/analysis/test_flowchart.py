@@ -77,7 +77,7 @@ def test_database_bound_top_finding_and_scale_step() -> None:
     assert db.outcome is True and db.verdict.startswith("yes")
     scale = a.path[-1]
     assert scale.step == "scale" and "DB_POOL_SIZE" in scale.verdict
-    assert scale.details and scale.details[0].startswith("verify: scalectl loadtest")
+    assert scale.details and scale.details[0].startswith("verify: DB_POOL_SIZE=")
     assert [SEV[f.severity] for f in a.findings] == sorted(SEV[f.severity] for f in a.findings)
 
 

@@ -423,7 +423,7 @@ def test_rule(case: Case) -> None:
     if case.severity:
         assert finding.severity == case.severity
     assert finding.action and finding.evidence and finding.verify
-    assert finding.verify.startswith("scalectl ")
+    assert "scalectl loadtest reports/runs/" in finding.verify and "scalectl analyze" in finding.verify
     if case.check:
         assert case.check(finding), finding
 

@@ -115,13 +115,14 @@ class Context:
         return load_trend(self.signals, self.run.load_model, self.params)
 
     def verify(self, *, env: Mapping[str, str] | None = None, replicas: int | None = None) -> str:
-        """The command that re-measures after a change (same scenario), then re-analyses."""
-        scenario = (self.run.scenario or {}).get("path") or f"scenarios/{self.run.scenario_name}.yaml"
-        parts = ["scalectl loadtest", str(scenario)]
+        """The command that re-measures after a change (same scenario as run), then re-analyses.
+
+        Knobs go in the environment, which the bundled target inherits.
+        """
+        scenario = f"reports/runs/{self.run.run_id}/scenario.yaml"
+        parts = [f"{k}={v}" for k, v in (env or {}).items()] + ["scalectl loadtest", scenario]
         if replicas:
             parts.append(f"--replicas {replicas}")
-        for k, v in (env or {}).items():
-            parts.append(f"--target-env {k}={v}")
         return " ".join(parts) + " && scalectl analyze <new run dir>"
 
     def finding(

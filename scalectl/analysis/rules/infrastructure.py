@@ -40,7 +40,7 @@ def generator_saturated(ctx: Context) -> Finding | None:
             "measure again with more generator capacity: add Locust workers (`--workers N`, one per free "
             "core) or run the generator on another machine; do not size from this run"
         ),
-        verify=ctx.verify().replace("scalectl loadtest", "scalectl loadtest --workers <N>", 1),
+        verify=ctx.verify().replace(" && ", " --workers <N> && ", 1),
     )
 
 
