@@ -43,9 +43,7 @@ def _root(
 def _register() -> None:
     # Each module adds its command(s) to ``app``; see the module for the options.
     # One import line per command module (each module adds its commands to ``app``).
-    import scalectl.cli.cmd_analyze  # noqa: F401
-
-    return None
+    from scalectl.cli import cmd_analyze, cmd_target  # noqa: F401
 
 
 _register()
