@@ -186,6 +186,21 @@ CASES = [
         True,
         "medium",
     ),
+    Case(
+        "lag-cpu-room",
+        lambda: with_tel(base_run(), process("r0", 30.0), prom("r0", {"event_loop_lag_seconds": const(0.5)})),
+        app.event_loop_lag,
+        True,
+        "high",
+        check=lambda f: "uses 30% of its core" in f.title,
+    ),
+    Case(
+        "lag-cpu-busy",
+        lambda: with_tel(base_run(), process("r0", 99.0), prom("r0", {"event_loop_lag_seconds": const(0.5)})),
+        app.event_loop_lag,
+        True,
+        check=lambda f: "CPU work runs on the event loop" in f.title,
+    ),
     # --- application: latency rising while the pool is idle ----------------------------------
     Case(
         "rising-pool-idle",

@@ -59,22 +59,36 @@ def event_loop_lag(ctx: Context) -> Finding | None:
     v = lag[ctx.loaded].quantile(0.95).max() * 1000.0
     if np.isnan(v) or v < ctx.params.loop_lag_ms:
         return None
+    evidence = [
+        Evidence(
+            metric="event_loop_lag_seconds p95",
+            observed=round(float(v), 1),
+            threshold=ctx.params.loop_lag_ms,
+            window=ctx.window,
+            note="ms",
+        )
+    ]
+    why = "something blocks the loop"
+    if not ctx.signals.cpu.empty:
+        cpu = float(ctx.p90(ctx.signals.cpu).max()) / (ctx.cpu_allotment * 100.0)
+        evidence.append(
+            Evidence(metric="replica CPU p90 / allotment", observed=round(cpu, 3), window=ctx.window)
+        )
+        if cpu < ctx.params.cpu_high_ratio:
+            why = (
+                f"the loop is blocked while the process uses {fmt_pct(cpu)} of its core: synchronous work "
+                "on the loop, or a host whose CPUs are busy with other processes"
+            )
+        else:
+            why = "CPU work runs on the event loop"
     return ctx.finding(
         rule="app_event_loop_lag",
         category="application",
         severity="high" if v >= 4 * ctx.params.loop_lag_ms else "medium",
         confidence=0.8,
         server_side=True,
-        title=f"event loop lags {v:.0f} ms (p95): something blocks the loop",
-        evidence=[
-            Evidence(
-                metric="event_loop_lag_seconds p95",
-                observed=round(float(v), 1),
-                threshold=ctx.params.loop_lag_ms,
-                window=ctx.window,
-                note="ms",
-            )
-        ],
+        title=f"event loop lags {v:.0f} ms (p95): {why}",
+        evidence=evidence,
         action=(
             "move CPU-heavy or synchronous work off the event loop (run_in_executor, a process pool, "
             "an async driver), or run more worker processes per replica"
