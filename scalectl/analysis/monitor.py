@@ -46,13 +46,13 @@ def cpu_allotment_cores(run: RunResult, params: AnalysisParams, processes: int) 
 
 def utilization(sig: Signals, run: RunResult, params: AnalysisParams) -> tuple[float | None, str | None]:
     """p90 over loaded seconds of the busiest replica's CPU (vs its allotment) and pool."""
-    loaded = sig.loaded
+    loaded = sig.steady(params.edge_fraction)
     best: tuple[float | None, str | None] = (None, None)
     if not sig.cpu.empty:
         allot = cpu_allotment_cores(run, params, sig.cpu.shape[1]) * 100.0
         u = sig.cpu[loaded].quantile(0.9).max() / allot
         if not np.isnan(u):
-            best = (float(u), f"CPU ({allot / 100:g} core(s) per replica)")
+            best = (float(u), f"CPU of {allot / 100:g} core(s) per replica")
     pool = sig.column("pool_utilization")
     if not pool.empty:
         u = pool[loaded].quantile(0.9).max()

@@ -29,8 +29,11 @@ class AnalysisParams:
     latency_rise_ratio: float = 2.0
     #: Fraction of the load range (from the bottom) treated as "low load".
     low_load_fraction: float = 0.25
-    #: Seconds with fewer requests than this are ignored when judging per-second signals.
-    min_requests_per_second: int = 1
+    #: Seconds with fewer requests than this share of the median second are start/stop edges,
+    #: left out of per-second judgements (trends, p90s, "low load").
+    edge_fraction: float = 0.1
+    #: Fewest seconds a low / high load window needs to count as a load level.
+    min_window_seconds: int = 3
 
     # --- database -----------------------------------------------------------------------------
     #: checked_out / (pool_size + max_overflow) at or above this counts as "pool full".
@@ -40,6 +43,8 @@ class AnalysisParams:
     #: Mean pool wait (ms) that makes a finding; "rising" when the last third / first third ≥ ratio.
     pool_wait_ms: float = 10.0
     pool_wait_rise_ratio: float = 1.5
+    #: Mean pool wait (ms) that makes the finding high severity even when it is not rising.
+    pool_wait_high_ms: float = 100.0
     #: Pool timeouts (count over the run) that make a finding.
     pool_timeouts_min: int = 1
     #: Pool utilisation below this counts as "idle".
@@ -98,6 +103,8 @@ class AnalysisParams:
     retrograde_drop: float = 0.15
     #: Most per-second endpoint histograms decoded for the low-load window.
     max_decoded_seconds: int = 60
+    #: Fewest requests of a route in the low-load window to call it slow there.
+    slow_min_requests: int = 30
 
     # --- confidence ---------------------------------------------------------------------------
     #: Multiplier on a rule's confidence when it rests on client-side evidence only.

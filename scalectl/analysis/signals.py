@@ -57,6 +57,15 @@ class Signals:
         """Boolean mask of the seconds that carried load."""
         return self.load["requests"] > 0
 
+    def steady(self, edge_fraction: float) -> pd.Series:
+        """Loaded seconds without the start/stop edges: at least ``edge_fraction`` of the median
+        loaded second's requests (a last partial second with 1 request is no "low load" level)."""
+        loaded = self.loaded
+        if not loaded.any():
+            return loaded
+        floor = edge_fraction * float(self.load.loc[loaded, "requests"].median())
+        return loaded & (self.load["requests"] >= floor)
+
     def column(self, name: str) -> pd.DataFrame:
         """One signal across replicas (a column per replica that exports it)."""
         cols = {src: df[name] for src, df in self.replicas.items() if name in df.columns}

@@ -71,6 +71,13 @@ CASES = [
     # --- database: pool wait -----------------------------------------------------------------
     Case("wait-below", lambda: pool_run(0, 0, wait_ms=P.pool_wait_ms - 0.1), database.pool_wait, False),
     Case(
+        "wait-high-flat",
+        lambda: pool_run(0, 0, wait_ms=P.pool_wait_high_ms),
+        database.pool_wait,
+        True,
+        "high",
+    ),
+    Case(
         "wait-above-flat",
         lambda: pool_run(0, 0, wait_ms=P.pool_wait_ms + 0.1),
         database.pool_wait,
@@ -484,3 +491,18 @@ def test_spearman(x: list, y: list, expected: float | None) -> None:
 
     got = spearman(np.asarray(x, float), np.asarray(y, float))
     assert got == (None if expected is None else pytest.approx(expected))
+
+
+def test_a_partial_last_second_is_not_a_low_load_level() -> None:
+    # the end of a real run: users drop to 1 for a last, partial second with a single slow request
+    run = base_run(latency_ms=20.0)
+    last = run.series[-1]
+    key = next(iter(last.endpoints))
+    slow_tail = base_run(latency_ms=1500.0).series[-1].endpoints[key]
+    last.users, last.requests, last.rps = 1, 1, 1.0
+    last.endpoints = {key: slow_tail.model_copy(update={"requests": 1})}
+    last.latency_ms = last.latency_ms.model_copy(update={"p95": 1500.0})
+    ctx = context(run)
+    assert not bool(ctx.loaded.iloc[-1]) and bool(ctx.loaded.iloc[:-1].all())
+    assert ctx.trend.span == 1.0  # one level: the tail is an edge, not "low load"
+    assert code.slow_at_low_load(ctx) is None

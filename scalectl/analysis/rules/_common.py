@@ -51,9 +51,10 @@ class Context:
     monitor: Monitor
     params: AnalysisParams
 
-    @property
+    @cached_property
     def loaded(self) -> pd.Series:
-        return self.signals.loaded
+        """Loaded seconds without start/stop edges (``AnalysisParams.edge_fraction``)."""
+        return self.signals.steady(self.params.edge_fraction)
 
     @cached_property
     def window(self) -> tuple[float, float] | None:
@@ -112,7 +113,7 @@ class Context:
 
     @cached_property
     def trend(self) -> Trend:
-        return load_trend(self.signals, self.run.load_model, self.params)
+        return load_trend(self.signals, self.run.load_model, self.params, self.loaded)
 
     def verify(self, *, env: Mapping[str, str] | None = None, replicas: int | None = None) -> str:
         """The command that re-measures after a change (same scenario as run), then re-analyses.
@@ -154,9 +155,11 @@ class Context:
 Rule = Callable[[Context], Finding | None]
 
 
-def load_trend(sig: Signals, load_model: str, params: AnalysisParams) -> Trend:
+def load_trend(
+    sig: Signals, load_model: str, params: AnalysisParams, loaded: pd.Series | None = None
+) -> Trend:
     """Load = offered rate in open mode, else users (else achieved rate); low/high = bottom/top quarter."""
-    loaded = sig.loaded
+    loaded = sig.loaded if loaded is None else loaded
     df = sig.load[loaded]
     name = "users"
     load = df["users"]
@@ -176,6 +179,9 @@ def load_trend(sig: Signals, load_model: str, params: AnalysisParams) -> Trend:
     q = params.low_load_fraction
     low_m = (load <= lo + q * (hi - lo)).reindex(sig.load.index, fill_value=False)
     high_m = (load >= hi - q * (hi - lo)).reindex(sig.load.index, fill_value=False)
+    if min(int(low_m.sum()), int(high_m.sum())) < params.min_window_seconds:
+        # too few seconds at either end to call them load levels: judge it as one level
+        return Trend(name, 1.0, None, _p95(df["p95_ms"]), _p95(df["p95_ms"]), loaded.copy(), empty)
     p95 = df["p95_ms"]
     corr = spearman(load.to_numpy(dtype=float), p95.to_numpy(dtype=float)) if p95.nunique() > 1 else None
     return Trend(

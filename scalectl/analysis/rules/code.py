@@ -55,7 +55,7 @@ def slow_at_low_load(ctx: Context) -> Finding | None:
         else p.slow_at_low_load_ms
     )
     per = endpoint_p95_in(ctx, mask)
-    slow = {k: v for k, v in per.items() if v[0] >= limit}
+    slow = {k: v for k, v in per.items() if v[0] >= limit and v[1] >= p.slow_min_requests}
     if not slow:
         return None
     worst = max(slow, key=lambda k: slow[k][0])

@@ -133,7 +133,7 @@ def pool_wait(ctx: Context) -> Finding | None:
     return ctx.finding(
         rule="db_pool_wait",
         category="database",
-        severity="high" if rising else "medium",
+        severity="high" if rising or wait_ms >= ctx.params.pool_wait_high_ms else "medium",
         confidence=0.85,
         server_side=True,
         title=f"requests wait {wait_ms:.1f} ms on average for a database connection"
