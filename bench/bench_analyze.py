@@ -238,18 +238,20 @@ def main() -> None:
         t0 = time.perf_counter()
         loaded = storage.load_run(run_dir)
         print(f"load_run (JSON → RunResult): {time.perf_counter() - t0:.2f} s")
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeat):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             analysis = analyze_run(loaded, slo=SLO)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         tracemalloc.start()
         analyze_run(loaded, slo=SLO)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(
             f"analyze_run: best {min(times):.2f} s of {args.repeat} "
-            f"(all, the first with cold imports: {', '.join(f'{x:.2f}' for x in times)}); "
+            f"(all, the first with cold imports: {', '.join(f'{x:.2f}' for x in times)}; "
+            f"CPU time: {', '.join(f'{x:.2f}' for x in cpu)}); "
             f"peak traced allocations {peak / 2**20:.0f} MiB; findings: "
             f"{[f.rule for f in analysis.findings]}"
         )
@@ -262,10 +264,11 @@ def main() -> None:
             stdout=subprocess.DEVNULL,
         )
         wall = time.perf_counter() - t0
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rss = usage.ru_maxrss / 1024
         print(
             f"scalectl analyze RUN_DIR (child process, load + analyze + write + render): {wall:.2f} s wall, "
-            f"peak RSS {rss:.0f} MiB"
+            f"{usage.ru_utime + usage.ru_stime:.2f} s CPU, peak RSS {rss:.0f} MiB"
         )
 
 
