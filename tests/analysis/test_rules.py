@@ -222,7 +222,15 @@ CASES = [
         False,
     ),
     # --- application: rate limits ------------------------------------------------------------
-    Case("429-above", lambda: set_errors(base_run(), "http_429", 1), app.rate_limited, True, "high"),
+    Case(
+        "429-above",
+        lambda: set_errors(base_run(), "http_429", 1),
+        app.rate_limited,
+        True,
+        "high",
+        # 40 req/s from 10 users = 240/minute each; 20% above, rounded up to tens
+        check=lambda f: "sent ~240/minute" in f.action and "RATE_LIMIT_DEFAULT to 290/minute" in f.action,
+    ),
     Case("429-none", lambda: base_run(), app.rate_limited, False),
     Case(
         "429-below-share",

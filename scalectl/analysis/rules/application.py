@@ -153,10 +153,22 @@ def rate_limited(ctx: Context) -> Finding | None:
     env = ctx.target_env
     current = (env or {}).get("RATE_LIMIT_DEFAULT")
     n = ctx.replicas
+    load = ctx.signals.load[ctx.loaded]
+    users = float(load["users"].mean()) if len(load) else 0.0
+    per_user = float(load["achieved_rps"].mean()) / users * 60.0 if users else 0.0
+    suggested = math.ceil(per_user * 1.2 / 10.0) * 10 if per_user else None
+    traffic = (
+        f"each of the ~{users:.0f} test users sent ~{per_user:.0f}/minute and "
+        f"~{per_user * (1 - share):.0f}/minute got through. "
+        if per_user
+        else ""
+    )
     action = (
-        f"rate limits reject {fmt_pct(share)} of requests (429): the limiter, not capacity, bounds this run. "
-        f"Raise RATE_LIMIT_DEFAULT{f' (now {current!r})' if current else ''} if the test users' traffic is "
-        "realistic per user, or spread the load over more test users"
+        f"rate limits reject {fmt_pct(share)} of requests (429): the limiter, not capacity, bounds this run; "
+        + traffic
+        + f"Raise RATE_LIMIT_DEFAULT{f' (now {current!r})' if current else ''}"
+        + (f" to {suggested}/minute" if suggested else "")
+        + " if that per-user traffic is realistic, or spread the load over more test users"
     )
     if n > 1:
         if env is not None and not env.get("REDIS_URL"):
@@ -184,7 +196,7 @@ def rate_limited(ctx: Context) -> Finding | None:
             )
         ],
         action=action,
-        verify=ctx.verify(env={"RATE_LIMIT_DEFAULT": "<higher>"}),
+        verify=ctx.verify(env={"RATE_LIMIT_DEFAULT": f"{suggested}/minute" if suggested else "<higher>"}),
     )
 
 
