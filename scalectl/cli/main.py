@@ -43,7 +43,7 @@ def _root(
 def _register() -> None:
     # Each module adds its command(s) to ``app``; see the module for the options.
     # One import line per command module (each module adds its commands to ``app``).
-    return None
+    from scalectl.cli import cmd_report  # noqa: F401
 
 
 _register()

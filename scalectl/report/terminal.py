@@ -10,6 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
@@ -39,7 +40,9 @@ def render(items: Sequence[ReportInput], *, width: int = 100, color: bool = Fals
         emoji=False,
         legacy_windows=False,
     )
-    for part in parts:
+    for i, part in enumerate(parts):
+        if i:
+            console.print()
         console.print(part)
     return buf.getvalue()
 
@@ -86,15 +89,22 @@ def summary_panel(item: ReportInput) -> Panel:
     return Panel(grid, title=title, title_align="left", border_style=_OK_STYLE[ok if slos else None])
 
 
-def endpoint_table(run: RunResult) -> Table:
-    table = Table(title="Endpoints", title_justify="left", show_footer=False)
-    table.add_column("Endpoint")
+def endpoint_table(run: RunResult) -> RenderableType:
+    table = Table(
+        title="Endpoints",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+        show_edge=False,
+    )
+    longest = max((len(ep.key) for ep in run.endpoints), default=5)
+    table.add_column("Endpoint", no_wrap=True, min_width=min(longest, 40))
     for col in ("Requests", "Errors", "req/s", "p50", "p95", "p99", "max"):
-        table.add_column(col, justify="right")
-    table.add_column("Error kinds")
+        table.add_column(col, justify="right", no_wrap=True)
+    kinds: list[Text] = []
     for ep in [*run.endpoints, run.total]:
         lat = ep.latency_ms
-        errors = ", ".join(f"{k} {v}" for k, v in sorted(ep.errors.items())) or "–"
         rate = ep.failures / ep.requests if ep.requests else 0.0
         table.add_row(
             Text(ep.key, style="bold") if ep is run.total else ep.key,
@@ -105,10 +115,12 @@ def endpoint_table(run: RunResult) -> Table:
             fmt.ms(lat.p95),
             fmt.ms(lat.p99),
             fmt.ms(lat.max),
-            errors,
             end_section=ep is not run.total and ep is run.endpoints[-1],
         )
-    return table
+        if ep.errors and ep is not run.total:
+            detail = ", ".join(f"{k} {v:,}" for k, v in sorted(ep.errors.items()))
+            kinds.append(Text.assemble(("errors ", "red"), f"{ep.key}: {detail}"))
+    return Group(table, *kinds) if kinds else table
 
 
 def _composed(module: str, attr: str, *args: Any) -> RenderableType | None:
@@ -200,8 +212,15 @@ def _recommendation(r: Recommendation) -> RenderableType:
 def compare_view(items: Sequence[ReportInput]) -> RenderableType:
     runs = [i.run for i in items]
     names = [i.name for i in items]
-    table = Table(title=f"Comparison (deltas against {names[0]})", title_justify="left")
-    table.add_column("Scope")
+    table = Table(
+        title=f"Comparison (deltas against {names[0]})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
+        pad_edge=False,
+        show_edge=False,
+    )
+    table.add_column("Scope", no_wrap=True)
     table.add_column("Metric")
     for n in names:
         table.add_column(n, justify="right")

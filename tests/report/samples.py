@@ -1,8 +1,13 @@
-"""Fixed synthetic report inputs (seeded runs, hand-built Analysis and Recommendation) for the tests."""
+"""Fixed synthetic report inputs (seeded runs, hand-built Analysis and Recommendation) for the tests.
+
+Built once per test session (building a run encodes hundreds of HDR histograms); tests must not
+mutate them.
+"""
 
 from __future__ import annotations
 
 import math
+from functools import cache
 
 from scalectl.models import (
     Analysis,
@@ -191,6 +196,7 @@ def recommendation() -> Recommendation:
     )
 
 
+@cache
 def full_item() -> ReportInput:
     run = run_item(telemetry=telemetry())
     return ReportInput(
@@ -198,6 +204,7 @@ def full_item() -> ReportInput:
     )
 
 
+@cache
 def bare_item() -> ReportInput:
     """A run with nothing else: no telemetry, analysis, recommendation or SLO."""
     run = make_run(seed=3, seconds=10, run_id="bare", scenario_name="bare")
@@ -205,6 +212,11 @@ def bare_item() -> ReportInput:
 
 
 def compare_items() -> list[ReportInput]:
+    return list(_compare_items())
+
+
+@cache
+def _compare_items() -> tuple[ReportInput, ...]:
     base = run_item(seed=7)
     cand = run_item(seed=8, run_id="20260102T120000Z-candidate", scale=1.3)
-    return [ReportInput(run=base, label="baseline"), ReportInput(run=cand, label="candidate")]
+    return (ReportInput(run=base, label="baseline"), ReportInput(run=cand, label="candidate"))
