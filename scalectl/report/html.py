@@ -114,7 +114,7 @@ def _run_body(page: _Page, item: ReportInput) -> str:
     t = run.total
     lat = t.latency_ms
     err_rate = t.failures / t.requests if t.requests else 0.0
-    started = run.started_at.strftime("%Y-%m-%d %H:%M:%S %Z")
+    started = _started(run)
     header = (
         '<header class="top"><div class="wrap">'
         f'<div class="eyebrow">scalectl load test report</div><h1>{e(run.scenario_name)}</h1>'
@@ -337,14 +337,17 @@ def render_compare(items: Sequence[ReportInput]) -> str:
         f'<div class="meta">deltas against <code>{e(names[0])}</code></div></div></header>'
     )
     overview = "".join(
-        f"<tr><td><code>{e(n)}</code></td><td>{e(r.scenario_name)}</td><td>{e(r.started_at.isoformat())}</td>"
-        f"<td>{e(fmt.duration(r.duration_s))}</td><td>{e(fmt.completeness(r))}</td>"
-        f'<td class="num">{r.total.requests:,}</td><td>{e(fmt.environment(r.environment))}</td></tr>'
-        for n, r in runs
+        f"<tr><td><code>{e(item.name)}</code></td><td>{e(item.run.scenario_name)}</td>"
+        f'<td class="nowrap">{e(_started(item.run))}</td>'
+        f"<td>{e(fmt.duration(item.run.duration_s))}, {e(fmt.completeness(item.run))}</td>"
+        f"<td>{_slo_pill(item)}</td>"
+        f'<td class="num">{item.run.total.requests:,}</td>'
+        f"<td>{e(fmt.environment(item.run.environment))}</td></tr>"
+        for item in items
     )
     overview_html = (
         '<div class="scroll"><table class="data"><thead><tr><th>Run</th><th>Scenario</th><th>Started</th>'
-        '<th>Duration</th><th>State</th><th class="num">Requests</th><th>Measured on</th></tr></thead>'
+        '<th>Duration</th><th>SLO</th><th class="num">Requests</th><th>Measured on</th></tr></thead>'
         f"<tbody>{overview}</tbody></table></div>"
     )
     figs = "".join(page.chart(f, wide=i == 2) for i, f in enumerate(charts.compare_figures(runs)))
@@ -365,19 +368,34 @@ def render_compare(items: Sequence[ReportInput]) -> str:
     return page.document(f"scalectl comparison · {' vs '.join(names)}", "\n".join(body))
 
 
+def _started(run: RunResult) -> str:
+    return run.started_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _slo_pill(item: ReportInput) -> str:
+    slos = slo_results(item)
+    ok = slo_verdict(slos)
+    return _pill(ok if slos else None, fmt.verdict_text(ok, len(slos)))
+
+
 def _delta_table(runs: Sequence[RunResult], names: Sequence[str]) -> str:
     head = "".join(f'<th class="num">{e(n)}</th>' for n in names) + "".join(
         f'<th class="num">Δ {e(n)}</th>' for n in names[1:]
     )
     rows = []
+    previous = None
     for row in data.compare_rows(runs):
+        first = row.scope != previous
+        previous = row.scope
+        scope = f"<code>{e(row.scope)}</code>" if first else ""
         vals = "".join(f'<td class="num">{e(fmt.compare_value(v, row.unit))}</td>' for v in row.values)
         deltas = ""
         for i in range(1, len(runs)):
             worse = data.is_worse(row, i)
             cls = {True: " bad", False: " good", None: ""}[worse]
             deltas += f'<td class="num{cls}">{e(fmt.delta(row.delta(i)))}</td>'
-        rows.append(f"<tr><td><code>{e(row.scope)}</code></td><td>{e(row.metric)}</td>{vals}{deltas}</tr>")
+        cls = ' class="group"' if first else ""
+        rows.append(f"<tr{cls}><td>{scope}</td><td>{e(row.metric)}</td>{vals}{deltas}</tr>")
     return (
         f'<div class="scroll"><table class="data"><thead><tr><th>Scope</th><th>Metric</th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"

@@ -56,6 +56,8 @@ table.small td,table.small th{padding:4px 8px;font-size:12.5px}
 .num{text-align:right !important;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.bad{color:var(--bad);font-weight:600}td.good{color:var(--ok)}
 .scroll{overflow-x:auto}
+.nowrap{white-space:nowrap}
+table.data tr.group td{border-top:2px solid var(--line)}
 .flow{display:flex;flex-wrap:wrap;gap:22px;align-items:stretch}
 .step:not(:last-child)::after{content:"\\2192";position:absolute;right:-18px;top:50%;transform:translateY(-50%);
 color:#adb5bd;font-size:16px}
