@@ -1,4 +1,6 @@
-"""Drive headless Chromium over the DevTools protocol (websocket-client) to check an HTML report.
+"""Drive headless Chromium over the DevTools protocol to check an HTML report.
+
+The websocket client is ``websockets`` (installed with uvicorn[standard], a project dependency).
 
 Chromium opens the file from disk with every network scheme blocked (proxy to a dead port, host
 resolver mapped to nothing, and ``Network.setBlockedURLs``); the page's console errors, uncaught
@@ -58,9 +60,11 @@ class PageCheck:
 
 class _Cdp:
     def __init__(self, ws_url: str, timeout: float) -> None:
-        import websocket
+        from websockets.sync.client import connect
 
-        self.ws = websocket.create_connection(ws_url, timeout=timeout, suppress_origin=True)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(connect(ws_url, open_timeout=timeout, max_size=None))
+        self.timeout = timeout
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
 
@@ -69,7 +73,7 @@ class _Cdp:
         msg_id = self.next_id
         self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
         while True:
-            msg = json.loads(self.ws.recv())
+            msg = json.loads(self.ws.recv(timeout=self.timeout))
             if msg.get("id") == msg_id:
                 if "error" in msg:
                     raise RuntimeError(f"{method}: {msg['error']}")
@@ -82,7 +86,7 @@ class _Cdp:
         return res.get("result", {}).get("value")
 
     def close(self) -> None:
-        self.ws.close()
+        self._stack.close()
 
 
 def _wait_port(user_dir: Path, proc: subprocess.Popen, timeout: float) -> int:
