@@ -350,7 +350,11 @@ def render_compare(items: Sequence[ReportInput]) -> str:
         '<th>Duration</th><th>SLO</th><th class="num">Requests</th><th>Measured on</th></tr></thead>'
         f"<tbody>{overview}</tbody></table></div>"
     )
-    figs = "".join(page.chart(f, wide=i == 2) for i, f in enumerate(charts.compare_figures(runs)))
+    figures = charts.compare_figures(runs)
+    # an odd last chart spans the row
+    figs = "".join(
+        page.chart(f, wide=len(figures) % 2 == 1 and i == len(figures) - 1) for i, f in enumerate(figures)
+    )
     body = [
         header,
         '<main class="wrap">',

@@ -89,7 +89,9 @@ def _line(
     return trace
 
 
-def load_figure(run: RunResult) -> Figure:
+def load_figure(run: RunResult) -> Figure | None:
+    if not run.series:
+        return None
     t = data.times(run)
     traces = [
         _line(
@@ -143,7 +145,9 @@ def load_figure(run: RunResult) -> Figure:
     return {"data": traces, "layout": layout}
 
 
-def latency_figure(run: RunResult, slo_ms: float | None = None) -> Figure:
+def latency_figure(run: RunResult, slo_ms: float | None = None) -> Figure | None:
+    if not run.series:
+        return None
     t = data.times(run)
     lat = data.latency_over_time(run)
     traces = [_line(k, t, v, P_COLORS[k]) for k, v in lat.items()]
@@ -181,7 +185,7 @@ def _hlabel(y: float, text: str, color: str = "#e03131") -> dict:
 
 def endpoint_latency_figure(run: RunResult, q: float = 95.0) -> Figure | None:
     series = data.endpoint_latency_over_time(run, q)
-    if not series:
+    if not series or not run.series:
         return None
     t = data.times(run)
     traces = [_line(k, t, v, PALETTE[i % len(PALETTE)]) for i, (k, v) in enumerate(series.items())]
@@ -356,6 +360,8 @@ def usl_figure(rec: Recommendation) -> Figure | None:
 def compare_figures(runs: Sequence[tuple[str, RunResult]]) -> list[Figure]:
     lat_traces, rps_traces = [], []
     for i, (label, run) in enumerate(runs):
+        if not run.series:
+            continue
         color = PALETTE[i % len(PALETTE)]
         t = data.times(run)
         lat = data.latency_over_time(run)
@@ -364,10 +370,15 @@ def compare_figures(runs: Sequence[tuple[str, RunResult]]) -> list[Figure]:
             _line(f"{label} p50", t, lat["p50"], color, line={"width": 1.5, "dash": "dot", "color": color})
         )
         rps_traces.append(_line(label, t, [iv.rps for iv in run.series], color))
-    figs = [
-        {"data": lat_traces, "layout": _layout("Latency over time (p95 solid, p50 dotted)", "seconds", "ms")},
-        {"data": rps_traces, "layout": _layout("Throughput over time", "seconds", "requests/s")},
-    ]
+    figs = []
+    if lat_traces:
+        figs.append(
+            {
+                "data": lat_traces,
+                "layout": _layout("Latency over time (p95 solid, p50 dotted)", "seconds", "ms"),
+            }
+        )
+        figs.append({"data": rps_traces, "layout": _layout("Throughput over time", "seconds", "requests/s")})
     hdr = hdr_figure(runs, per_endpoint=False)
     if hdr is not None:
         figs.append(hdr)

@@ -1,14 +1,14 @@
 """The rich terminal view of a run (or a comparison of runs), rendered to a string.
 
-Pieces owned by other modules are used when present (``run_term``, ``analysis_term``,
-``recommendation_term``); until then the sections below render them.
+The run summary, analysis tree and recommendation panel are rendered here until the modules their
+owners write (``run_term``, ``analysis_term``, ``recommendation_term``) land; then this view
+composes those instead.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -123,22 +123,7 @@ def endpoint_table(run: RunResult) -> RenderableType:
     return Group(table, *kinds) if kinds else table
 
 
-def _composed(module: str, attr: str, *args: Any) -> RenderableType | None:
-    """A renderable from another engineer's ``scalectl.report.<module>.<attr>``, when it exists."""
-    import importlib
-
-    try:
-        mod = importlib.import_module(f"scalectl.report.{module}")
-    except ImportError:
-        return None
-    fn = getattr(mod, attr, None)
-    return fn(*args) if callable(fn) else None
-
-
 def _analysis(a: Analysis) -> RenderableType:
-    composed = _composed("analysis_term", "render_analysis", a)
-    if composed is not None:
-        return composed
     verdict = Text(
         "performance OK" if a.performance_ok else "performance NOT OK",
         style="green" if a.performance_ok else "bold red",
@@ -175,9 +160,6 @@ def _analysis(a: Analysis) -> RenderableType:
 
 
 def _recommendation(r: Recommendation) -> RenderableType:
-    composed = _composed("recommendation_term", "render_recommendation", r)
-    if composed is not None:
-        return composed
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()

@@ -137,3 +137,11 @@ def test_comparison_overlays_every_run() -> None:
     names = {t["name"] for f in figs for t in f["data"]}
     assert {"baseline p95", "candidate p95", "baseline", "candidate"} <= names
     assert "Deltas" in text and "+37.5%" in text  # p95 change of the fixed candidate
+
+
+def test_run_without_time_series_draws_no_empty_time_charts() -> None:
+    run = samples.bare_item().run.model_copy(update={"series": []})
+    figs = _figures(html.render([ReportInput(run=run)]))
+    assert [f["layout"]["title"]["text"] for f in figs] == ["Latency by percentile (HDR histogram)"]
+    cmp = _figures(html.render([ReportInput(run=run, label="a"), ReportInput(run=run, label="b")]))
+    assert all(f["data"] for f in cmp)
