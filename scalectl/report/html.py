@@ -186,7 +186,7 @@ def _summary(run: RunResult, slos: Sequence[Any]) -> str:
     facts = [
         ("Scenario", f"{run.scenario_name} ({run.load_model} model)"),
         ("Target", run.host),
-        ("Started", run.started_at.isoformat()),
+        ("Started", _started(run)),
         ("Duration", f"{fmt.duration(run.duration_s)}, {fmt.completeness(run)}"),
         ("Samples", fmt.samples(run)),
         ("Measured on", fmt.environment(env)),
@@ -235,7 +235,8 @@ def _endpoint_table(run: RunResult) -> str:
             f'<td class="num{" bad" if i == 1 and rate > 0 else ""}">{e(c)}</td>' for i, c in enumerate(cells)
         )
         name = "Total" if ep is run.total else ep.key
-        body.append(f"<tr{cls}><td><code>{e(name)}</code></td>{num_cells}<td>{e(kinds)}</td></tr>")
+        label = "Total" if ep is run.total else f"<code>{e(name)}</code>"
+        body.append(f"<tr{cls}><td>{label}</td>{num_cells}<td>{e(kinds)}</td></tr>")
     return (
         '<div class="scroll"><table class="data"><thead><tr><th>Endpoint</th>'
         f"{head}<th>Error kinds</th></tr></thead>"

@@ -42,7 +42,7 @@ h3{font-size:14px;margin:14px 0 8px;color:#343a40;text-transform:uppercase;lette
 .grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px}
 .chart{min-height:340px;border:1px solid var(--line);border-radius:10px;overflow:hidden}
 .chart.wide{grid-column:1/-1}
-@media (max-width:900px){.grid,.two{grid-template-columns:minmax(0,1fr)}}
+@media (max-width:900px){.grid,.two{grid-template-columns:minmax(0,1fr)}.kpi-value{font-size:20px}}
 table{border-collapse:collapse;width:100%}
 table.facts th{text-align:left;color:var(--muted);font-weight:500;padding:5px 16px 5px 0;white-space:nowrap;
 vertical-align:top;width:1%}
