@@ -1,14 +1,16 @@
 """The rich terminal view of a run (or a comparison of runs), rendered to a string.
 
-The run summary, analysis tree and recommendation panel are rendered here until the modules their
-owners write (``run_term``, ``analysis_term``, ``recommendation_term``) land; then this view
-composes those instead.
+Composed from the pieces their owners write when they are installed: ``run_term.render_run``
+(endpoint table and run notes), ``analysis_term.render_analysis`` (flowchart tree) and
+``recommendation_term.recommendation_renderable``. Where one is missing, the fallback section of
+this module renders the same model.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -29,6 +31,10 @@ def render(items: Sequence[ReportInput], *, width: int = 100, color: bool = Fals
     if not items:
         raise ValueError("nothing to report")
     parts = [compare_view(items)] if len(items) > 1 else run_view(items[0])
+    return print_parts(parts, width=width, color=color)
+
+
+def print_parts(parts: Sequence[RenderableType], *, width: int = 100, color: bool = False) -> str:
     buf = io.StringIO()
     console = Console(
         file=buf,
@@ -47,16 +53,37 @@ def render(items: Sequence[ReportInput], *, width: int = 100, color: bool = Fals
     return buf.getvalue()
 
 
-def run_view(item: ReportInput) -> list[RenderableType]:
-    parts: list[RenderableType] = [summary_panel(item), endpoint_table(item.run)]
+def _piece(module: str, attr: str) -> Callable[..., RenderableType] | None:
+    """``scalectl.report.<module>.<attr>`` when that module exists, else None."""
+    name = f"scalectl.report.{module}"
+    try:
+        mod = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+    fn = getattr(mod, attr, None)
+    return fn if callable(fn) else None
+
+
+def run_view(item: ReportInput, *, compose: bool = True) -> list[RenderableType]:
+    """Summary, endpoints, analysis, recommendation; ``compose=False`` uses this module's fallbacks."""
+    render_run = _piece("run_term", "render_run") if compose else None
+    render_analysis = _piece("analysis_term", "render_analysis") if compose else None
+    render_rec = _piece("recommendation_term", "recommendation_renderable") if compose else None
+    parts: list[RenderableType] = [summary_panel(item, notes=render_run is None)]
+    parts.append(render_run(item.run) if render_run else endpoint_table(item.run))
     if item.analysis is not None:
-        parts.append(_analysis(item.analysis))
+        parts.append(render_analysis(item.analysis) if render_analysis else analysis_tree(item.analysis))
     if item.recommendation is not None:
-        parts.append(_recommendation(item.recommendation))
+        rec = item.recommendation
+        parts.append(render_rec(rec) if render_rec else recommendation_panel(rec))
     return parts
 
 
-def summary_panel(item: ReportInput) -> Panel:
+def summary_panel(item: ReportInput, *, notes: bool = True) -> Panel:
+    """Scenario, duration, samples, latency, environment and SLO verdict; with ``notes`` also the
+    generator's load and the run's warnings (``run_term`` shows those when it is used)."""
     run = item.run
     slos = slo_results(item)
     ok = slo_verdict(slos)
@@ -74,19 +101,23 @@ def summary_panel(item: ReportInput) -> Panel:
     )
     grid.add_row("Measured on", fmt.environment(run.environment))
     g = run.generator
-    gen = Text(f"CPU mean {g.cpu_percent_mean:.0f}%, max {g.cpu_percent_max:.0f}%")
-    if g.saturated:
-        gen.append("  SATURATED: these numbers size nothing", style="bold red")
-    grid.add_row("Generator", gen)
+    if notes:
+        gen = Text(f"CPU mean {g.cpu_percent_mean:.0f}%, max {g.cpu_percent_max:.0f}%")
+        if g.saturated:
+            gen.append("  SATURATED: these numbers size nothing", style="bold red")
+        grid.add_row("Generator", gen)
     for r in slos:
         status = Text(fmt.slo_status(r.ok), style=_OK_STYLE[r.ok])
         detail = f"  observed {fmt.slo_observed(r)}, limit {fmt.slo_limit(r)}"
         grid.add_row("SLO", Text.assemble(f"{r.expression} ({r.scope}) ", status, detail))
-    for w in [*run.warnings, *g.notes]:
+    for w in [*run.warnings, *g.notes] if notes else []:
         grid.add_row(Text("Warning", style="yellow"), w)
     verdict = fmt.verdict_text(ok, len(slos))
     title = Text.assemble("scalectl run ", (run.run_id, "bold"), " — ", (verdict, _OK_STYLE[ok]))
     return Panel(grid, title=title, title_align="left", border_style=_OK_STYLE[ok if slos else None])
+
+
+# ---- fallbacks for the owners' pieces ---------------------------------------------------------
 
 
 def endpoint_table(run: RunResult) -> RenderableType:
@@ -123,7 +154,7 @@ def endpoint_table(run: RunResult) -> RenderableType:
     return Group(table, *kinds) if kinds else table
 
 
-def _analysis(a: Analysis) -> RenderableType:
+def analysis_tree(a: Analysis) -> RenderableType:
     verdict = Text(
         "performance OK" if a.performance_ok else "performance NOT OK",
         style="green" if a.performance_ok else "bold red",
@@ -159,7 +190,7 @@ def _analysis(a: Analysis) -> RenderableType:
     return tree
 
 
-def _recommendation(r: Recommendation) -> RenderableType:
+def recommendation_panel(r: Recommendation) -> RenderableType:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -189,6 +220,9 @@ def _recommendation(r: Recommendation) -> RenderableType:
     body += [Text(f"• {x}") for x in r.reasoning]
     body += [Text(f"⚠ {w}", style="yellow") for w in r.warnings]
     return Panel(Group(*body), title="Recommendation", title_align="left")
+
+
+# ---- comparison ---------------------------------------------------------------------------------
 
 
 def compare_view(items: Sequence[ReportInput]) -> RenderableType:
