@@ -228,7 +228,9 @@ def telemetry(run: RunResult) -> Telemetry:
             tel.pool_wait_ms.append(Line(name, s.t, _ratio(_deltas(w_sum), _deltas(w_cnt), 1000.0)))
         hits = _sum(list(_matching(s.metrics, m("cache_hits_total")).values()))
         misses = _sum(list(_matching(s.metrics, m("cache_misses_total")).values()))
-        if hits and misses:
+        if hits or misses:  # a replica that only ever missed (or hit) exports one of the two
+            hits = hits or [0.0 if v is not None else None for v in misses]
+            misses = misses or [0.0 if v is not None else None for v in hits]
             dh, dm = _deltas(hits), _deltas(misses)
             looked = [
                 a + b if a is not None and b is not None else None for a, b in zip(dh, dm, strict=False)

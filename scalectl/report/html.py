@@ -45,6 +45,18 @@ class _Page:
         self.figures.append({"id": fid, **fig})
         return f'<div class="chart{" wide" if wide else ""}" id="{fid}"></div>'
 
+    def grid(self, figs: Sequence[tuple[dict[str, Any] | None, bool]]) -> str:
+        """A two-column grid of (figure, wide) with absent figures dropped; a chart that would sit
+        alone in its row spans it."""
+        present = [(f, w) for f, w in figs if f is not None]
+        cells, column = [], 0
+        for i, (fig, wide) in enumerate(present):
+            next_wide = i + 1 >= len(present) or present[i + 1][1]
+            span = wide or (column == 0 and next_wide)
+            cells.append(self.chart(fig, wide=span))
+            column = 0 if span else 1 - column
+        return f'<div class="grid">{"".join(cells)}</div>'
+
     def document(self, title: str, body: str) -> str:
         figs = json.dumps(self.figures, separators=(",", ":"), allow_nan=False)
         figs = figs.replace("</", "<\\/").replace("<!--", "<\\!--")
@@ -150,18 +162,20 @@ def _run_body(page: _Page, item: ReportInput) -> str:
     )
     parts = [header, '<main class="wrap">', kpis, alerts]
     parts.append(_section("Summary", _summary(run, slos), "summary"))
-    load_charts = (
-        page.chart(charts.load_figure(run))
-        + page.chart(charts.latency_figure(run, _overall_latency_slo(item)))
-        + page.chart(charts.endpoint_latency_figure(run))
-        + page.chart(charts.errors_figure(run))
-        + page.chart(charts.hdr_figure([(item.name, run)]), wide=True)
+    load_charts = page.grid(
+        [
+            (charts.load_figure(run), False),
+            (charts.latency_figure(run, _overall_latency_slo(item)), False),
+            (charts.endpoint_latency_figure(run), False),
+            (charts.errors_figure(run), False),
+            (charts.hdr_figure([(item.name, run)]), True),
+        ]
     )
-    parts.append(_section("Load and latency", f'<div class="grid">{load_charts}</div>', "load"))
+    parts.append(_section("Load and latency", load_charts, "load"))
     parts.append(_section("Endpoints", _endpoint_table(run), "endpoints"))
     tel_figs = charts.telemetry_figures(run)
     tel_body = (
-        f'<div class="grid">{"".join(page.chart(f) for f in tel_figs)}</div>'
+        page.grid([(f, False) for f in tel_figs])
         if tel_figs
         else '<p class="muted">No telemetry from the target in this run '
         "(no /metrics scraped, no process sampled).</p>"
@@ -351,11 +365,7 @@ def render_compare(items: Sequence[ReportInput]) -> str:
         '<th>Duration</th><th>SLO</th><th class="num">Requests</th><th>Measured on</th></tr></thead>'
         f"<tbody>{overview}</tbody></table></div>"
     )
-    figures = charts.compare_figures(runs)
-    # an odd last chart spans the row
-    figs = "".join(
-        page.chart(f, wide=len(figures) % 2 == 1 and i == len(figures) - 1) for i, f in enumerate(figures)
-    )
+    figs = page.grid([(f, False) for f in charts.compare_figures(runs)])
     body = [
         header,
         '<main class="wrap">',
@@ -366,7 +376,7 @@ def render_compare(items: Sequence[ReportInput]) -> str:
             "deltas",
             "Relative change against the first run; red marks a change for the worse above 5%.",
         ),
-        _section("Latency and throughput", f'<div class="grid">{figs}</div>', "charts"),
+        _section("Latency and throughput", figs, "charts"),
         _footer(),
         "</main>",
     ]

@@ -129,3 +129,9 @@ def test_delta_and_direction() -> None:
     assert data.is_worse(same, 1) is False
     missing = data.CompareRow("GET /x", "p95", "ms", False, (None, 3.0))
     assert missing.delta(1) is None and data.is_worse(missing, 1) is None
+
+
+def test_cache_ratio_of_a_replica_that_only_missed_is_zero() -> None:
+    s = telemetry_series("r0", {'cache_misses_total{cache="content"}': [0, 5, 9]})
+    run = make_run(seed=1, seconds=3, telemetry=[s])
+    assert data.telemetry(run).cache_hit_ratio[0].y == [None, 0.0, 0.0]

@@ -145,3 +145,11 @@ def test_run_without_time_series_draws_no_empty_time_charts() -> None:
     assert [f["layout"]["title"]["text"] for f in figs] == ["Latency by percentile (HDR histogram)"]
     cmp = _figures(html.render([ReportInput(run=run, label="a"), ReportInput(run=run, label="b")]))
     assert all(f["data"] for f in cmp)
+
+
+def test_a_chart_alone_in_its_row_spans_it() -> None:
+    page = html._Page()
+    fig = {"data": [{"type": "scatter"}], "layout": {}}
+    out = page.grid([(fig, False), (fig, False), (fig, False), (None, False), (fig, True), (fig, False)])
+    classes = re.findall(r'class="(chart[^"]*)"', out)
+    assert classes == ["chart", "chart", "chart wide", "chart wide", "chart wide"]
