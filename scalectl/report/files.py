@@ -19,6 +19,11 @@ def load_input(path: Path) -> ReportInput:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such run directory or run.json")
+    if storage.is_baseline_file(path):
+        raise InputError(
+            f"{path} is a baseline, not a run; report one of its steps' run directories "
+            "(each step's run_dir), or compare them: scalectl report RUN_A RUN_B"
+        )
     run_dir = path if path.is_dir() else path.parent
     if not (run_dir / storage.RUN_FILE).exists() and path.is_dir():
         raise InputError(f"{path}: not a run directory (no {storage.RUN_FILE})")

@@ -37,3 +37,10 @@ def test_corrupt_analysis_is_an_input_error(run_dirs: tuple[Path, Path]) -> None
     (a / "analysis.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(InputError, match="analysis.json"):
         load_input(a)
+
+
+def test_a_baseline_file_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "base.json"
+    path.write_text('{"schema_version": 1, "name": "b", "scenario_name": "s", "steps": []}', encoding="utf-8")
+    with pytest.raises(InputError, match="is a baseline, not a run"):
+        load_input(path)
