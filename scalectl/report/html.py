@@ -7,102 +7,31 @@ reads it). Nothing here touches the disk.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from functools import lru_cache
-from html import escape
 from typing import Any
 
-from scalectl import __version__
 from scalectl.models import Analysis, Recommendation, RunResult
-from scalectl.report import data, fmt
+from scalectl.report import fmt
 from scalectl.report import html_charts as charts
-from scalectl.report.html_style import CSS, SCRIPT
+from scalectl.report.html_page import Page, e, footer, kpi, pill, plotly_js, rows, section, started
 from scalectl.report.model import ReportInput, slo_results, slo_verdict
 
-
-def e(text: object) -> str:
-    return escape(str(text), quote=True)
-
-
-@lru_cache(maxsize=1)
-def plotly_js() -> str:
-    from plotly.offline import get_plotlyjs
-
-    return get_plotlyjs()
-
-
-class _Page:
-    """Collects figures while the body is written; each gets a stable element id."""
-
-    def __init__(self) -> None:
-        self.figures: list[dict[str, Any]] = []
-
-    def chart(self, fig: dict[str, Any] | None, wide: bool = False) -> str:
-        if fig is None:
-            return ""
-        fid = f"chart-{len(self.figures) + 1}"
-        self.figures.append({"id": fid, **fig})
-        return f'<div class="chart{" wide" if wide else ""}" id="{fid}"></div>'
-
-    def grid(self, figs: Sequence[tuple[dict[str, Any] | None, bool]]) -> str:
-        """A two-column grid of (figure, wide) with absent figures dropped; a chart that would sit
-        alone in its row spans it."""
-        present = [(f, w) for f, w in figs if f is not None]
-        cells, column = [], 0
-        for i, (fig, wide) in enumerate(present):
-            next_wide = i + 1 >= len(present) or present[i + 1][1]
-            span = wide or (column == 0 and next_wide)
-            cells.append(self.chart(fig, wide=span))
-            column = 0 if span else 1 - column
-        return f'<div class="grid">{"".join(cells)}</div>'
-
-    def document(self, title: str, body: str) -> str:
-        figs = json.dumps(self.figures, separators=(",", ":"), allow_nan=False)
-        figs = figs.replace("</", "<\\/").replace("<!--", "<\\!--")
-        return (
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{e(title)}</title>\n<style>{CSS}</style>\n"
-            f'<script type="text/javascript">{plotly_js()}</script>\n</head>\n<body>\n{body}\n'
-            f'<script id="figures" type="application/json">{figs}</script>\n'
-            f"<script>{SCRIPT}</script>\n</body>\n</html>\n"
-        )
+__all__ = ["Page", "plotly_js", "render"]
 
 
 def render(items: Sequence[ReportInput]) -> str:
     if not items:
         raise ValueError("nothing to report")
     if len(items) > 1:
-        return render_compare(items)
+        from scalectl.report import html_compare
+
+        return html_compare.render(items)
     item = items[0]
-    page = _Page()
+    page = Page()
     return page.document(f"scalectl · {item.run.scenario_name} · {item.run.run_id}", _run_body(page, item))
 
 
 # ---- one run --------------------------------------------------------------------------------
-
-
-def _pill(ok: bool | None, text: str) -> str:
-    cls = {True: "ok", False: "bad", None: "na"}[ok]
-    return f'<span class="pill {cls}">{e(text)}</span>'
-
-
-def _kpi(label: str, value: str, sub: str = "", cls: str = "") -> str:
-    sub_html = f'<div class="kpi-sub">{e(sub)}</div>' if sub else ""
-    return (
-        f'<div class="kpi {cls}"><div class="kpi-label">{e(label)}</div>'
-        f'<div class="kpi-value">{e(value)}</div>{sub_html}</div>'
-    )
-
-
-def _rows(rows: Sequence[tuple[str, str]]) -> str:
-    return "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
-
-
-def _section(title: str, body: str, sid: str, lead: str = "") -> str:
-    lead_html = f'<p class="lead">{e(lead)}</p>' if lead else ""
-    return f'<section id="{sid}"><h2>{e(title)}</h2>{lead_html}{body}</section>'
 
 
 def _overall_latency_slo(item: ReportInput) -> float | None:
@@ -119,32 +48,32 @@ def _overall_latency_slo(item: ReportInput) -> float | None:
     return None
 
 
-def _run_body(page: _Page, item: ReportInput) -> str:
+def _run_body(page: Page, item: ReportInput) -> str:
     run = item.run
     slos = slo_results(item)
     ok = slo_verdict(slos)
     t = run.total
     lat = t.latency_ms
     err_rate = t.failures / t.requests if t.requests else 0.0
-    started = _started(run)
+    when = started(run)
     header = (
         '<header class="top"><div class="wrap">'
         f'<div class="eyebrow">scalectl load test report</div><h1>{e(run.scenario_name)}</h1>'
-        f'<div class="meta">run <code>{e(run.run_id)}</code> · {e(started)}'
+        f'<div class="meta">run <code>{e(run.run_id)}</code> · {e(when)}'
         f" · {e(run.host)} · {e(run.load_model)} model</div>"
-        f'<div class="verdict">{_pill(ok if slos else None, fmt.verdict_text(ok, len(slos)))}'
-        f"{_pill(run.complete or None, fmt.completeness(run)) if not run.complete else ''}"
-        f"{_pill(False, 'generator saturated') if run.generator.saturated else ''}</div>"
+        f'<div class="verdict">{pill(ok if slos else None, fmt.verdict_text(ok, len(slos)))}'
+        f"{pill(run.complete or None, fmt.completeness(run)) if not run.complete else ''}"
+        f"{pill(False, 'generator saturated') if run.generator.saturated else ''}</div>"
         "</div></header>"
     )
     kpis = (
         '<div class="kpis">'
-        + _kpi("Requests", f"{t.requests:,}", f"{t.failures:,} failed")
-        + _kpi("Throughput", f"{fmt.num(t.rps)} req/s", f"over {fmt.duration(run.duration_s)}")
-        + _kpi("p50", fmt.ms(lat.p50), f"mean {fmt.ms(lat.mean)}")
-        + _kpi("p95", fmt.ms(lat.p95))
-        + _kpi("p99", fmt.ms(lat.p99), f"max {fmt.ms(lat.max)}")
-        + _kpi("Error rate", fmt.pct(err_rate), cls="bad" if err_rate > 0 else "")
+        + kpi("Requests", f"{t.requests:,}", f"{t.failures:,} failed")
+        + kpi("Throughput", f"{fmt.num(t.rps)} req/s", f"over {fmt.duration(run.duration_s)}")
+        + kpi("p50", fmt.ms(lat.p50), f"mean {fmt.ms(lat.mean)}")
+        + kpi("p95", fmt.ms(lat.p95))
+        + kpi("p99", fmt.ms(lat.p99), f"max {fmt.ms(lat.max)}")
+        + kpi("Error rate", fmt.pct(err_rate), cls="bad" if err_rate > 0 else "")
         + "</div>"
     )
     alerts = "".join(
@@ -161,7 +90,7 @@ def _run_body(page: _Page, item: ReportInput) -> str:
         ]
     )
     parts = [header, '<main class="wrap">', kpis, alerts]
-    parts.append(_section("Summary", _summary(run, slos), "summary"))
+    parts.append(section("Summary", _summary(run, slos), "summary"))
     load_charts = page.grid(
         [
             (charts.load_figure(run), False),
@@ -171,8 +100,8 @@ def _run_body(page: _Page, item: ReportInput) -> str:
             (charts.hdr_figure([(item.name, run)]), True),
         ]
     )
-    parts.append(_section("Load and latency", load_charts, "load"))
-    parts.append(_section("Endpoints", _endpoint_table(run), "endpoints"))
+    parts.append(section("Load and latency", load_charts, "load"))
+    parts.append(section("Endpoints", _endpoint_table(run), "endpoints"))
     tel_figs = charts.telemetry_figures(run)
     tel_body = (
         page.grid([(f, False) for f in tel_figs])
@@ -180,19 +109,15 @@ def _run_body(page: _Page, item: ReportInput) -> str:
         else '<p class="muted">No telemetry from the target in this run '
         "(no /metrics scraped, no process sampled).</p>"
     )
-    parts.append(_section("Target telemetry", tel_body, "telemetry"))
-    parts.append(_section("Analysis", _analysis(item.analysis), "analysis"))
+    parts.append(section("Target telemetry", tel_body, "telemetry"))
+    parts.append(section("Analysis", _analysis(item.analysis), "analysis"))
     if item.recommendation is not None:
         parts.append(
-            _section("Capacity recommendation", _recommendation(page, item.recommendation), "capacity")
+            section("Capacity recommendation", _recommendation(page, item.recommendation), "capacity")
         )
-    parts.append(_footer())
+    parts.append(footer())
     parts.append("</main>")
     return "\n".join(parts)
-
-
-def _footer() -> str:
-    return f"<footer>Made by scalectl {e(__version__)} · one self-contained file, no network needed.</footer>"
 
 
 def _summary(run: RunResult, slos: Sequence[Any]) -> str:
@@ -200,7 +125,7 @@ def _summary(run: RunResult, slos: Sequence[Any]) -> str:
     facts = [
         ("Scenario", f"{run.scenario_name} ({run.load_model} model)"),
         ("Target", run.host),
-        ("Started", _started(run)),
+        ("Started", started(run)),
         ("Duration", f"{fmt.duration(run.duration_s)}, {fmt.completeness(run)}"),
         ("Samples", fmt.samples(run)),
         ("Measured on", fmt.environment(env)),
@@ -210,18 +135,18 @@ def _summary(run: RunResult, slos: Sequence[Any]) -> str:
             f"max {run.generator.cpu_percent_max:.0f}%",
         ),
     ]
-    facts_html = f'<table class="facts">{_rows(facts)}</table>'
+    facts_html = f'<table class="facts">{rows(facts)}</table>'
     if slos:
-        rows = "".join(
+        slo_rows = "".join(
             f"<tr><td><code>{e(r.expression)}</code></td><td>{e(r.scope)}</td>"
             f'<td class="num">{e(fmt.slo_observed(r))}</td><td class="num">{e(fmt.slo_limit(r))}</td>'
-            f"<td>{_pill(r.ok, fmt.slo_status(r.ok))}"
+            f"<td>{pill(r.ok, fmt.slo_status(r.ok))}"
             f"{' <span class=muted>' + e(r.note) + '</span>' if r.note else ''}</td></tr>"
             for r in slos
         )
         slo_html = (
             '<table class="data"><thead><tr><th>SLO</th><th>Scope</th><th class="num">Observed</th>'
-            f'<th class="num">Limit</th><th>Result</th></tr></thead><tbody>{rows}</tbody></table>'
+            f'<th class="num">Limit</th><th>Result</th></tr></thead><tbody>{slo_rows}</tbody></table>'
         )
     else:
         slo_html = '<p class="muted">No SLO was given for this run (use --slo, e.g. "p95<300ms").</p>'
@@ -265,7 +190,7 @@ def _analysis(a: Analysis | None) -> str:
             "<code>scalectl analyze RUN_DIR</code> writes one.</p>"
         )
     verdict = "performance OK" if a.performance_ok else "performance not OK"
-    head = f"<p>{_pill(a.performance_ok, verdict)} {e(a.summary)}</p>"
+    head = f"<p>{pill(a.performance_ok, verdict)} {e(a.summary)}</p>"
     steps = []
     for s in a.path:
         cls = {True: "ok", False: "bad", None: "na"}[s.outcome]
@@ -305,7 +230,7 @@ def _analysis(a: Analysis | None) -> str:
     return head + path + findings + notes
 
 
-def _recommendation(page: _Page, r: Recommendation) -> str:
+def _recommendation(page: Page, r: Recommendation) -> str:
     res = r.resources
     facts = [
         ("Replicas", f"{r.replicas} for {fmt.num(r.target_rps)} req/s"),
@@ -335,83 +260,5 @@ def _recommendation(page: _Page, r: Recommendation) -> str:
     reasoning = "".join(f"<li>{e(x)}</li>" for x in r.reasoning)
     warnings = "".join(f'<div class="alert">{e(w)}</div>' for w in r.warnings)
     chart = page.chart(charts.usl_figure(r))
-    left = f'<table class="facts">{_rows(facts)}</table>' + (f"<ul>{reasoning}</ul>" if reasoning else "")
+    left = f'<table class="facts">{rows(facts)}</table>' + (f"<ul>{reasoning}</ul>" if reasoning else "")
     return warnings + (f'<div class="two"><div>{left}</div><div>{chart}</div></div>' if chart else left)
-
-
-# ---- comparison -----------------------------------------------------------------------------
-
-
-def render_compare(items: Sequence[ReportInput]) -> str:
-    page = _Page()
-    runs = [(i.name, i.run) for i in items]
-    names = [n for n, _ in runs]
-    header = (
-        '<header class="top"><div class="wrap"><div class="eyebrow">scalectl comparison</div>'
-        f"<h1>{' vs '.join(e(n) for n in names)}</h1>"
-        f'<div class="meta">deltas against <code>{e(names[0])}</code></div></div></header>'
-    )
-    overview = "".join(
-        f"<tr><td><code>{e(item.name)}</code></td><td>{e(item.run.scenario_name)}</td>"
-        f'<td class="nowrap">{e(_started(item.run))}</td>'
-        f"<td>{e(fmt.duration(item.run.duration_s))}, {e(fmt.completeness(item.run))}</td>"
-        f"<td>{_slo_pill(item)}</td>"
-        f'<td class="num">{item.run.total.requests:,}</td>'
-        f"<td>{e(fmt.environment(item.run.environment))}</td></tr>"
-        for item in items
-    )
-    overview_html = (
-        '<div class="scroll"><table class="data"><thead><tr><th>Run</th><th>Scenario</th><th>Started</th>'
-        '<th>Duration</th><th>SLO</th><th class="num">Requests</th><th>Measured on</th></tr></thead>'
-        f"<tbody>{overview}</tbody></table></div>"
-    )
-    figs = page.grid([(f, False) for f in charts.compare_figures(runs)])
-    body = [
-        header,
-        '<main class="wrap">',
-        _section("Runs", overview_html, "runs"),
-        _section(
-            "Deltas",
-            _delta_table([r for _, r in runs], names),
-            "deltas",
-            "Relative change against the first run; red marks a change for the worse above 5%.",
-        ),
-        _section("Latency and throughput", figs, "charts"),
-        _footer(),
-        "</main>",
-    ]
-    return page.document(f"scalectl comparison · {' vs '.join(names)}", "\n".join(body))
-
-
-def _started(run: RunResult) -> str:
-    return run.started_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
-
-
-def _slo_pill(item: ReportInput) -> str:
-    slos = slo_results(item)
-    ok = slo_verdict(slos)
-    return _pill(ok if slos else None, fmt.verdict_text(ok, len(slos)))
-
-
-def _delta_table(runs: Sequence[RunResult], names: Sequence[str]) -> str:
-    head = "".join(f'<th class="num">{e(n)}</th>' for n in names) + "".join(
-        f'<th class="num">Δ {e(n)}</th>' for n in names[1:]
-    )
-    rows = []
-    previous = None
-    for row in data.compare_rows(runs):
-        first = row.scope != previous
-        previous = row.scope
-        scope = f"<code>{e(row.scope)}</code>" if first else ""
-        vals = "".join(f'<td class="num">{e(fmt.compare_value(v, row.unit))}</td>' for v in row.values)
-        deltas = ""
-        for i in range(1, len(runs)):
-            worse = data.is_worse(row, i)
-            cls = {True: " bad", False: " good", None: ""}[worse]
-            deltas += f'<td class="num{cls}">{e(fmt.delta(row.delta(i)))}</td>'
-        cls = ' class="group"' if first else ""
-        rows.append(f"<tr{cls}><td>{scope}</td><td>{e(row.metric)}</td>{vals}{deltas}</tr>")
-    return (
-        f'<div class="scroll"><table class="data"><thead><tr><th>Scope</th><th>Metric</th>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )

@@ -148,7 +148,7 @@ def test_run_without_time_series_draws_no_empty_time_charts() -> None:
 
 
 def test_a_chart_alone_in_its_row_spans_it() -> None:
-    page = html._Page()
+    page = html.Page()
     fig = {"data": [{"type": "scatter"}], "layout": {}}
     out = page.grid([(fig, False), (fig, False), (fig, False), (None, False), (fig, True), (fig, False)])
     classes = re.findall(r'class="(chart[^"]*)"', out)
