@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scalectl.durations import format_duration
-from scalectl.models import Environment, RunResult, SloResult
+from scalectl.models import EndpointStats, Environment, RunResult, SloResult
 
 
 def ms(v: float | None) -> str:
@@ -120,3 +120,13 @@ def compare_value(v: float | None, unit: str) -> str:
     if unit == "%":
         return f"{v:.2f}%"
     return num(v)
+
+
+def lat_ms(stats: EndpointStats, stat: str) -> str:
+    """A latency statistic of ``stats`` (``p50``, ``max``...); "–" when nothing was measured."""
+    return ms(getattr(stats.latency_ms, stat)) if stats.requests else "–"
+
+
+def latency_line(stats: EndpointStats, sep: str = "  ") -> str:
+    """``p50 … p95 … p99 … max …`` of ``stats``."""
+    return sep.join(f"{s} {lat_ms(stats, s)}" for s in ("p50", "p95", "p99", "max"))

@@ -53,7 +53,6 @@ def _run_body(page: Page, item: ReportInput) -> str:
     slos = slo_results(item)
     ok = slo_verdict(slos)
     t = run.total
-    lat = t.latency_ms
     err_rate = t.failures / t.requests if t.requests else 0.0
     when = started(run)
     header = (
@@ -70,9 +69,9 @@ def _run_body(page: Page, item: ReportInput) -> str:
         '<div class="kpis">'
         + kpi("Requests", f"{t.requests:,}", f"{t.failures:,} failed")
         + kpi("Throughput", f"{fmt.num(t.rps)} req/s", f"over {fmt.duration(run.duration_s)}")
-        + kpi("p50", fmt.ms(lat.p50), f"mean {fmt.ms(lat.mean)}")
-        + kpi("p95", fmt.ms(lat.p95))
-        + kpi("p99", fmt.ms(lat.p99), f"max {fmt.ms(lat.max)}")
+        + kpi("p50", fmt.lat_ms(t, "p50"), f"mean {fmt.lat_ms(t, 'mean')}")
+        + kpi("p95", fmt.lat_ms(t, "p95"))
+        + kpi("p99", fmt.lat_ms(t, "p99"), f"max {fmt.lat_ms(t, 'max')}")
         + kpi("Error rate", fmt.pct(err_rate), cls="bad" if err_rate > 0 else "")
         + "</div>"
     )
@@ -160,7 +159,6 @@ def _endpoint_table(run: RunResult) -> str:
     )
     body = []
     for ep in [*run.endpoints, run.total]:
-        lat = ep.latency_ms
         rate = ep.failures / ep.requests if ep.requests else 0.0
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(ep.errors.items())) or "–"
         cls = ' class="total"' if ep is run.total else ""
@@ -168,7 +166,7 @@ def _endpoint_table(run: RunResult) -> str:
             f"{ep.requests:,}",
             fmt.pct(rate),
             fmt.num(ep.rps),
-            *(fmt.ms(getattr(lat, p)) for p in ("p50", "p90", "p95", "p99", "max")),
+            *(fmt.lat_ms(ep, p) for p in ("p50", "p90", "p95", "p99", "max")),
         ]
         num_cells = "".join(
             f'<td class="num{" bad" if i == 1 and rate > 0 else ""}">{e(c)}</td>' for i, c in enumerate(cells)

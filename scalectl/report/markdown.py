@@ -42,7 +42,6 @@ def _run_section(item: ReportInput) -> list[str]:
         f"## {_ICON[ok if slos else None]} scalectl run `{run.run_id}`: {fmt.verdict_text(ok, len(slos))}",
         "",
     ]
-    lat = t.latency_ms
     summary = [
         ("Scenario", f"{run.scenario_name} ({run.load_model} model)"),
         ("Target", run.host),
@@ -51,7 +50,7 @@ def _run_section(item: ReportInput) -> list[str]:
         ("Throughput", f"{fmt.num(t.rps)} req/s"),
         (
             "Latency",
-            f"p50 {fmt.ms(lat.p50)} · p95 {fmt.ms(lat.p95)} · p99 {fmt.ms(lat.p99)} · max {fmt.ms(lat.max)}",
+            fmt.latency_line(t, sep=" · "),
         ),
         ("Measured on", fmt.environment(run.environment)),
         ("Generator", _generator(run)),
@@ -93,7 +92,6 @@ def _generator(run: RunResult) -> str:
 def _endpoint_table(run: RunResult) -> list[str]:
     rows = []
     for ep in [*run.endpoints, run.total]:
-        lat = ep.latency_ms
         errors = ", ".join(f"{k} {v}" for k, v in sorted(ep.errors.items())) or "–"
         name = "**Total**" if ep is run.total else f"`{ep.key}`"
         rows.append(
@@ -102,10 +100,10 @@ def _endpoint_table(run: RunResult) -> list[str]:
                 f"{ep.requests:,}",
                 fmt.pct(ep.failures / ep.requests if ep.requests else 0.0),
                 fmt.num(ep.rps),
-                fmt.ms(lat.p50),
-                fmt.ms(lat.p95),
-                fmt.ms(lat.p99),
-                fmt.ms(lat.max),
+                fmt.lat_ms(ep, "p50"),
+                fmt.lat_ms(ep, "p95"),
+                fmt.lat_ms(ep, "p99"),
+                fmt.lat_ms(ep, "max"),
                 errors,
             )
         )

@@ -90,14 +90,13 @@ def summary_panel(item: ReportInput, *, notes: bool = True) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    lat = run.total.latency_ms
     grid.add_row("Scenario", f"{run.scenario_name} ({run.load_model} model) → {run.host}")
     grid.add_row("Duration", f"{fmt.duration(run.duration_s)}, {fmt.completeness(run)}")
     grid.add_row("Samples", fmt.samples(run))
     grid.add_row("Throughput", f"{fmt.num(run.total.rps)} req/s")
     grid.add_row(
         "Latency",
-        f"p50 {fmt.ms(lat.p50)}  p95 {fmt.ms(lat.p95)}  p99 {fmt.ms(lat.p99)}  max {fmt.ms(lat.max)}",
+        fmt.latency_line(run.total),
     )
     grid.add_row("Measured on", fmt.environment(run.environment))
     g = run.generator
@@ -135,17 +134,16 @@ def endpoint_table(run: RunResult) -> RenderableType:
         table.add_column(col, justify="right", no_wrap=True)
     kinds: list[Text] = []
     for ep in [*run.endpoints, run.total]:
-        lat = ep.latency_ms
         rate = ep.failures / ep.requests if ep.requests else 0.0
         table.add_row(
             Text(ep.key, style="bold") if ep is run.total else ep.key,
             f"{ep.requests:,}",
             Text(fmt.pct(rate), style="red" if rate > 0 else ""),
             fmt.num(ep.rps),
-            fmt.ms(lat.p50),
-            fmt.ms(lat.p95),
-            fmt.ms(lat.p99),
-            fmt.ms(lat.max),
+            fmt.lat_ms(ep, "p50"),
+            fmt.lat_ms(ep, "p95"),
+            fmt.lat_ms(ep, "p99"),
+            fmt.lat_ms(ep, "max"),
             end_section=ep is not run.total and ep is run.endpoints[-1],
         )
         if ep.errors and ep is not run.total:

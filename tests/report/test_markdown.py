@@ -48,3 +48,11 @@ def test_comparison_flags_a_slower_candidate() -> None:
     text = markdown.render(samples.compare_items())
     p95 = next(line for line in text.splitlines() if line.startswith("| overall | p95 |"))
     assert "⚠️" in p95
+
+
+def test_a_run_without_requests_shows_no_latency() -> None:
+    run = make_run(seed=1, seconds=2, rps=0.0, slo=["p95<100ms"])
+    text = markdown.render([ReportInput(run=run)])
+    assert "0.00 ms" not in text
+    assert "| **Total** | 0 | 0.00% | 0.0 | – | – | – | – | – |" in text
+    assert "SLOs not judged" in text
