@@ -185,8 +185,8 @@ def _recommendation(r: Recommendation) -> list[str]:
         )
     rows += [(k, f"`{v}`") for k, v in sorted(r.settings.items())]
     lines += _table(["", ""], rows, "ll")
-    lines += [f"- {x}" for x in r.reasoning]
-    lines += [f"- ⚠️ {w}" for w in r.warnings]
+    notes = [f"- {x}" for x in r.reasoning] + [f"- ⚠️ {w}" for w in r.warnings]
+    lines += ["", *notes] if notes else []
     return lines
 
 
