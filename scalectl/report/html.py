@@ -137,10 +137,10 @@ def _summary(run: RunResult, slos: Sequence[Any]) -> str:
     facts_html = f'<table class="facts">{rows(facts)}</table>'
     if slos:
         slo_rows = "".join(
-            f"<tr><td><code>{e(r.expression)}</code></td><td>{e(r.scope)}</td>"
+            f"<tr><td><code>{e(r.expression)}</code></td><td>{e(r.scope)}"
+            f"{'<div class=note>' + e(r.note) + '</div>' if r.note else ''}</td>"
             f'<td class="num">{e(fmt.slo_observed(r))}</td><td class="num">{e(fmt.slo_limit(r))}</td>'
-            f"<td>{pill(r.ok, fmt.slo_status(r.ok))}"
-            f"{' <span class=muted>' + e(r.note) + '</span>' if r.note else ''}</td></tr>"
+            f"<td>{pill(r.ok, fmt.slo_status(r.ok))}</td></tr>"
             for r in slos
         )
         slo_html = (
@@ -181,6 +181,22 @@ def _endpoint_table(run: RunResult) -> str:
     )
 
 
+#: The flowchart's boxes (``FlowStep.step``) as the diagram names them.
+STEP_LABELS = {
+    "monitor": "Monitor",
+    "performance_ok": "Performance OK?",
+    "database": "Database issue?",
+    "application": "Application issue?",
+    "infrastructure": "Infrastructure issue?",
+    "code": "Code issue?",
+    "scale": "Scale",
+}
+
+
+def step_label(step: str) -> str:
+    return STEP_LABELS.get(step, step.replace("_", " ").capitalize())
+
+
 def _analysis(a: Analysis | None) -> str:
     if a is None:
         return (
@@ -194,7 +210,7 @@ def _analysis(a: Analysis | None) -> str:
         cls = {True: "ok", False: "bad", None: "na"}[s.outcome]
         details = "".join(f"<li>{e(d)}</li>" for d in s.details)
         steps.append(
-            f'<div class="step {cls}"><div class="step-name">{e(s.step.replace("_", " "))}</div>'
+            f'<div class="step {cls}"><div class="step-name">{e(step_label(s.step))}</div>'
             f'<div class="step-verdict">{e(s.verdict)}</div>{f"<ul>{details}</ul>" if details else ""}</div>'
         )
     path = f'<h3>Flowchart path</h3><div class="flow">{"".join(steps)}</div>' if steps else ""

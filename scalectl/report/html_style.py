@@ -38,6 +38,7 @@ h3{font-size:14px;margin:14px 0 8px;color:#343a40;text-transform:uppercase;lette
 .two>div>h3:first-child{margin-top:0}
 .lead{color:var(--muted);margin:-6px 0 12px}
 .muted{color:var(--muted)}
+.note{color:var(--muted);font-size:12px}
 .two{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:24px}
 .grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px}
 .chart{min-height:340px;border:1px solid var(--line);border-radius:10px;overflow:hidden}
@@ -58,14 +59,14 @@ td.bad{color:var(--bad);font-weight:600}td.good{color:var(--ok)}
 .scroll{overflow-x:auto}
 .nowrap{white-space:nowrap}
 table.data tr.group td{border-top:2px solid var(--line)}
-.flow{display:flex;flex-wrap:wrap;gap:22px;align-items:stretch}
-.step:not(:last-child)::after{content:"\\2192";position:absolute;right:-18px;top:50%;transform:translateY(-50%);
+.flow{display:flex;flex-wrap:wrap;gap:22px;align-items:flex-start}
+.step:not(:last-child)::after{content:"\\2192";position:absolute;right:-18px;top:10px;
 color:#adb5bd;font-size:16px}
-.step{position:relative;flex:1 1 150px;max-width:260px;border-radius:10px;padding:10px 12px;
+.step{position:relative;flex:1 1 170px;max-width:320px;border-radius:10px;padding:10px 12px;
 border:1px solid var(--line);
 background:#f8f9fa}
 .step.ok{border-color:#b2f2bb;background:#ebfbee}.step.bad{border-color:#ffc9c9;background:#fff5f5}
-.step-name{font-weight:650;text-transform:capitalize}
+.step-name{font-weight:650}
 .step-verdict{color:#343a40;font-size:13px}
 .step ul{margin:6px 0 0;padding-left:18px;font-size:12.5px;color:var(--muted)}
 .finding{border:1px solid var(--line);border-left:5px solid #adb5bd;border-radius:8px;padding:10px 14px;
