@@ -118,6 +118,24 @@ def _load_frame(run: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
     errors = pd.DataFrame(errs, index=index)
     if not series:
         load = load.iloc[:0]
+    if not load.index.is_unique:
+        # sub-second intervals: one row per whole second (counts add up, latency keeps the worst)
+        g = load.groupby(level=0)
+        secs = pd.Series(dur, index=index).groupby(level=0).sum()
+        load = g.agg(
+            {
+                "offered_rps": "mean",
+                "users": "max",
+                "requests": "sum",
+                "failures": "sum",
+                **{k: "max" for k in lat},
+            }
+        )
+        load.insert(0, "achieved_rps", load["requests"] / secs)
+        load.insert(
+            5, "error_rate", (load["failures"] / load["requests"].where(load["requests"] > 0)).fillna(0.0)
+        )
+        errors = errors.groupby(level=0).sum()
     return load, errors
 
 

@@ -35,7 +35,14 @@ def _tel(*series: TelemetrySeries) -> Callable[[RunResult], RunResult]:
     return apply
 
 
+def _half_seconds(run: RunResult) -> RunResult:
+    for i, s in enumerate(run.series):
+        s.t, s.duration_s = i * 0.5, 0.5
+    return run
+
+
 CASES: dict[str, Callable[[RunResult], RunResult]] = {
+    "half-second-intervals": _half_seconds,
     "no-series": _empty_series,
     "no-series-with-telemetry": lambda r: _tel(prom("r0", {"db_pool_checked_out": const(1)}))(
         _empty_series(r)
@@ -71,3 +78,14 @@ def test_analyze_run_survives(name: str) -> None:
     assert isinstance(a, Analysis)
     assert a.path and a.path[0].step == "monitor"
     assert Analysis.model_validate_json(a.model_dump_json()) == a
+
+
+def test_half_second_intervals_are_summed_into_seconds() -> None:
+    from scalectl.analysis.signals import build_signals
+
+    run = _half_seconds(base_run())
+    load = build_signals(run).load
+    assert list(load.index) == list(range(N // 2))
+    assert load["requests"].tolist() == [80.0] * (N // 2)
+    assert load["achieved_rps"].tolist() == [80.0] * (N // 2)
+    assert load.columns[0] == "achieved_rps" and "error_rate" in load.columns

@@ -28,7 +28,10 @@ def _low_load_mask(ctx: Context) -> tuple[pd.Series | None, bool]:
 
 def endpoint_p95_in(ctx: Context, mask: pd.Series) -> dict[str, tuple[float, int]]:
     """Per endpoint: p95 (ms) and request count over (≤ ``max_decoded_seconds`` of) the masked seconds."""
-    positions = np.flatnonzero(mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy())
+    seconds = set(ctx.signals.load.index[mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy()])
+    positions = np.asarray(
+        [i for i, s in enumerate(ctx.run.series) if int(np.floor(s.t)) in seconds], dtype=int
+    )
     limit = ctx.params.max_decoded_seconds
     if len(positions) > limit:
         positions = positions[np.linspace(0, len(positions) - 1, limit).round().astype(int)]
