@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scalectl.analysis.monitor import Monitor, monitor
+from scalectl.analysis.monitor import PER_ENDPOINT, Monitor, monitor
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.rules import RULES_BY_CATEGORY, Context, generator_saturated
 from scalectl.analysis.signals import Signals
@@ -39,10 +39,16 @@ def _monitor_step(mon: Monitor) -> FlowStep:
     if mon.offered_rps is not None:
         load += f" of {mon.offered_rps:.4g} offered"
     details = []
+    per_endpoint_ok = 0
     for r in mon.slo:
+        if r.note == PER_ENDPOINT and r.ok is not False:
+            per_endpoint_ok += 1  # all of them are in analysis.json; the tree lists the misses
+            continue
         mark = {True: "ok", False: "MISSED", None: "n/a"}[r.ok]
         obs = "-" if r.observed is None else format_value(parse_threshold(r.expression).metric, r.observed)
         details.append(f"{r.expression} [{r.scope}]: {obs} → {mark}")
+    if per_endpoint_ok:
+        details.append(f"{per_endpoint_ok} per-endpoint view(s) of the overall SLOs hold")
     if mon.utilization is not None:
         details.append(f"busiest resource: {mon.utilization_of} at {mon.utilization:.0%} (p90 under load)")
     return FlowStep(step="monitor", verdict=f"{load}, error rate {mon.error_rate:.2%}", details=details)

@@ -12,6 +12,10 @@ from scalectl.analysis.signals import Signals
 from scalectl.gate.thresholds import format_value, observe, parse_threshold, scoped_stats
 from scalectl.models import RunResult, SloResult
 
+#: ``SloResult.note`` of an overall SLO applied to one endpoint (informational: the overall verdict
+#: comes from the whole run; scope an SLO to an endpoint to make it count).
+PER_ENDPOINT = "per-endpoint view of an overall SLO"
+
 
 @dataclass(frozen=True)
 class Monitor:
@@ -92,7 +96,7 @@ def _slo_results(run: RunResult, slo: Sequence[str]) -> list[SloResult]:
                         observed=o,
                         limit=th.value,
                         ok=None if o is None else th.holds(o),
-                        note="per-endpoint view of an overall SLO",
+                        note=PER_ENDPOINT,
                     )
                 )
     return out

@@ -16,7 +16,7 @@ STEP_TITLE = {
     "database": "Database issue?",
     "application": "Application issue?",
     "infrastructure": "Infrastructure issue?",
-    "code": "Optimise code?",
+    "code": "Code issue?",
     "scale": "Scale",
 }
 

@@ -131,6 +131,10 @@ def test_slo_results_overall_and_per_endpoint() -> None:
     assert by[("p95<200ms", "GET /fast")].ok is True
     assert by[("/fast: p95<50ms", "/fast")].ok is True
     assert by[("p95<200ms", "overall")].ok is False
+    details = a.path[0].details
+    assert any(d.startswith("p95<200ms [GET /slow]:") and d.endswith("MISSED") for d in details)
+    assert not any("[GET /fast]" in d for d in details)  # per-endpoint views that hold are counted
+    assert "1 per-endpoint view(s) of the overall SLOs hold" in details
 
 
 def test_run_slo_used_when_none_given_and_bad_slo_raises() -> None:
