@@ -344,10 +344,33 @@ CASES = [
         "conn-errors", lambda: set_errors(base_run(), "connection", 1), infrastructure.connection_errors, True
     ),
     Case("conn-none", lambda: base_run(), infrastructure.connection_errors, False),
-    Case("lb-502", lambda: set_errors(base_run(), "http_502", 1), infrastructure.lb_errors, True),
+    Case(
+        "lb-502-behind-proxy",
+        lambda: _behind_lb(set_errors(base_run(), "http_502", 1)),
+        infrastructure.lb_errors,
+        True,
+    ),
+    Case(
+        "lb-502-unknown-host",
+        lambda: _unknown_host(set_errors(base_run(), "http_502", 1)),
+        infrastructure.lb_errors,
+        True,
+    ),
+    Case("lb-502-no-proxy", lambda: set_errors(base_run(), "http_502", 1), infrastructure.lb_errors, False),
+    Case(
+        "app-502-no-proxy",
+        lambda: set_errors(base_run(), "http_502", 1),
+        app.upstream,
+        True,
+        "critical",
+        check=lambda f: f.rule == "app_upstream_failing",
+    ),
+    Case(
+        "app-502-behind-proxy", lambda: _behind_lb(set_errors(base_run(), "http_502", 1)), app.upstream, False
+    ),
     Case(
         "lb-502-below",
-        lambda: set_errors(base_run(), "http_502", 1),
+        lambda: _behind_lb(set_errors(base_run(), "http_502", 1)),
         infrastructure.lb_errors,
         False,
         params=replace(P, lb_error_share=1 / 40 + EPS),
@@ -411,6 +434,16 @@ CASES = [
     ),
     Case("throughput-grows", lambda: base_run("ramp"), code.retrograde_throughput, False),
 ]
+
+
+def _behind_lb(run: RunResult) -> RunResult:
+    run.telemetry = [process("nginx", 5.0, role="load_balancer")]
+    return run
+
+
+def _unknown_host(run: RunResult) -> RunResult:
+    run.environment = Environment(cpu_count=2)  # not the bundled target: replicas unknown
+    return run
 
 
 def _replicated(run: RunResult) -> RunResult:

@@ -100,6 +100,14 @@ class Context:
         return float(is_open.mean()) if len(frame) else 0.0
 
     @cached_property
+    def behind_proxy(self) -> bool | None:
+        """A load balancer process in front (True); the bundled target served directly, one replica or
+        SO_REUSEPORT (False: a 502/504 then comes from the app itself); unknown (None)."""
+        if any(ts.role == "load_balancer" for ts in self.run.telemetry):
+            return True
+        return False if self.run.environment.replicas else None
+
+    @cached_property
     def target_env(self) -> Mapping[str, str] | None:
         """The bundled target's environment as the scenario recorded it, when it did."""
         sc = self.run.scenario or {}

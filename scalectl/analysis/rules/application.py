@@ -235,6 +235,30 @@ def upstream(ctx: Context) -> Finding | None:
             ),
             verify=ctx.verify(),
         )
+    bad_gateway = ctx.error_share("http_502", "http_504")
+    if ctx.behind_proxy is False and bad_gateway >= p.lb_error_share:
+        return ctx.finding(
+            rule="app_upstream_failing",
+            category="application",
+            severity="critical" if ctx.monitor.error_rate > p.max_error_rate else "high",
+            confidence=0.7,
+            server_side=ctx.signals.telemetry_available,
+            title=f"{fmt_pct(bad_gateway)} of responses are 502/504 from the app itself: upstream calls fail",
+            evidence=[
+                Evidence(
+                    metric="client errors http_502 + http_504 / requests",
+                    observed=round(bad_gateway, 4),
+                    threshold=p.lb_error_share,
+                    window=ctx.window,
+                    note="no load balancer in front",
+                )
+            ],
+            action=(
+                "the app's upstream (e.g. the LLM provider) fails or times out: check it, and put a circuit "
+                "breaker with a fallback around it (BREAKER_FAILURE_THRESHOLD) so failures stay fast"
+            ),
+            verify=ctx.verify(),
+        )
     means = ctx.signals.labelled("upstream_mean_s")
     worst: tuple[str, float] | None = None
     for name, frame in means.items():

@@ -72,8 +72,8 @@ def connection_errors(ctx: Context) -> Finding | None:
 
 
 def lb_errors(ctx: Context) -> Finding | None:
-    if (ctx.breaker_open_share or 0) > 0:
-        return None  # the upstream failing explains the 5xx
+    if (ctx.breaker_open_share or 0) > 0 or ctx.behind_proxy is False:
+        return None  # the upstream failing explains the 5xx; or no proxy: the app answered them
     share = ctx.error_share("http_502", "http_504")
     if share < ctx.params.lb_error_share:
         return None
