@@ -27,10 +27,6 @@ class Trend:
     low: pd.Series
     high: pd.Series
 
-    @property
-    def varied(self) -> bool:
-        return self.span > 0
-
     def rises(self, params: AnalysisParams) -> bool:
         return bool(
             self.span >= params.min_load_span
