@@ -41,7 +41,7 @@ async def load_content(c: AppContext, content_id: int) -> dict[str, Any] | None:
         .outerjoin(SeoAnalysis, SeoAnalysis.url == Content.url)
         .where(Content.id == content_id)
     )  # author joined, SEO outer-joined, tags by one SELECT ... IN: two queries in all
-    async with c.db.session() as s:
+    async with c.db.session(read_only=True) as s:
         found = (await s.execute(q)).unique().first()
     return None if found is None else content_dict(found[0], found[1])
 
@@ -96,7 +96,7 @@ async def list_content(
         at, cid = _decode_cursor(cursor)
         q = q.where(or_(Content.created_at < at, and_(Content.created_at == at, Content.id < cid)))
     q = q.order_by(Content.created_at.desc(), Content.id.desc()).limit(limit + 1)
-    async with c.db.session() as s:
+    async with c.db.session(read_only=True) as s:
         rows = (await s.execute(q)).all()
     more = len(rows) > limit
     rows = rows[:limit]

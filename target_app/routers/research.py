@@ -121,7 +121,7 @@ async def start(
 @router.get("/status/{task_id}")
 async def status(task_id: str, request: Request, user: str = Depends(current_user)) -> dict[str, Any]:
     c = ctx(request)
-    async with c.db.session() as s:
+    async with c.db.session(read_only=True) as s:
         job = (await s.execute(select(ResearchJob).where(ResearchJob.id == task_id))).scalar_one_or_none()
     if job is None or job.user_id != user:
         raise HTTPException(404, detail=f"research task {task_id} not found")
