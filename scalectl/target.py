@@ -80,8 +80,11 @@ def free_port() -> int:
 
 
 def _check_port_free(port: int) -> None:
-    """Bind without SO_REUSEPORT: fails if anything (a reuseport group included) holds the port."""
+    """Bind without SO_REUSEPORT: fails if anything (a reuseport group included) listens on the port.
+
+    SO_REUSEADDR lets connections of an earlier run in TIME_WAIT pass (not a listener)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError as exc:

@@ -83,7 +83,9 @@ async def guard(request: Request, response: Response) -> None:
     if not (s.rate_limit_enabled and is_api) or template in s.rate_limit_exempt:
         return
     user = user_of(request)
-    if template in GENERATE_ROUTES:
+    if template in s.rate_limit_routes:
+        bucket, rate = template, s.rate_limit_routes[template]
+    elif template in GENERATE_ROUTES:
         bucket = "generate"
         rate = s.rate_limit_generate_pro if user.startswith(PRO_PREFIX) else s.rate_limit_generate
     else:

@@ -54,3 +54,10 @@ async def test_forwarded_for_only_from_trusted_proxy(make_client: MakeClient) ->
     assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.1"})).status_code == 200
     assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.2"})).status_code == 200
     assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.1"})).status_code == 429
+
+
+async def test_per_route_limits(make_client: MakeClient) -> None:
+    client = await make_client(RATE_LIMIT_ROUTES="/api/analytics/content=2/minute")
+    codes = [(await client.get("/api/analytics/content", headers=auth("r"))).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert (await client.get("/api/content", headers=auth("r"))).status_code == 200  # own budget
