@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from target_app.breaker import BreakerOpen
 from target_app.config import Settings
-from target_app.context import AppContext, guard
+from target_app.context import AppContext, RateLimitHeadersMiddleware, guard
 from target_app.db import PoolExhausted
 from target_app.llm import UpstreamError
 from target_app.metrics import MetricsMiddleware, watch_event_loop_lag
@@ -73,5 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, content, generate, research, analytics, seo, admin):
         app.include_router(module.router)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics)
     return app

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
-from fastapi import HTTPException, Request, Response
+from fastapi import HTTPException, Request
 
 from target_app.cache import Cache
 from target_app.config import Settings
@@ -71,7 +72,7 @@ def route_template(request: Request) -> str:
     return getattr(route, "path", request.url.path)
 
 
-async def guard(request: Request, response: Response) -> None:
+async def guard(request: Request) -> None:
     """App-wide dependency: injected latency (regression simulation), then per-user rate limits."""
     c = ctx(request)
     s = c.settings
@@ -93,4 +94,31 @@ async def guard(request: Request, response: Response) -> None:
     decision = await c.limiter.hit(bucket, user, rate, template)
     if not decision.allowed:
         raise HTTPException(429, detail="rate limit exceeded", headers=decision.headers())
-    response.headers.update(decision.headers())
+    request.state.rate_limit_headers = decision.headers()  # added to the response by the middleware
+
+
+class RateLimitHeadersMiddleware:
+    """Pure ASGI: put the guard's X-RateLimit-* headers on every response, whatever the handler returned."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_wrapper(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                extra = scope.get("state", {}).get("rate_limit_headers")
+                if extra:
+                    present = {k.lower() for k, _ in message.get("headers", [])}
+                    added = [
+                        (k.lower().encode(), v.encode())
+                        for k, v in extra.items()
+                        if k.lower().encode() not in present
+                    ]
+                    message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

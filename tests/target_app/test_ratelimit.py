@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.target_app.conftest import MakeClient
 from tests.target_app.helpers import auth, metric
 
@@ -38,6 +40,13 @@ async def test_exemption_matches_exact_route_template(make_client: MakeClient) -
     assert (await client.get("/api/content", headers=auth("x"))).status_code == 200
     assert (await client.get("/api/content", headers=auth("x"))).status_code == 429  # not a prefix match
     assert (await client.get("/health")).status_code == 200  # non-API routes are never limited
+
+
+async def test_headers_on_every_limited_route(client: httpx.AsyncClient) -> None:
+    for path in ("/api/content/1", "/api/content", "/api/analytics/content", "/api/seo-dashboard/overview"):
+        r = await client.get(path, headers=auth("hdr"))
+        assert r.headers["X-RateLimit-Limit"] == "6000", path
+    assert "X-RateLimit-Limit" not in (await client.get("/health")).headers
 
 
 async def test_disabled(make_client: MakeClient) -> None:
