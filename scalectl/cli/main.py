@@ -43,7 +43,10 @@ def _root(
 def _register() -> None:
     # Each module adds its command(s) to ``app``; see the module for the options.
     # One import line per command module (each module adds its commands to ``app``).
-    from scalectl.cli import cmd_target  # noqa: F401
+    from scalectl.cli import (
+        cmd_loadtest,  # noqa: F401
+        cmd_target,  # noqa: F401
+    )
 
 
 _register()
