@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import and_, or_, select
 
@@ -47,9 +47,10 @@ async def load_content(c: AppContext, content_id: int) -> dict[str, Any] | None:
 
 
 @router.get("/{id}", response_class=Response)
-async def get_content(id: int, request: Request, user: str = Depends(current_user)) -> Response:
+async def get_content(id: int, request: Request) -> Response:
     """Content with author, tags and SEO analysis; the cached JSON text is sent as is."""
     c = ctx(request)
+    user = current_user(request)
     raw = await c.cache.get_or_load_raw("content", f"content:{user}:{id}", lambda: load_content(c, id))
     if raw == b"null":  # "not found" is cached too
         raise HTTPException(404, detail=f"content {id} not found")
