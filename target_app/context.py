@@ -1,4 +1,4 @@
-"""The per-app object graph (settings, metrics, db, redis, cache, limiter, LLM) and request guards."""
+"""The per-app object graph (settings, metrics, db, redis, cache, limiter, LLM) and the caller's identity."""
 
 from __future__ import annotations
 
