@@ -1,7 +1,7 @@
 """Overhead of scalectl's measurement vs plain Locust, in one run, when the generator is the bottleneck.
 
 Target: nginx answering ``return 200`` (far faster than one Locust process), on a free port.
-Three configurations, interleaved (A B C A B C ...), each one Locust process, 50 users, no wait:
+Four configurations, interleaved (A B C D A B C D ...), each one Locust process, 50 users, no wait:
 
   plain      ``locust -f bench/plain_locustfile.py`` (hand-written FastHttpUser)
   plugin     the same, plus scalectl's recording plugin (``-f plain,plugin``), no scalectl parent

@@ -90,7 +90,9 @@ def _spawn(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         env=env,
-        start_new_session=True,  # Ctrl-C reaches the parent only; it stops the children
+        # own process group: a terminal Ctrl-C reaches the parent only, which stops the children in order
+        # (not a new session: that would put the generator in its own scheduler autogroup)
+        process_group=0,
     )
     proc._scalectl_log = fh  # type: ignore[attr-defined]
     return proc
