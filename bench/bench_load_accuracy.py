@@ -25,7 +25,7 @@ QS = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9, "max": 1
 
 
 def exact(sorted_us: list[int], q: float) -> float:
-    rank = max(1, math.ceil(q / 100.0 * len(sorted_us)))
+    rank = max(1, math.ceil(q / 100.0 * len(sorted_us) - 1e-9))  # nearest rank
     return sorted_us[rank - 1] / 1000.0
 
 

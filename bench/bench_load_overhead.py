@@ -3,10 +3,10 @@
 Target: nginx answering ``return 200`` (far faster than one Locust process), on a free port.
 Four configurations, interleaved (A B C D A B C D ...), each one Locust process, 50 users, no wait:
 
-  plain      ``locust -f bench/plain_locustfile.py`` (hand-written FastHttpUser)
+  plain      ``locust -f bench/load_plain_locustfile.py`` (hand-written FastHttpUser)
   plugin     the same, plus scalectl's recording plugin (``-f plain,plugin``), no scalectl parent
-  scenario   ``scalectl loadtest bench/overhead.yaml`` (generated user + scalectl recording + telemetry)
-  injected   ``scalectl loadtest --locustfile bench/plain_locustfile.py`` (same user + scalectl recording)
+  scenario   ``scalectl loadtest bench/load_overhead.yaml`` (generated user + scalectl recording + telemetry)
+  injected   ``scalectl loadtest --locustfile bench/load_plain_locustfile.py`` (same user + scalectl recording)
 
 Measured in the steady state, the same way for all three: once requests flow, wait 2 s, then over a
 ``--window`` of seconds read the target's own request counter (nginx ``stub_status``) and the CPU
@@ -138,7 +138,7 @@ def main() -> None:
                     "-m",
                     "locust",
                     "-f",
-                    "bench/plain_locustfile.py",
+                    "bench/load_plain_locustfile.py",
                     "--headless",
                     "-u",
                     str(args.users),
@@ -157,7 +157,7 @@ def main() -> None:
                     "-m",
                     "locust",
                     "-f",
-                    f"bench/plain_locustfile.py,{plugin}",
+                    f"bench/load_plain_locustfile.py,{plugin}",
                     "--headless",
                     "-u",
                     str(args.users),
@@ -171,14 +171,22 @@ def main() -> None:
                     "--loglevel",
                     "ERROR",
                 ],
-                "scenario": [py, "-m", "scalectl", "loadtest", "bench/overhead.yaml", "-u", str(args.users)],
+                "scenario": [
+                    py,
+                    "-m",
+                    "scalectl",
+                    "loadtest",
+                    "bench/load_overhead.yaml",
+                    "-u",
+                    str(args.users),
+                ],
                 "injected": [
                     py,
                     "-m",
                     "scalectl",
                     "loadtest",
                     "--locustfile",
-                    "bench/plain_locustfile.py",
+                    "bench/load_plain_locustfile.py",
                     "-u",
                     str(args.users),
                 ],
