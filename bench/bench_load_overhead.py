@@ -6,7 +6,7 @@ Four configurations, interleaved (A B C D A B C D ...), each one Locust process,
   plain      ``locust -f bench/load_plain_locustfile.py`` (hand-written FastHttpUser)
   plugin     the same, plus scalectl's recording plugin (``-f plain,plugin``), no scalectl parent
   scenario   ``scalectl loadtest bench/load_overhead.yaml`` (generated user + scalectl recording + telemetry)
-  injected   ``scalectl loadtest --locustfile bench/load_plain_locustfile.py`` (same user + scalectl recording)
+  injected   ``scalectl loadtest --locustfile bench/load_plain_locustfile.py`` (+ recording)
 
 Measured in the steady state, the same way for all three: once requests flow, wait 2 s, then over a
 ``--window`` of seconds read the target's own request counter (nginx ``stub_status``) and the CPU
