@@ -45,6 +45,7 @@ def _register() -> None:
     # One import line per command module (each module adds its commands to ``app``).
     from scalectl.cli import (
         cmd_loadtest,  # noqa: F401
+        cmd_report,  # noqa: F401
         cmd_target,  # noqa: F401
     )
 
