@@ -7,7 +7,6 @@ percentile read back is within 0.1% of the recorded value. Encoded form: the bas
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 from hdrh.histogram import HdrHistogram
@@ -54,18 +53,10 @@ def merge(parts: Iterable[HdrHistogram | str | None]) -> HdrHistogram:
 
 
 def percentile_ms(hist: HdrHistogram, q: float) -> float:
-    """The q-th percentile (0..100) in milliseconds; 0.0 for an empty histogram.
-
-    Nearest-rank definition (the value of rank ceil(q/100 * n), as numpy's ``inverted_cdf`` and Java
-    HdrHistogram): hdrh's Python port rounds the rank to nearest instead, which on small samples
-    picks the neighbouring value (16% off at p99 of 266 samples in bench/bench_load_accuracy.py).
-    """
-    total = hist.get_total_count()
-    if total == 0:
+    """The q-th percentile (0..100) in milliseconds; 0.0 for an empty histogram."""
+    if hist.get_total_count() == 0:
         return 0.0
-    rank = max(1, math.ceil(q / 100.0 * total - 1e-9))
-    # hdrh reads rank int(p/100 * n + 0.5); (rank - 0.25) / n * 100 makes that exactly ``rank``
-    return hist.get_value_at_percentile(min(100.0, (rank - 0.25) * 100.0 / total)) / 1000.0
+    return hist.get_value_at_percentile(q) / 1000.0
 
 
 def summarize(hist: HdrHistogram) -> LatencySummary:

@@ -6,6 +6,7 @@ import random
 import pytest
 
 from scalectl import histograms
+from scalectl.load import results
 from scalectl.load.recorder import Recorder, classify
 
 
@@ -80,5 +81,5 @@ def test_percentiles_use_the_nearest_rank_even_on_small_samples() -> None:
             h.record_value(v)
         for q in (50, 90, 95, 99, 99.9, 100):
             exact = values[max(1, math.ceil(q / 100 * n - 1e-9)) - 1] / 1000
-            got = histograms.percentile_ms(h, q)
+            got = results.percentile_ms(h, q)
             assert abs(got - exact) <= exact * 0.001 + 1e-9, (n, q, got, exact)
