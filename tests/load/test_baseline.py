@@ -87,6 +87,8 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     assert [s.users for s in b.steps] == [1, 4]
     assert b.knee is not None and b.knee.step in (0, 1)
     assert all(Path(s.run_dir).joinpath("run.json").exists() for s in b.steps), "step runs are kept"
+    assert all(Path(s.run_dir).joinpath("analysis.json").exists() for s in b.steps), "steps are analyzed"
+    assert Path(b.steps[-1].run_dir).joinpath("report.html").exists(), "the last step is reported"
     assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
     # refused without --update
     res2 = CliRunner().invoke(app, args)
