@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scalectl import histograms
 
@@ -49,3 +50,11 @@ def test_nearest_rank_on_small_samples_and_one_pass_agrees() -> None:
             slow = histograms.percentile_ms(h, q)
             assert fast == slow
             assert abs(slow - exact) / exact < 0.002, (n, q, slow, exact)
+
+
+def test_fast_mean_equals_hdrh_mean() -> None:
+    rng = np.random.default_rng(5)
+    h = histograms.new_histogram()
+    for x in rng.lognormal(2.0, 1.2, size=5000):
+        histograms.record_ms(h, float(x))
+    assert histograms.mean_ms(h) == pytest.approx(h.get_mean_value() / 1000.0, rel=1e-12)
