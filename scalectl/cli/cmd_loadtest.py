@@ -157,7 +157,11 @@ def _replica_list(text: str) -> list[int]:
 @error_boundary
 def baseline(
     scenario: Path | None = typer.Option(
-        None, "--scenario", "-s", help="Stepped scenario (default scenarios/baseline.yaml)."
+        None,
+        "--scenario",
+        "-s",
+        help="Stepped scenario (default scenarios/baseline.yaml), or a single-stage one: one run as "
+        "written (a gate baseline, e.g. scenarios/smoke.yaml).",
     ),
     name: str = typer.Option("default", "--name", "-n", help="Baseline name: reports/baselines/NAME.json."),
     out_dir: Path | None = typer.Option(

@@ -14,7 +14,15 @@ from scalectl.errors import InputError
 from scalectl.gate.thresholds import Threshold, evaluate, observe, parse_threshold
 from scalectl.models.baseline import Baseline, BaselineStep, KneePoint
 from scalectl.models.run import EndpointStats, Environment, RunResult
-from scalectl.scenario import ClosedLoad, ClosedStage, OpenLoad, OpenStage, Scenario, load_scenario
+from scalectl.scenario import (
+    ClosedLoad,
+    ClosedStage,
+    OpenLoad,
+    OpenStage,
+    Scenario,
+    Steps,
+    load_scenario,
+)
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 #: A step whose throughput falls below this fraction of the best so far is past the knee.
@@ -22,12 +30,21 @@ FALLING_THROUGHPUT = 0.95
 
 
 def step_scenarios(sc: Scenario) -> list[tuple[Scenario, int | None, float | None]]:
-    """One single-stage scenario per step level: (scenario, users, offered rps)."""
+    """One single-stage scenario per step level: (scenario, users, offered rps).
+
+    A scenario without ``steps`` but with a single stage is one step: the scenario as written (a gate
+    baseline such as ``scenarios/smoke.yaml``)."""
     steps = sc.steps
     if steps is None:
-        raise InputError(
-            f"scenario {sc.name!r} has no 'steps' section; baseline needs one (see docs/scenarios.md)"
-        )
+        if len(sc.load.stages) != 1:
+            raise InputError(
+                f"scenario {sc.name!r} has no 'steps' section and {len(sc.load.stages)} stages; baseline "
+                "needs steps, or a single stage to record as written (see docs/scenarios.md)"
+            )
+        stage = sc.load.stages[0]
+        if isinstance(stage, ClosedStage):
+            return [(sc, stage.users, None)]
+        return [(sc, None, stage.rps)]
     out = []
     if steps.users is not None:
         for u in steps.users:
@@ -127,10 +144,11 @@ def run_baseline(
         sc = sc.model_copy(update={"slo": [parse_threshold(e).text for e in slo]})
     thresholds = [parse_threshold(e) for e in sc.slo]
     plan = step_scenarios(sc)
-    assert sc.steps is not None
-    max_err = sc.steps.max_error_rate
+    single = sc.steps is None
+    stepping = sc.steps or Steps(users=[1])  # defaults for the one step of a single-stage scenario
+    max_err = stepping.max_error_rate
     steps: list[BaselineStep] = []
-    stop_reason = "last step reached"
+    stop_reason = "single-stage scenario: one run as written" if single else "last step reached"
     warnings: list[str] = []
     with contextlib.ExitStack() as stack:
         target = None
@@ -185,18 +203,20 @@ def run_baseline(
             # one slow step on a shared machine is noise; falling twice in a row is past the knee
             fell = fell + 1 if falling else 0
             best_rps = max(best_rps, run.total.rps)
-            if broken >= sc.steps.stop_after:
+            if broken >= stepping.stop_after:
                 stop_reason = f"past the knee at step {i} (SLO broken)"
                 break
-            if fell >= max(2, sc.steps.stop_after):
+            if fell >= max(2, stepping.stop_after):
                 stop_reason = (
                     f"past the knee at step {i} (throughput below {FALLING_THROUGHPUT:.0%} of the best)"
                 )
                 break
     knee, per = find_knees(steps, thresholds, max_err)
     if knee is None:
-        warnings.append("no step met the SLO: start the steps lower")
-    elif knee.beyond_last_step:
+        warnings.append(
+            "the run did not meet the SLO" if single else "no step met the SLO: start the steps lower"
+        )
+    elif knee.beyond_last_step and not single:
         warnings.append("the SLO held at every step: the knee lies beyond the last step")
     baseline = Baseline(
         name=name,

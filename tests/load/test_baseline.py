@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from scalectl.cli.main import app
+from scalectl.errors import InputError
 from scalectl.gate.thresholds import parse_threshold
 from scalectl.load.baseline import find_knees, slo_holds
 from scalectl.models.baseline import BaselineStep
@@ -147,3 +149,43 @@ def test_slo_break_stops_at_once(tmp_path: Path, monkeypatch) -> None:
     b, _ = run_baseline(_steps_scenario(tmp_path, 3), name="y", out=tmp_path, host="http://127.0.0.1:1")
     assert len(b.steps) == 1 and "SLO broken" in b.stop_reason and b.knee is None
     assert any("no step met the SLO" in w for w in b.warnings)
+
+
+SINGLE = """\
+name: toy-single
+slo: ["p95<200ms"]
+requests:
+  - path: /api/content/{id}
+    params: {id: {range: [1, 100]}}
+think_time: 10ms
+load:
+  stages: [{users: 3, duration: 2s}]
+"""
+
+
+def test_single_stage_scenario_is_one_step_as_written(tmp_path: Path, monkeypatch) -> None:
+    from scalectl.load.baseline import run_baseline, step_scenarios
+    from scalectl.scenario import load_scenario
+
+    sc_file = tmp_path / "single.yaml"
+    sc_file.write_text(SINGLE)
+    sc = load_scenario(sc_file)
+    [(step_sc, users, offered)] = step_scenarios(sc)
+    assert step_sc == sc and users == 3 and offered is None
+    _fake_steps(monkeypatch, [100])
+    b, path = run_baseline(sc_file, name="single", out=tmp_path, host="http://127.0.0.1:1")
+    assert len(b.steps) == 1 and b.steps[0].users == 3 and b.stop_reason.startswith("single-stage")
+    assert b.knee is not None and b.knee.step == 0 and b.warnings == []
+    assert load_baseline(path).steps[0].run.total.requests == b.steps[0].run.total.requests
+
+
+def test_multi_stage_scenario_without_steps_is_refused(tmp_path: Path) -> None:
+    from scalectl.load.baseline import step_scenarios
+    from scalectl.scenario import load_scenario
+
+    sc_file = tmp_path / "multi.yaml"
+    sc_file.write_text(
+        SINGLE.replace("[{users: 3, duration: 2s}]", "[{users: 1, duration: 1s}, {users: 2, duration: 1s}]")
+    )
+    with pytest.raises(InputError, match="2 stages"):
+        step_scenarios(load_scenario(sc_file))
