@@ -81,6 +81,12 @@ def gate(
         help="Run-to-run noise of this machine (relative sd of a run's level), measured with A/A runs "
         "(bench/bench_gate.py calibrate); default: the value measured on the project's CI machine.",
     ),
+    relative_noise: float | None = typer.Option(
+        None,
+        "--relative-noise",
+        help="Run-to-run noise of one endpoint's change relative to the rest of its run, measured with "
+        "A/A runs like --run-noise; default: the value measured on the project's CI machine.",
+    ),
     show_passed: bool = typer.Option(True, "--show-passed/--hide-passed", help="List passing checks too."),
 ) -> None:
     from scalectl import storage
@@ -95,11 +101,13 @@ def gate(
         raise InputError(f"--alpha {alpha}: must be between 0 and 1")
     extra = parse_all(threshold)
     tolerances = Tolerances().with_overrides(dict(parse_tolerance(t) for t in tolerance))
-    if run_noise is not None and not 0 <= run_noise < 5:
-        raise InputError(f"--run-noise {run_noise}: must be a non-negative fraction, e.g. 0.1")
     settings = StatSettings(alpha=alpha, seed=seed)
-    if run_noise is not None:
-        settings = dataclasses.replace(settings, run_noise=run_noise)
+    for option, value in (("run_noise", run_noise), ("relative_noise", relative_noise)):
+        if value is not None:
+            if not 0 <= value < 5:
+                flag = "--" + option.replace("_", "-")
+                raise InputError(f"{flag} {value}: must be a non-negative fraction, e.g. 0.1")
+            settings = dataclasses.replace(settings, **{option: value})
     base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")

@@ -54,7 +54,11 @@ from scipy.special import stdtr, stdtrit
 
 from scalectl.errors import InputError
 from scalectl.gate.blocklen import politis_white
-from scalectl.gate.samples import OVERALL, KeySamples, RunSamples, bucket_values_ms, percentiles_ms
+from scalectl.gate.relative import relative_checks
+from scalectl.gate.samples import OVERALL, RunSamples, bucket_values_ms, percentiles_ms
+from scalectl.gate.stat import Raw as _Raw
+from scalectl.gate.stat import log_test as _log_test
+from scalectl.gate.stat import why_insufficient as _why_insufficient
 from scalectl.models.gate import CheckResult
 from scalectl.models.run import RunResult
 
@@ -106,6 +110,12 @@ class StatSettings:
     #: (``bench/bench_gate.py calibrate``: 0.32 for p50, 0.41 for p95 over 20 A/A pairs; see
     #: docs/benchmarks.md). A quieter runner should measure its own and pass ``--run-noise``.
     run_noise: float = 0.30
+    #: Also judge each endpoint relative to the rest of its run (``relative.py``), which a machine that
+    #: is slower for a whole run does not move.
+    relative: bool = True
+    #: Run-to-run noise of an endpoint's change relative to the rest of the run (relative sd per run),
+    #: measured like ``run_noise`` from A/A runs (``bench/bench_gate.py calibrate``).
+    relative_noise: float = 0.10
     seed: int = 0
 
 
@@ -143,23 +153,6 @@ def block_weights(rng: np.random.Generator, n: int, block: int, resamples: int) 
     return np.bincount(flat.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float64)
 
 
-@dataclass
-class _Raw:
-    """One check before multiplicity adjustment."""
-
-    scope: str
-    metric: str
-    observed: float | None
-    baseline: float | None
-    limit: float | None
-    unit: str
-    beyond: bool = False
-    p_value: float = 1.0
-    ci: tuple[float, float] | None = None
-    change: float | None = None
-    insufficient: str | None = None
-
-
 def compare(
     candidate: RunResult | RunSamples,
     baseline: RunResult | RunSamples,
@@ -189,6 +182,8 @@ def compare(
         raws.extend(_latency_checks(key, kc, kb, w_c, w_b, tol, st, df))
         raws.append(_error_check(key, kc, kb, w_c, w_b, tol, st, df))
         raws.append(_throughput_check(key, kc, kb, cand, base, w_c, w_b, tol, st, df))
+        if st.relative and key != OVERALL:
+            raws.extend(relative_checks(key, cand, base, w_c, w_b, tol, st, df))
     return _decide(raws, tol, st)
 
 
@@ -204,37 +199,6 @@ def block_length(samples: RunSamples, st: StatSettings) -> int:
     active = overall.counts.sum(axis=1) > 0
     medians = percentiles_ms(overall.counts[active], values, [50.0])[:, 0]
     return max(1, min(n, round(politis_white(np.log(medians)))))
-
-
-def _enough(k: KeySamples, need: float, st: StatSettings) -> str | None:
-    if k.active_seconds < st.min_seconds:
-        return f"{k.active_seconds} s with requests (need ≥ {st.min_seconds})"
-    if k.total_requests < need:
-        return f"{k.total_requests} requests (need ≥ {math.ceil(need)})"
-    return None
-
-
-def _why_insufficient(kc: KeySamples, kb: KeySamples, need: float, st: StatSettings) -> str | None:
-    parts = [
-        f"{who} has {why}"
-        for who, k in (("candidate", kc), ("baseline", kb))
-        if (why := _enough(k, need, st))
-    ]
-    return "; ".join(parts) or None
-
-
-def _log_test(
-    point: float, reps: np.ndarray, worse_if_up: bool, df: int, floor: float = 0.0
-) -> tuple[float, float]:
-    """(p-value for 'worse', standard error) of a log ratio from its bootstrap replicates, with the
-    run-to-run noise ``floor`` of each of the two runs added in quadrature."""
-    reps = reps[np.isfinite(reps)]
-    se = float(np.std(reps, ddof=1)) if len(reps) > 2 else 0.0
-    se = math.sqrt(se**2 + 2 * floor**2)
-    z = point if worse_if_up else -point
-    if se <= 0:
-        return (0.0 if z > 0 else 1.0), 0.0
-    return float(stdtr(df, -z / se)), se
 
 
 def _latency_checks(key, kc, kb, w_c, w_b, tol: Tolerances, st: StatSettings, df: int) -> list[_Raw]:
@@ -349,7 +313,7 @@ def _result(r: _Raw, p_adj: float | None, tol: Tolerances, st: StatSettings) -> 
     if r.insufficient is not None or p_adj is None:
         msg = f"insufficient data to judge {r.metric}: {r.insufficient}"
         return CheckResult(**common, status="insufficient", message=msg)
-    t = getattr(tol, r.metric)
+    t = getattr(tol, r.tol_metric or r.metric)
     assert r.change is not None and r.ci is not None
     if r.metric == "error_rate":
         change = f"{r.change * 100:+.2f} pp"
@@ -359,7 +323,8 @@ def _result(r: _Raw, p_adj: float | None, tol: Tolerances, st: StatSettings) -> 
         change = f"{r.change:+.1%}"
         ci = f"{st.confidence:.0%} CI {r.ci[0]:+.1%}..{r.ci[1]:+.1%}"
         tol_s = f"{'-' if r.metric == 'throughput' else '+'}{t:.0%}"
-    trend = f"{_fmt(r.metric, r.baseline)} → {_fmt(r.metric, r.observed)} ({change}; {ci})"
+    note = f" [{r.note}]" if r.note else ""
+    trend = f"{_fmt(r.metric, r.baseline)}{note} → {_fmt(r.metric, r.observed)} ({change}; {ci})"
     significant = p_adj < st.alpha
     p_text = "p<0.001" if p_adj < 0.001 else f"p={p_adj:.2g}"
     if r.beyond and significant:

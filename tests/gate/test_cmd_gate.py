@@ -59,7 +59,8 @@ def dirs(tmp_path_factory):
 
 def invoke(*args: str):
     """The synthetic runs have no run-to-run machine noise: judge them as from a quiet machine."""
-    extra = [] if "--run-noise" in args else ["--run-noise", "0.02"]
+    given = {"--run-noise", "--relative-noise"} & set(args)
+    extra = [] if given else ["--run-noise", "0.02", "--relative-noise", "0.02"]
     return runner.invoke(app, ["gate", *map(str, args), *extra])
 
 
@@ -88,8 +89,16 @@ def test_run_noise_is_a_setting(dirs, tmp_path) -> None:
         ).exit_code
         == 1
     )
+    # a huge run-to-run noise silences the absolute checks, not the endpoint-vs-rest ones ...
     noisy = invoke("--run", dirs["slow"], "--baseline", dirs["baseline"], "--run-noise", "3", "--json", js)
-    assert noisy.exit_code == 0, noisy.output
+    assert noisy.exit_code == 1, noisy.output
+    failed = [c for c in json.loads(js.read_text())["checks"] if c["status"] == "fail"]
+    assert failed and all(c["metric"].endswith(" vs rest") for c in failed)
+    assert {c["scope"] for c in failed} == {"GET /api/content/{id}"}
+    # ... which have their own noise setting
+    args = ("--run", dirs["slow"], "--baseline", dirs["baseline"], "--json", js)
+    both = invoke(*args, "--run-noise", "3", "--relative-noise", "3")
+    assert both.exit_code == 0, both.output
     assert any(c["status"] == "warn" for c in json.loads(js.read_text())["checks"])
 
 
@@ -130,6 +139,7 @@ def test_threshold_failure_exits_1(dirs) -> None:
         (["--run", "{same}", "-t", "p95<1s", "--alpha", "2"], "--alpha 2.0: must be between 0 and 1"),
         (["{tmp}/missing.yaml", "-t", "p95<1s"], "no such scenario file"),
         (["--run", "{same}", "-t", "p95<1s", "--run-noise", "-1"], "--run-noise -1.0: must be"),
+        (["--run", "{same}", "-t", "p95<1s", "--relative-noise", "9"], "--relative-noise 9.0: must be"),
     ],
 )
 def test_bad_input_exits_2(dirs, args, fragment) -> None:
