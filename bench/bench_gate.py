@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -220,7 +221,11 @@ def bench_real(reps: int, baselines: int, duration: float | None, root: Path, fr
               f"A/B (+{inject:.2f} ms) {'pass' if ab[-1][0] else 'FAIL ' + ','.join(sorted(ab[-1][1]))}",
               file=sys.stderr, flush=True)  # fmt: skip
     label = f"real: scenarios/smoke.yaml on the bundled target, +{frac:.0%} of p50 on {TARGET}"
-    return _summary(label, aa, ab, walls, {"duration": duration, "inject_ms": inject, "manifest": str(root)})
+    st = SETTINGS["value"]
+    extra = {"duration": duration, "inject_ms": inject, "manifest": str(root), "run_noise": st.run_noise,
+             "relative": st.relative, "relative_noise": st.relative_noise,
+             "loadavg_1_5_15_at_end": os.getloadavg(), "cpus": os.cpu_count()}  # fmt: skip
+    return _summary(label, aa, ab, walls, extra)
 
 
 def replay(root: Path, settings: StatSettings | None = None) -> dict:
@@ -237,12 +242,19 @@ def replay(root: Path, settings: StatSettings | None = None) -> dict:
             st = settings or SETTINGS["value"]
             verdict = judge(cand, bases[i % len(bases)], include_run_thresholds=False, settings=st)
             out.append((verdict.passed, {c.scope for c in verdict.failed}, time.perf_counter() - t0))
-    extra = {"inject_ms": manifest.get("inject_ms"), "run_noise": (settings or SETTINGS["value"]).run_noise}
+    st = settings or SETTINGS["value"]
+    extra = {
+        "inject_ms": manifest.get("inject_ms"),
+        "run_noise": st.run_noise,
+        "relative": st.relative,
+        "relative_noise": st.relative_noise,
+    }
     return _summary(f"replay of {root}", aa, ab, [], extra)
 
 
 def calibrate(root: Path) -> dict:
-    """Estimate ``StatSettings.run_noise`` from the A/A runs a ``real`` bench saved.
+    """Estimate ``StatSettings.run_noise`` (metrics p50, p95, p99) and ``relative_noise`` (metrics
+    "p50 vs rest", ...) from the A/A runs a ``real`` bench saved.
 
     For every A/A pair (candidate vs its baseline) and latency check with enough data, the log ratio
     and its bootstrap error (floor off) are collected; the run-to-run variance the bootstrap does not
@@ -259,7 +271,7 @@ def calibrate(root: Path) -> dict:
     z = 1.96
     for i, cand in enumerate(runs[nb:]):
         base = runs[i % nb]
-        for c in compare(cand, base, settings=StatSettings(run_noise=0.0)):
+        for c in compare(cand, base, settings=StatSettings(run_noise=0.0, relative_noise=0.0)):
             if c.status == "insufficient" or c.ci_low is None or not c.metric.startswith("p"):
                 continue
             ratio = np.log(c.observed / c.baseline)
@@ -291,9 +303,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--quiet", action="store_true", help="synthetic: a quiet machine instead of this one")
     ap.add_argument("--run-noise", type=float, default=None, help="judge with this run_noise")
+    ap.add_argument("--relative-noise", type=float, default=None, help="judge with this relative_noise")
+    ap.add_argument("--no-relative", action="store_true", help="judge without the endpoint-vs-rest checks")
     args = ap.parse_args(argv)
+    overrides: dict = {"relative": not args.no_relative}
     if args.run_noise is not None:
-        SETTINGS["value"] = StatSettings(run_noise=args.run_noise)
+        overrides["run_noise"] = args.run_noise
+    if args.relative_noise is not None:
+        overrides["relative_noise"] = args.relative_noise
+    SETTINGS["value"] = StatSettings(**overrides)
     if args.protocol == "synthetic":
         result = bench_synthetic(args.reps, args.seed, args.frac, args.quiet)
     elif args.protocol == "real":
