@@ -1,0 +1,79 @@
+"""Endpoint-vs-rest checks on synthetic runs: a machine slower for a whole run moves every endpoint and
+passes them; one slower endpoint fails them even when the whole-run noise floor is huge."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from scalectl.gate.compare import StatSettings, compare
+from scalectl.gate.samples import OVERALL
+from tests.factories import lognormal_latency, make_run
+
+KEYS = ("GET /api/content/{id}", "GET /api/content", "GET /api/analytics/content")
+MEDIANS = (8.0, 15.0, 4.0)
+#: tests.factories runs have no run-to-run machine noise: both floors off unless a test says otherwise.
+QUIET = StatSettings(run_noise=0.0, relative_noise=0.0)
+
+
+@functools.cache
+def run(seed: int, machine: float = 1.0, slow: float = 1.0, keys: tuple[str, ...] = KEYS):
+    eps = {
+        k: lognormal_latency(m * machine * (slow if k == KEYS[0] else 1.0), 0.5)
+        for k, m in zip(keys, MEDIANS, strict=False)
+    }
+    return make_run(endpoints=eps, rps=90, seconds=20, seed=seed)
+
+
+def by(checks, scope, metric):
+    return next(c for c in checks if c.scope == scope and c.metric == metric)
+
+
+def test_every_endpoint_gets_relative_latency_checks_but_overall_does_not() -> None:
+    checks = compare(run(2), run(1), settings=QUIET)
+    relative = [c for c in checks if c.metric.endswith(" vs rest")]
+    assert {(c.scope, c.metric) for c in relative} == {
+        (k, f"{m} vs rest") for k in KEYS for m in ("p50", "p95", "p99")
+    }
+    assert all(c.status != "fail" for c in checks)
+
+
+def test_a_whole_run_slowdown_moves_absolute_checks_not_relative_ones() -> None:
+    checks = compare(run(3, machine=1.6), run(1), settings=QUIET)
+    assert by(checks, OVERALL, "p50").status == "fail"  # without a floor, the machine looks like a regression
+    for key in KEYS:
+        rel = by(checks, key, "p50 vs rest")
+        assert rel.status == "pass", rel.message
+        assert abs(rel.observed / rel.baseline - 1) < 0.1
+        assert "other endpoints +" in rel.message
+
+
+def test_one_slower_endpoint_fails_relative_check_despite_a_huge_run_noise_floor() -> None:
+    settings = StatSettings(run_noise=3.0, relative_noise=0.0)
+    checks = compare(run(4, machine=0.8, slow=1.3), run(1), settings=settings)
+    failed = [c for c in checks if c.status == "fail"]
+    assert failed and {c.scope for c in failed} == {KEYS[0]}
+    assert all(c.metric.endswith(" vs rest") for c in failed)
+    p50 = by(checks, KEYS[0], "p50 vs rest")
+    assert p50.observed > p50.limit > p50.baseline  # baseline = what it would be had it moved with the rest
+    assert 0 < p50.ci_low < p50.observed / p50.baseline - 1 < p50.ci_high
+
+
+def test_relative_noise_floor_silences_the_relative_check() -> None:
+    checks = compare(
+        run(4, machine=0.8, slow=1.3), run(1), settings=StatSettings(run_noise=3.0, relative_noise=3.0)
+    )
+    assert not [c for c in checks if c.status == "fail"]
+    assert by(checks, KEYS[0], "p50 vs rest").status == "warn"
+
+
+@pytest.mark.parametrize("keys", [KEYS[:1]])
+def test_a_lone_endpoint_has_no_rest(keys) -> None:
+    checks = compare(run(2, keys=keys), run(1, keys=keys), settings=QUIET)
+    assert not [c for c in checks if c.metric.endswith(" vs rest")]
+
+
+def test_relative_checks_can_be_turned_off() -> None:
+    checks = compare(run(2), run(1), settings=StatSettings(relative=False))
+    assert not [c for c in checks if c.metric.endswith(" vs rest")]
