@@ -271,8 +271,10 @@ def calibrate(root: Path) -> dict:
     z = 1.96
     for i, cand in enumerate(runs[nb:]):
         base = runs[i % nb]
-        for c in compare(cand, base, settings=StatSettings(run_noise=0.0, relative_noise=0.0)):
-            if c.status == "insufficient" or c.ci_low is None or not c.metric.startswith("p"):
+        for c in compare(
+            cand, base, settings=StatSettings(run_noise=0.0, run_noise_tail=None, relative_noise=0.0)
+        ):
+            if c.status == "insufficient" or c.ci_low is None or c.metric == "error_rate":
                 continue
             ratio = np.log(c.observed / c.baseline)
             se = (np.log1p(c.ci_high) - np.log1p(c.ci_low)) / (2 * z)
@@ -308,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     overrides: dict = {"relative": not args.no_relative}
     if args.run_noise is not None:
-        overrides["run_noise"] = args.run_noise
+        overrides.update(run_noise=args.run_noise, run_noise_tail=None)
     if args.relative_noise is not None:
         overrides["relative_noise"] = args.relative_noise
     SETTINGS["value"] = StatSettings(**overrides)

@@ -81,6 +81,12 @@ def gate(
         help="Run-to-run noise of this machine (relative sd of a run's level), measured with A/A runs "
         "(bench/bench_gate.py calibrate); default: the value measured on the project's CI machine.",
     ),
+    run_noise_tail: float | None = typer.Option(
+        None,
+        "--run-noise-tail",
+        help="Run-to-run noise of p95 and p99 (default: as measured on the project's CI machine; "
+        "--run-noise alone sets it for every metric).",
+    ),
     relative_noise: float | None = typer.Option(
         None,
         "--relative-noise",
@@ -102,7 +108,14 @@ def gate(
     extra = parse_all(threshold)
     tolerances = Tolerances().with_overrides(dict(parse_tolerance(t) for t in tolerance))
     settings = StatSettings(alpha=alpha, seed=seed)
-    for option, value in (("run_noise", run_noise), ("relative_noise", relative_noise)):
+    if run_noise is not None and run_noise_tail is None:
+        settings = dataclasses.replace(settings, run_noise_tail=None)
+    noises = (
+        ("run_noise", run_noise),
+        ("run_noise_tail", run_noise_tail),
+        ("relative_noise", relative_noise),
+    )
+    for option, value in noises:
         if value is not None:
             if not 0 <= value < 5:
                 flag = "--" + option.replace("_", "-")

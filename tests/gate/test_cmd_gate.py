@@ -188,3 +188,13 @@ def test_bad_target_env_exits_2(dirs, tmp_path) -> None:
     scenario.write_text("name: smoke\n")
     r = invoke(scenario, "--baseline", dirs["baseline"], "--target-env", "NOVALUE")
     assert r.exit_code == 2 and "expected KEY=VALUE" in r.output
+
+
+def test_run_noise_alone_sets_every_absolute_floor(dirs, tmp_path) -> None:
+    js = tmp_path / "v.json"
+    args = ("--run", dirs["slow"], "--baseline", dirs["baseline"], "--relative-noise", "3", "--json", js)
+    assert invoke(*args, "--run-noise", "0").exit_code == 1  # p50 and p95 of the slow endpoint fail
+    tail_only = invoke(*args, "--run-noise", "0", "--run-noise-tail", "3")
+    assert tail_only.exit_code == 1
+    failed = {c["metric"] for c in json.loads(js.read_text())["checks"] if c["status"] == "fail"}
+    assert "p50" in failed and not failed & {"p95", "p99"}

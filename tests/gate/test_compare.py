@@ -22,7 +22,7 @@ from tests.factories import lognormal_latency, make_run
 
 #: tests.factories draws every request independently: its runs have no run-to-run machine noise, so
 #: the noise floor (which models exactly that) is off here, except where a test says otherwise.
-IID = StatSettings(run_noise=0.0)
+IID = StatSettings(run_noise=0.0, run_noise_tail=None)
 
 KEYS = ("GET /api/content/{id}", "GET /api/content", "POST /api/seo-dashboard/analyze")
 
@@ -230,3 +230,9 @@ def test_a_run_without_per_second_data_is_insufficient(baseline) -> None:
     assert all(
         c.status == "insufficient" and "no per-second data in the candidate" in c.message for c in checks
     )
+
+
+def test_the_tail_has_its_own_run_noise_floor() -> None:
+    st = StatSettings(run_noise=0.05, run_noise_tail=0.4)
+    assert [st.noise_of(m) for m in ("p50", "p95", "p99", "throughput")] == [0.05, 0.4, 0.4, 0.05]
+    assert StatSettings(run_noise=0.05, run_noise_tail=None).noise_of("p99") == 0.05

@@ -13,7 +13,7 @@ from scalectl.models import Baseline, BaselineStep, Environment
 from tests.factories import lognormal_latency, make_run
 
 EPS = {"GET /a": lognormal_latency(10.0), "GET /b": lognormal_latency(30.0)}
-IID = StatSettings(run_noise=0.0)
+IID = StatSettings(run_noise=0.0, run_noise_tail=None)
 
 
 def mk(seed=1, users=10, **kw):

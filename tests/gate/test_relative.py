@@ -14,7 +14,7 @@ from tests.factories import lognormal_latency, make_run
 KEYS = ("GET /api/content/{id}", "GET /api/content", "GET /api/analytics/content")
 MEDIANS = (8.0, 15.0, 4.0)
 #: tests.factories runs have no run-to-run machine noise: both floors off unless a test says otherwise.
-QUIET = StatSettings(run_noise=0.0, relative_noise=0.0)
+QUIET = StatSettings(run_noise=0.0, run_noise_tail=None, relative_noise=0.0)
 
 
 @functools.cache
@@ -50,7 +50,7 @@ def test_a_whole_run_slowdown_moves_absolute_checks_not_relative_ones() -> None:
 
 
 def test_one_slower_endpoint_fails_relative_check_despite_a_huge_run_noise_floor() -> None:
-    settings = StatSettings(run_noise=3.0, relative_noise=0.0)
+    settings = StatSettings(run_noise=3.0, run_noise_tail=None, relative_noise=0.0)
     checks = compare(run(4, machine=0.8, slow=1.3), run(1), settings=settings)
     failed = [c for c in checks if c.status == "fail"]
     assert failed and {c.scope for c in failed} == {KEYS[0]}
@@ -62,7 +62,9 @@ def test_one_slower_endpoint_fails_relative_check_despite_a_huge_run_noise_floor
 
 def test_relative_noise_floor_silences_the_relative_check() -> None:
     checks = compare(
-        run(4, machine=0.8, slow=1.3), run(1), settings=StatSettings(run_noise=3.0, relative_noise=3.0)
+        run(4, machine=0.8, slow=1.3),
+        run(1),
+        settings=StatSettings(run_noise=3.0, run_noise_tail=None, relative_noise=3.0),
     )
     assert not [c for c in checks if c.status == "fail"]
     assert by(checks, KEYS[0], "p50 vs rest").status == "warn"
