@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scalectl.cli.main import app
+from scalectl.storage import load_baseline
 
 pytest.importorskip("scalectl.load", reason="the load engine is not in this tree")
 
@@ -30,7 +31,7 @@ def test_baseline_then_same_passes_then_injected_latency_fails(tmp_path: Path) -
                                  str(tmp_path), "--root", str(tmp_path), "--no-report"])  # fmt: skip
     assert r.exit_code == 0, r.output
     baseline = tmp_path / "smoke.json"
-    assert "single-stage scenario" in r.output and baseline.exists()
+    assert load_baseline(baseline).stop_reason.startswith("single-stage scenario")
 
     code, out = gate(SMOKE, "--baseline", baseline, "--root", tmp_path, "--json", tmp_path / "same.json")
     assert code == 0, out
