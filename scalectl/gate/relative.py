@@ -99,10 +99,9 @@ def relative_checks(
             t = getattr(tol, metric)
             w = np.array([weight[k][j] for k in others])
             if w.sum() > 0:
-                shift = float(sum(wk * lr[k][2][j] for wk, k in zip(w, others, strict=True)) / w.sum())
-                shift_reps = (
-                    sum(wk * lr[k][3][:, j] for wk, k in zip(w, others, strict=True) if wk > 0) / w.sum()
-                )
+                used = [(wk, k) for wk, k in zip(w, others, strict=True) if wk > 0]
+                shift = float(sum(wk * lr[k][2][j] for wk, k in used) / w.sum())
+                shift_reps = sum(wk * lr[k][3][:, j] for wk, k in used) / w.sum()
             else:
                 shift, shift_reps = 0.0, None
             expected = float(pb[j]) * math.exp(shift)
