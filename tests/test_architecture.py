@@ -1,0 +1,92 @@
+"""House rules that code review alone would let slip (DESIGN.md): dependencies point down, only the
+CLI prints or imports typer, pure packages do no I/O, and --help stays light."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "scalectl"
+
+PURE = ("analysis", "capacity", "gate")
+IO_MODULES = {
+    "httpx",
+    "requests",
+    "subprocess",
+    "socket",
+    "psutil",
+    "scalectl.storage",
+    "urllib.request",
+    "asyncpg",
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _py_files(sub: str = "") -> list[Path]:
+    return sorted((PKG / sub).rglob("*.py"))
+
+
+def test_only_the_cli_imports_typer() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in _py_files()
+        if "cli" not in p.relative_to(PKG).parts and any(n.split(".")[0] == "typer" for n in _imports(p))
+    ]
+    assert offenders == []
+
+
+def test_models_depend_on_nothing_above_them() -> None:
+    for p in _py_files("models"):
+        bad = {n for n in _imports(p) if n.startswith("scalectl.") and not n.startswith("scalectl.models")}
+        assert not bad, (p, bad)
+
+
+@pytest.mark.parametrize("package", PURE)
+def test_pure_packages_do_no_io(package: str) -> None:
+    # capacity may keep one I/O adapter module for reading PostgreSQL settings; it is named *_io.py or pg.py
+    for p in _py_files(package):
+        if p.name in ("pg.py",) or p.name.endswith("_io.py"):
+            continue
+        bad = {n for n in _imports(p) if n in IO_MODULES or n.startswith("scalectl.cli")}
+        assert not bad, (str(p.relative_to(ROOT)), bad)
+
+
+def test_core_never_imports_the_target_app() -> None:
+    for p in _py_files():
+        assert not any(n.split(".")[0] == "target_app" for n in _imports(p)), p
+
+
+def test_target_app_never_imports_scalectl() -> None:
+    for p in sorted((ROOT / "target_app").rglob("*.py")):
+        assert not any(n.split(".")[0] == "scalectl" for n in _imports(p)), p
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from scalectl.cli.main import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = [m for m in ('locust', 'gevent', 'pandas', 'scipy', 'plotly', 'fastapi', 'sqlalchemy') "
+        "if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "", f"--help imported heavy libraries: {res.stdout.strip()}"
