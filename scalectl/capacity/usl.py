@@ -20,6 +20,8 @@ from scalectl.models import UslModel
 MIN_POINTS = 4
 #: Below this coefficient of determination the fit is called poor (warned).
 MIN_R2 = 0.9
+#: A fitted κ below this is reported as 0 (no measurable coherency cost).
+KAPPA_ZERO = 1e-9
 
 
 def usl_throughput(n: float | np.ndarray, lam: float, sigma: float, kappa: float) -> float | np.ndarray:
@@ -144,6 +146,8 @@ def fit_usl(
         return _build(lam0, 0.0, 0.0, n, x, axis, warnings, None)
     lam, sigma = float(best.x[0]), float(best.x[1])
     kappa = float(best.x[2]) if fit_kappa else 0.0
+    if kappa < KAPPA_ZERO:
+        kappa = 0.0  # numerically zero: no retrograde term
     fitted = np.asarray(usl_throughput(n, lam, sigma, kappa))
     r2 = _r2(x, fitted)
     if not fit_kappa:

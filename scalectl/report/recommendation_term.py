@@ -22,9 +22,8 @@ def curve_lines(model: UslModel, *, chosen: int | None = None, width: int = BAR_
     if model.peak_n:
         top_n = max(top_n, min(round(model.peak_n) + 1, 3 * top_n))
     top_n = min(max(top_n + 1, 4), 24)
-    xs = {
-        n: model.lam * n / (1 + model.sigma * (n - 1) + model.kappa * n * (n - 1)) for n in range(1, top_n + 1)
-    }
+    lam, sigma, kappa = model.lam, model.sigma, model.kappa
+    xs = {n: lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1)) for n in range(1, top_n + 1)}
     scale = max([*xs.values(), *measured.values()]) or 1.0
     lines = []
     for n, x in xs.items():
