@@ -4,7 +4,7 @@ import pytest
 
 from scalectl.capacity.evidence import EvidenceSet, collect
 from scalectl.models import Baseline
-from tests.capacity.synth import make_baseline, sweep
+from tests.capacity.synth import sweep
 
 
 def evidence_of(baselines: list[Baseline], slo: list[str] | None = None) -> EvidenceSet:
@@ -18,5 +18,5 @@ def sweep_baselines() -> list[Baseline]:
 
 
 @pytest.fixture(scope="session")
-def single_baseline() -> Baseline:
-    return make_baseline(40.0, name="one", pool=(5, 5), pool_hold_ms=20.0)
+def single_baseline(sweep_baselines: list[Baseline]) -> Baseline:
+    return sweep_baselines[0]

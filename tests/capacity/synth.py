@@ -22,7 +22,7 @@ def make_step_run(
     capacity: float,
     *,
     replicas: int = 1,
-    seconds: int = 4,
+    seconds: int = 3,
     seed: int = 1,
     cpu_ms_per_req: float = 1.0,
     rss_mib: float = 120.0,
@@ -80,7 +80,7 @@ def make_baseline(
     name: str = "synthetic",
     **kw,
 ) -> Baseline:
-    offered = list(offered or [capacity * f for f in (0.25, 0.5, 0.75, 0.95, 1.2, 1.5)])
+    offered = list(offered or [capacity * f for f in (0.5, 0.95, 1.3)])
     steps = []
     for i, r in enumerate(offered):
         run = make_step_run(r, capacity, replicas=replicas, seed=i + 1, run_id=f"{name}-s{i}", **kw)

@@ -13,7 +13,7 @@ from tests.capacity.synth import make_step_run
 
 
 def test_cpu_is_p90_at_the_target_load_times_margin() -> None:
-    runs = [make_step_run(r, 1000.0, seconds=12, cpu_ms_per_req=5.0) for r in (20.0, 40.0, 80.0)]
+    runs = [make_step_run(r, 1000.0, seconds=10, cpu_ms_per_req=5.0) for r in (20.0, 40.0, 80.0)]
     est = recommend_resources(runs, 40.0)
     # 40 req/s × 5 ms = 0.2 cores; × 1.15 = 230m
     assert parse_cpu(est.resources.cpu_request) == pytest.approx(0.23, abs=0.002)
@@ -22,7 +22,7 @@ def test_cpu_is_p90_at_the_target_load_times_margin() -> None:
 
 
 def test_cpu_extrapolates_when_no_sample_is_near() -> None:
-    runs = [make_step_run(r, 1000.0, seconds=12, cpu_ms_per_req=5.0) for r in (20.0, 40.0)]
+    runs = [make_step_run(r, 1000.0, seconds=10, cpu_ms_per_req=5.0) for r in (20.0, 40.0)]
     est = recommend_resources(runs, 100.0)
     assert parse_cpu(est.resources.cpu_request) == pytest.approx(0.5 * 1.15, rel=0.02)
     assert any("extrapolated" in r for r in est.reasoning)
