@@ -55,7 +55,8 @@ def test_tighter_slo_never_fewer_replicas(sweep_baselines, target: float) -> Non
     # "the best replica count" of each fitted curve, which a different SLO may place elsewhere.
     counts = [r.replicas for r in recs if r.reachable]
     assert counts == sorted(counts), counts
-    assert all(r.model is None or r.model.peak_n is None or r.needed_replicas <= r.model.peak_n + 1 for r in recs)
+    for r in recs:  # no absurd count past the peak
+        assert r.model is None or r.model.peak_n is None or r.needed_replicas <= r.model.peak_n + 1
 
 
 @pytest.mark.parametrize("max_conn", [20, 50, 100, 1000])
