@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import yaml
+
 from scalectl.models import Recommendation
 
 
@@ -78,3 +80,13 @@ def memory_bytes(q: str) -> int:
 
 def cpu_cores(q: str) -> float:
     return float(q[:-1]) / 1000 if q.endswith("m") else float(q)
+
+
+class _NoAliasDumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def dump_yaml(doc: object) -> str:
+    """YAML without anchors/aliases (plain for humans and every tool)."""
+    return yaml.dump(doc, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True)

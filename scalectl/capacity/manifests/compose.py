@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import yaml
-
-from scalectl.capacity.manifests.common import ManifestOptions, cpu_cores, evidence_comments, memory_bytes
+from scalectl.capacity.manifests.common import (
+    ManifestOptions,
+    cpu_cores,
+    dump_yaml,
+    evidence_comments,
+    memory_bytes,
+)
 from scalectl.models import Recommendation
 
 
@@ -58,4 +62,4 @@ def render_compose(rec: Recommendation, options: ManifestOptions | None = None) 
         "\n# usage: docker compose -f docker-compose.scale.yml up -d"
         "\n# the lb service mounts nginx-upstream.conf (least_conn over the app's replicas)\n"
     )
-    return head + yaml.safe_dump(compose_document(rec, options), sort_keys=False)
+    return head + dump_yaml(compose_document(rec, options))

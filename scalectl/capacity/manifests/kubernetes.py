@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import yaml
-
-from scalectl.capacity.manifests.common import ManifestOptions, evidence_comments, hpa_max_replicas
+from scalectl.capacity.manifests.common import ManifestOptions, dump_yaml, evidence_comments, hpa_max_replicas
 from scalectl.models import Recommendation
 
 
@@ -97,5 +95,5 @@ def render_kubernetes(rec: Recommendation, options: ManifestOptions | None = Non
             "(connection budget and USL peak); CPU target = utilization target"
         ),
     }
-    parts = [notes[d["kind"]] + "\n" + yaml.safe_dump(d, sort_keys=False) for d in docs]
+    parts = [notes[d["kind"]] + "\n" + dump_yaml(d) for d in docs]
     return head + "\n" + "---\n".join(parts)
