@@ -118,7 +118,7 @@ def recommend_cmd(
             duration=_common.parse_duration(verify_duration),
             workers=workers,
             per_process_rps=GENERATOR_RPS_PER_PROCESS,
-            workdir=out_dir,
+            root=out_dir,
         )
     storage.write_model(out_dir / storage.RECOMMENDATION_FILE, rec)
     for fname, text in render_all(rec, ManifestOptions(name=name, image=image)).items():
@@ -138,22 +138,26 @@ def _analyzer():
     return analyze_run
 
 
-def _scenario_from_evidence(items, workdir: Path) -> Path:
-    """The scenario recorded in the first run of the evidence, written as YAML for the load engine."""
-    import yaml
+def _scenario_from_evidence(items):
+    """The scenario recorded in the first run of the evidence (as run), without its host."""
+    from pydantic import ValidationError
+
+    from scalectl.scenario import Scenario
 
     for _, runs, _b in items:
         for run in runs:
             if run.scenario:
-                data = {k: v for k, v in run.scenario.items() if k != "host"}
-                path = workdir / "verify-scenario.yaml"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-                return path
+                try:
+                    return Scenario.model_validate({**run.scenario, "host": None})
+                except ValidationError as exc:
+                    raise InputError(
+                        f"--verify: the scenario recorded in run {run.run_id} is not usable "
+                        f"({exc.errors()[0]['msg']}); pass --scenario FILE"
+                    ) from None
     raise InputError("--verify: the evidence records no scenario; pass --scenario FILE")
 
 
-def _verify(rec, items, *, scenario, duration, workers, per_process_rps, workdir: Path):
+def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: Path):
     """Run the bundled target with the recommended replicas and settings at the target rate (open
     model) and record predicted versus measured throughput and p95 in ``rec.verification``."""
     import math
@@ -180,7 +184,7 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, workdir
     env = {k: v for k, v in rec.settings.items() if "<" not in v}
     if "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
         notes.append("REDIS_URL is a placeholder in the recommendation: verified with in-process storage")
-    path = scenario or _scenario_from_evidence(items, workdir)
+    path = scenario or _scenario_from_evidence(items)
     for note in notes:
         _common.err.print(f"verify: {note}", markup=False)
     _common.err.print(
@@ -194,6 +198,7 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, workdir
         replicas=rec.replicas,
         target_env=env,
         slo=rec.slo,
+        root=root,
     )
     results = [(th, *evaluate(th, run)) for th in parse_all(rec.slo)]
     slo_ok = all(ok is not False for _, _, ok in results)
