@@ -40,6 +40,15 @@ def _point_line(p: CapacityPoint) -> str:
 Analyzer = Callable[[RunResult], Analysis | None]
 
 
+def default_analyzer() -> Analyzer | None:
+    """``scalectl.analysis.analyze_run`` (pure) when the analysis package is installed, else None."""
+    try:
+        from scalectl.analysis import analyze_run
+    except ImportError:
+        return None
+    return analyze_run
+
+
 def _limit(
     cap: ReplicaCapacity, analyses: Mapping[str, Analysis], analyzer: Analyzer | None
 ) -> tuple[str, str] | None:

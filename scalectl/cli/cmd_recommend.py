@@ -72,7 +72,7 @@ def recommend_cmd(
     from scalectl import storage
     from scalectl.capacity.evidence import collect
     from scalectl.capacity.manifests import ManifestOptions, render_all
-    from scalectl.capacity.recommend import recommend
+    from scalectl.capacity.recommend import default_analyzer, recommend
     from scalectl.report.recommendation_term import recommendation_renderable
 
     if target_rps <= 0:
@@ -107,7 +107,7 @@ def recommend_cmd(
         db_max_connections=db_max_connections,
         max_replicas=max_replicas,
         analyses=analyses,
-        analyzer=_analyzer(),
+        analyzer=default_analyzer(),
     )
     out_dir = Path(out) if out else _default_out()
     if verify:
@@ -127,15 +127,6 @@ def recommend_cmd(
     _common.out.print(f"wrote {out_dir}/{storage.RECOMMENDATION_FILE} and manifests", markup=False)
     if rec.verification and rec.verification.get("slo_ok") is False:
         raise typer.Exit(code=_common.EXIT_CHECK_FAILED)
-
-
-def _analyzer():
-    """``scalectl.analysis.analyze_run`` when the analysis package is present, else None."""
-    try:
-        from scalectl.analysis import analyze_run
-    except ImportError:
-        return None
-    return analyze_run
 
 
 def _scenario_from_evidence(items):
