@@ -1,0 +1,121 @@
+"""Accuracy of the capacity model here: fit on one replica's stepped runs, predict two replicas on
+separate cores, measure two replicas, report the error (goal: within 15%).
+
+    PYTHONPATH=. python bench/bench_capacity.py [--work 4] [--step 5] [--slo 'p95<300ms']
+
+One replica is pinned to core 0 and stepped in open (arrival-rate) mode until the SLO breaks; its
+knee (highest throughput meeting the SLO) gives the USL λ. With one replica count the model is linear
+(σ=κ=0), so it predicts X(2) = 2λ. On a 2-core machine the load generator shares the cores with the
+replicas, so a second prediction also charges the generator's measured CPU per request:
+X(2) = cores / (target CPU s/req + generator CPU s/req). Both are compared with the measured knee of
+two replicas pinned to cores 0 and 1. Prints a markdown table (paste into docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from scalectl.capacity.evidence import collect
+from scalectl.capacity.usl import fit_usl, model_throughput
+from scalectl.models import RunResult
+
+SCENARIO = Path(__file__).resolve().parents[1] / "tests" / "capacity" / "scenarios" / "seo_cpu.yaml"
+
+
+def cpu_per_request(run: RunResult, role: str) -> float:
+    """Mean CPU seconds per request of the processes with ``role`` (all of them together)."""
+    total = 0.0
+    for s in run.telemetry:
+        if s.kind == "process" and s.role == role:
+            vals = [v for v in s.metrics.get("cpu_percent", []) if v is not None]
+            if vals:
+                total += float(np.mean(vals)) / 100.0
+    return total / run.total.rps if run.total.rps > 0 else 0.0
+
+
+def step(info, rates, args, root, label):
+    from scalectl.load import run_scenario
+
+    runs: list[RunResult] = []
+    broken = 0
+    for rate in rates:
+        run, _ = run_scenario(SCENARIO, rps=rate, duration=args.step, target=info, root=root, slo=[args.slo])
+        ok = collect([(label, [run], None)], [args.slo]).points[0].slo_ok
+        print(
+            f"  {label} offered {rate:7.0f}  got {run.total.rps:7.1f} req/s  p95 {run.total.latency_ms.p95:7.1f} ms"
+            f"  gen cpu max {run.generator.cpu_percent_max:5.1f}%  {'ok' if ok else 'SLO missed'}",
+            file=sys.stderr,
+        )
+        runs.append(run)
+        broken = broken + (not ok)
+        if broken >= 2:
+            break
+    return runs
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default="4", help="SEO_CPU_WORK for the target (CPU per request)")
+    ap.add_argument("--step", type=float, default=5.0, help="seconds per load step")
+    ap.add_argument("--slo", default="p95<300ms")
+    ap.add_argument("--start", type=float, default=20.0, help="first arrival rate")
+    ap.add_argument("--factor", type=float, default=1.2, help="ratio between steps")
+    args = ap.parse_args()
+    from scalectl.target import running_target
+
+    env = {"SEO_CPU_WORK": args.work, "SEED_CONTENT_ROWS": "400", "RATE_LIMIT_ENABLED": "0"}
+    cores = os.cpu_count() or 1
+    root = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
+    ladder = [args.start * args.factor**i for i in range(40)]
+    t0 = time.time()
+    with running_target(replicas=1, cpus_per_replica=1, env=env) as one:
+        runs1 = step(one, ladder, args, root, "1 replica ")
+    ev1 = collect([("r1", runs1, None)], [args.slo])
+    cap1 = ev1.capacities[0]
+    model = fit_usl([(1, cap1.knee_rps)])
+    pred_linear = model_throughput(model, 2)
+    knee_run = cap1.knee.run if cap1.knee else runs1[0]
+    t_cpu, g_cpu = cpu_per_request(knee_run, "target"), cpu_per_request(knee_run, "generator")
+    pred_cpu = min(pred_linear, min(cores, 2) / (t_cpu + g_cpu)) if t_cpu + g_cpu > 0 else pred_linear
+    lo = 0.5 * min(pred_linear, pred_cpu)
+    ladder2 = [lo * args.factor**i for i in range(40)]
+    with running_target(replicas=2, cpus_per_replica=1, env=env) as two:
+        runs2 = step(two, ladder2, args, root, "2 replicas")
+    cap2 = collect([("r2", runs2, None)], [args.slo]).capacities[0]
+    meas = cap2.knee_rps
+    err_lin = (pred_linear - meas) / meas if meas else float("nan")
+    err_cpu = (pred_cpu - meas) / meas if meas else float("nan")
+    step_res = (args.factor - 1) * 100
+    print(f"\n### capacity: predict 2 replicas from 1 (SEO_CPU_WORK={args.work}, {args.slo})\n")
+    print(
+        f"Machine: {cores} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
+        f"open model, {args.step:g} s steps ×{args.factor:g} (knee resolution ±{step_res:.0f}%); "
+        f"{time.time() - t0:.0f} s in all.\n"
+    )
+    print("| quantity | req/s |")
+    print("|---|---|")
+    print(
+        f"| 1 replica knee (measured{', SLO never broke' if cap1.beyond_last_step else ''}) | {cap1.knee_rps:.0f} |"
+    )
+    print(f"| 2 replicas predicted, USL linear (2λ) | {pred_linear:.0f} (error {err_lin:+.0%}) |")
+    print(
+        f"| 2 replicas predicted, charging generator CPU ({t_cpu * 1000:.2f} + {g_cpu * 1000:.2f} ms CPU/req) "
+        f"| {pred_cpu:.0f} (error {err_cpu:+.0%}) |"
+    )
+    print(
+        f"| 2 replicas knee (measured{', SLO never broke' if cap2.beyond_last_step else ''}) | {meas:.0f} |"
+    )
+    print(f"\nruns under {root}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
