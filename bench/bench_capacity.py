@@ -50,7 +50,8 @@ def step(info, rates, args, root, label):
         run, _ = run_scenario(SCENARIO, rps=rate, duration=args.step, target=info, root=root, slo=[args.slo])
         ok = collect([(label, [run], None)], [args.slo]).points[0].slo_ok
         print(
-            f"  {label} offered {rate:7.0f}  got {run.total.rps:7.1f} req/s  p95 {run.total.latency_ms.p95:7.1f} ms"
+            f"  {label} offered {rate:7.0f}  got {run.total.rps:7.1f} req/s"
+            f"  p95 {run.total.latency_ms.p95:7.1f} ms"
             f"  gen cpu max {run.generator.cpu_percent_max:5.1f}%  {'ok' if ok else 'SLO missed'}",
             file=sys.stderr,
         )
@@ -96,18 +97,21 @@ def main() -> int:
     step_res = (args.factor - 1) * 100
     print(f"\n### capacity: predict 2 replicas from 1 (SEO_CPU_WORK={args.work}, {args.slo})\n")
     print(
-        f"Machine: {cores} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}; "
+        f"Machine: {cores} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}; "
         f"open model, {args.step:g} s steps ×{args.factor:g} (knee resolution ±{step_res:.0f}%); "
         f"{time.time() - t0:.0f} s in all.\n"
     )
     print("| quantity | req/s |")
     print("|---|---|")
     print(
-        f"| 1 replica knee (measured{', SLO never broke' if cap1.beyond_last_step else ''}) | {cap1.knee_rps:.0f} |"
+        f"| 1 replica knee (measured{', SLO never broke' if cap1.beyond_last_step else ''}) "
+        f"| {cap1.knee_rps:.0f} |"
     )
     print(f"| 2 replicas predicted, USL linear (2λ) | {pred_linear:.0f} (error {err_lin:+.0%}) |")
     print(
-        f"| 2 replicas predicted, charging generator CPU ({t_cpu * 1000:.2f} + {g_cpu * 1000:.2f} ms CPU/req) "
+        f"| 2 replicas predicted, charging generator CPU "
+        f"({t_cpu * 1000:.2f} + {g_cpu * 1000:.2f} ms CPU/req) "
         f"| {pred_cpu:.0f} (error {err_cpu:+.0%}) |"
     )
     print(
