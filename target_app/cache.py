@@ -1,0 +1,142 @@
+"""Cache-aside: in-process TTL cache by default, Redis when ``REDIS_URL`` is set.
+
+* TTLs get ±``CACHE_TTL_JITTER`` random jitter so keys written together do not expire together.
+* Single flight: concurrent misses on one key in a replica share one load.
+* Values are JSON wrapped in a list, so ``None``, ``0``, ``[]`` and ``{}`` are cached like any value.
+* A Redis error counts in ``cache_errors_total`` and degrades to a miss (the loader runs), never a 500.
+* Invalidation by prefix uses SCAN + UNLINK (never KEYS), in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from target_app.config import Settings
+from target_app.metrics import Metrics
+from target_app.redis_client import REDIS_ERRORS, RedisHandle
+
+_MISS = object()
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+class Cache:
+    def __init__(self, settings: Settings, metrics: Metrics, redis: RedisHandle) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.redis = redis
+        self._local: dict[str, tuple[float, str]] = {}
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._rng = random.Random()
+
+    def _ttl(self, ttl_s: float | None) -> float:
+        base = self.settings.cache_ttl_s if ttl_s is None else ttl_s
+        j = self.settings.cache_ttl_jitter
+        return max(0.001, base * (1 + self._rng.uniform(-j, j)))
+
+    async def get(self, name: str, key: str) -> Any:
+        """The cached value, or the module's ``_MISS`` sentinel (use ``get_or_load`` normally)."""
+        full = self.redis.key("cache", key)
+        if self.redis.client is not None:
+            if not self.redis.available:
+                self.metrics.cache_errors.labels(name).inc()
+                return _MISS
+            try:
+                raw = await self.redis.client.get(full)
+            except REDIS_ERRORS:
+                self.redis.mark_down()
+                self.metrics.cache_errors.labels(name).inc()
+                return _MISS
+        else:
+            entry = self._local.get(full)
+            raw = None
+            if entry is not None:
+                if entry[0] > time.monotonic():
+                    raw = entry[1]
+                else:
+                    self._local.pop(full, None)
+        if raw is None:
+            return _MISS
+        return json.loads(raw)[0]
+
+    async def set(self, name: str, key: str, value: Any, ttl_s: float | None = None) -> None:
+        full = self.redis.key("cache", key)
+        raw = json.dumps([value], default=str)
+        ttl = self._ttl(ttl_s)
+        if self.redis.client is None:
+            self._local[full] = (time.monotonic() + ttl, raw)
+            return
+        if not self.redis.available:
+            return
+        try:
+            await self.redis.client.set(full, raw, px=max(1, int(ttl * 1000)))
+        except REDIS_ERRORS:
+            self.redis.mark_down()
+            self.metrics.cache_errors.labels(name).inc()
+
+    async def lookup(self, name: str, key: str) -> tuple[bool, Any]:
+        """(hit, value) without loading on a miss; hits and misses are counted."""
+        if not self.settings.cache_enabled:
+            return False, None
+        value = await self.get(name, key)
+        if value is _MISS:
+            self.metrics.cache_misses.labels(name).inc()
+            return False, None
+        self.metrics.cache_hits.labels(name).inc()
+        return True, value
+
+    async def get_or_load(
+        self, name: str, key: str, loader: Callable[[], Awaitable[Any]], ttl_s: float | None = None
+    ) -> Any:
+        """Cache-aside read with single flight. ``name`` is the metrics label (e.g. "content")."""
+        if not self.settings.cache_enabled:
+            return await loader()
+        value = await self.get(name, key)
+        if value is not _MISS:
+            self.metrics.cache_hits.labels(name).inc()
+            return value
+        self.metrics.cache_misses.labels(name).inc()
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await loader()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(value)
+            await self.set(name, key, value, ttl_s)
+            return value
+        finally:
+            self._inflight.pop(key, None)
+
+    async def invalidate_prefix(self, prefix: str, batch: int = 500) -> int:
+        """Delete every cache key starting with ``prefix``; returns how many were deleted."""
+        pattern = self.redis.key("cache", prefix)
+        if self.redis.client is None:
+            doomed = [k for k in self._local if k.startswith(pattern)]
+            for k in doomed:
+                del self._local[k]
+            return len(doomed)
+        deleted = 0
+        match = _glob_escape(pattern) + "*"
+        chunk: list[str] = []
+        async for k in self.redis.client.scan_iter(match=match, count=batch):
+            chunk.append(k)
+            if len(chunk) >= batch:
+                deleted += await self.redis.client.unlink(*chunk)
+                chunk = []
+        if chunk:
+            deleted += await self.redis.client.unlink(*chunk)
+        return deleted

@@ -1,0 +1,56 @@
+"""Per-user rate limits: 429 + Retry-After + X-RateLimit-*, exact-route exemptions, plans, trusted proxies."""
+
+from __future__ import annotations
+
+from tests.target_app.conftest import MakeClient
+from tests.target_app.helpers import auth, metric
+
+GEN = {"topic": "Rate limits"}
+
+
+async def test_generate_limit_per_user_with_headers(make_client: MakeClient) -> None:
+    client = await make_client(RATE_LIMIT_GENERATE="2/minute")
+    ok = [await client.post("/api/content/generate", json=GEN, headers=auth("u1")) for _ in range(2)]
+    assert [r.status_code for r in ok] == [201, 201]
+    assert ok[0].headers["X-RateLimit-Limit"] == "2" and ok[1].headers["X-RateLimit-Remaining"] == "0"
+    denied = await client.post("/api/content/generate", json=GEN, headers=auth("u1"))
+    assert denied.status_code == 429
+    assert 1 <= int(denied.headers["Retry-After"]) <= 60
+    assert denied.headers["X-RateLimit-Remaining"] == "0"
+    # another user has their own budget; a "pro-" user has the pro plan's
+    assert (await client.post("/api/content/generate", json=GEN, headers=auth("u2"))).status_code == 201
+    pro = [await client.post("/api/content/generate", json=GEN, headers=auth("pro-7")) for _ in range(3)]
+    assert all(r.status_code == 201 for r in pro) and pro[0].headers["X-RateLimit-Limit"] == "60"
+    # the LinkedIn route shares the generation budget
+    li = await client.post(
+        "/api/linkedin/generate-post", json={"topic": "abc", "industry": "x"}, headers=auth("u1")
+    )
+    assert li.status_code == 429
+    text = (await client.get("/metrics")).text
+    assert metric(text, "rate_limit_rejections_total", route="/api/content/generate") == 1
+    assert metric(text, "rate_limit_rejections_total", route="/api/linkedin/generate-post") == 1
+
+
+async def test_exemption_matches_exact_route_template(make_client: MakeClient) -> None:
+    client = await make_client(RATE_LIMIT_DEFAULT="1/minute", RATE_LIMIT_EXEMPT="/api/content/{id}")
+    for i in range(1, 4):
+        assert (await client.get(f"/api/content/{i}", headers=auth("x"))).status_code == 200
+    assert (await client.get("/api/content", headers=auth("x"))).status_code == 200
+    assert (await client.get("/api/content", headers=auth("x"))).status_code == 429  # not a prefix match
+    assert (await client.get("/health")).status_code == 200  # non-API routes are never limited
+
+
+async def test_disabled(make_client: MakeClient) -> None:
+    client = await make_client(RATE_LIMIT_DEFAULT="1/minute", RATE_LIMIT_ENABLED="0")
+    assert [(await client.get("/api/content")).status_code for _ in range(3)] == [200] * 3
+
+
+async def test_forwarded_for_only_from_trusted_proxy(make_client: MakeClient) -> None:
+    # ASGITransport's peer is 127.0.0.1: untrusted, so X-Forwarded-For is ignored and both share a bucket
+    client = await make_client(RATE_LIMIT_DEFAULT="1/minute")
+    assert (await client.get("/api/content", headers={"X-Forwarded-For": "10.0.0.1"})).status_code == 200
+    assert (await client.get("/api/content", headers={"X-Forwarded-For": "10.0.0.2"})).status_code == 429
+    proxied = await make_client(RATE_LIMIT_DEFAULT="1/minute", TRUSTED_PROXIES="127.0.0.0/8")
+    assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.1"})).status_code == 200
+    assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.2"})).status_code == 200
+    assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.1"})).status_code == 429
