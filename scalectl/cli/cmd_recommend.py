@@ -94,10 +94,13 @@ def recommend_cmd(
     for src in sources:
         runs, baseline = storage.load_runs_or_baseline(src)
         items.append((str(src), runs, baseline))
-        if baseline is None and Path(src).is_dir():
-            analysis = storage.load_analysis(Path(src))
-            if analysis is not None:
-                analyses[analysis.run_id] = analysis
+        # analyses already written next to the runs (scalectl analyze) take precedence
+        run_dirs = [Path(src)] if baseline is None else [Path(s.run_dir) for s in baseline.steps if s.run_dir]
+        for run_dir in run_dirs:
+            if run_dir.is_dir():
+                analysis = storage.load_analysis(run_dir)
+                if analysis is not None:
+                    analyses[analysis.run_id] = analysis
     evidence = collect(items, slo)
     rec = recommend(
         evidence,

@@ -107,3 +107,26 @@ def test_help_explains_the_options() -> None:
         "--verify",
     ):
         assert opt in r.output
+
+
+def test_analysis_next_to_the_run_names_the_bottleneck(tmp_path: Path) -> None:
+    from scalectl.models import Analysis, Finding
+
+    run_dir = tmp_path / "runs" / "r1"
+    storage.write_model(run_dir / "run.json", make_step_run(30.0, 40.0, run_id="r1"))
+    finding = Finding(
+        rule="db_pool_saturated",
+        category="database",
+        severity="critical",
+        confidence=0.9,
+        title="connection pool exhausted",
+        action="raise DB_POOL_SIZE",
+    )
+    storage.write_model(
+        run_dir / "analysis.json", Analysis(run_id="r1", performance_ok=False, findings=[finding])
+    )
+    out = tmp_path / "rec"
+    r = runner.invoke(app, ["recommend", "--from", str(run_dir), "--target-rps", "100", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    data = json.loads((out / "recommendation.json").read_text())
+    assert data["limited_by"] == "database" and data["reachable"] is False
