@@ -39,6 +39,8 @@ class CapacityPoint:
     source: str
     run: RunResult = field(repr=False, compare=False)
     seconds: float = 0.0
+    #: What ``level`` counts: ``users`` (closed model) or ``rps`` (open model's offered rate).
+    level_kind: str = "users"
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ def points_from_run(
             source=source,
             run=run,
             seconds=run.duration_s,
+            level_kind="rps" if run.load_model == "open" else "users",
         )
         return [p]
     points = []
@@ -176,6 +179,7 @@ def points_from_run(
                 source=f"{source} @{level:g}",
                 run=run,
                 seconds=seconds,
+                level_kind="rps" if run.load_model == "open" else "users",
             )
         )
     return points
@@ -204,6 +208,7 @@ def points_from_baseline(
                 source=f"{source} step {step.index}",
                 run=run,
                 seconds=run.duration_s,
+                level_kind="rps" if step.offered_rps is not None else "users",
             )
         )
     return out

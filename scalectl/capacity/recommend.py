@@ -116,7 +116,11 @@ def recommend(
     base = min(evidence.capacities, key=lambda c: c.replicas) if evidence.capacities else None
     conc_model = None
     if base is not None:
-        pts = [(p.level, p.rps) for p in evidence.points if p.replicas == base.replicas and p.level]
+        pts = [
+            (p.level, p.rps)
+            for p in evidence.points
+            if p.replicas == base.replicas and p.level and p.level_kind == "users"
+        ]
         if len({lv for lv, _ in pts}) >= 3:
             conc_model = fit_usl(pts, axis="concurrency")
             reasoning.append(
@@ -135,11 +139,12 @@ def recommend(
     limited_by = limit[0] if limit else None
     if limit:
         reasoning.append(f"at the most loaded measured point, capacity is limited by {limit[0]}: {limit[1]}")
-    if limited_by in SHARED_CATEGORIES and len(caps) < 2 and reachable:
+    if limited_by in SHARED_CATEGORIES and len(caps) < 2:
         reachable = False
         reasoning.append(
             f"adding replicas will not help until the {limited_by} limit is lifted: it is not shown to "
-            "scale with replicas (no replica sweep), and each replica adds connections to the same database"
+            "scale with replicas (no replica sweep), and each replica adds connections to the same database; "
+            "the replica count above assumes linear scaling"
         )
     if not reachable and limited_by is None and caps:
         limited_by = "unknown"
