@@ -21,9 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from scalectl.capacity.evidence import collect
+from scalectl.capacity.evidence import active_rps, collect
 from scalectl.capacity.usl import fit_usl, model_throughput
 from scalectl.models import RunResult
 
@@ -31,14 +29,14 @@ SCENARIO = Path(__file__).resolve().parents[1] / "tests" / "capacity" / "scenari
 
 
 def cpu_per_request(run: RunResult, role: str) -> float:
-    """Mean CPU seconds per request of the processes with ``role`` (all of them together)."""
+    """CPU seconds per request of the processes with ``role``: Δcpu_seconds over the run ÷ requests."""
     total = 0.0
     for s in run.telemetry:
         if s.kind == "process" and s.role == role:
-            vals = [v for v in s.metrics.get("cpu_percent", []) if v is not None]
-            if vals:
-                total += float(np.mean(vals)) / 100.0
-    return total / run.total.rps if run.total.rps > 0 else 0.0
+            vals = [v for v in s.metrics.get("cpu_seconds", []) if v is not None]
+            if len(vals) >= 2:
+                total += vals[-1] - vals[0]
+    return total / run.total.requests if run.total.requests else 0.0
 
 
 def step(info, rates, args, root, label):
@@ -50,7 +48,7 @@ def step(info, rates, args, root, label):
         run, _ = run_scenario(SCENARIO, rps=rate, duration=args.step, target=info, root=root, slo=[args.slo])
         ok = collect([(label, [run], None)], [args.slo]).points[0].slo_ok
         print(
-            f"  {label} offered {rate:7.0f}  got {run.total.rps:7.1f} req/s"
+            f"  {label} offered {rate:7.0f}  got {active_rps(run):7.1f} req/s"
             f"  p95 {run.total.latency_ms.p95:7.1f} ms"
             f"  gen cpu max {run.generator.cpu_percent_max:5.1f}%  {'ok' if ok else 'SLO missed'}",
             file=sys.stderr,

@@ -69,6 +69,17 @@ class EvidenceSet:
     sources: list[str]
 
 
+def active_rps(run: RunResult) -> float:
+    """Throughput over the intervals that carried load (first to last with requests), not over the
+    wall time of the run, which may include start-up and drain seconds; ``total.rps`` without series."""
+    busy = [i for i, iv in enumerate(run.series) if iv.requests > 0]
+    if not busy:
+        return run.total.rps
+    span = run.series[busy[0] : busy[-1] + 1]
+    seconds = sum(iv.duration_s for iv in span)
+    return sum(iv.requests for iv in span) / seconds if seconds > 0 else run.total.rps
+
+
 def replicas_of(run: RunResult, baseline: Baseline | None = None) -> int:
     if baseline is not None and baseline.replicas:
         return baseline.replicas
@@ -153,7 +164,7 @@ def points_from_run(
         p = CapacityPoint(
             replicas=replicas,
             level=level,
-            rps=run.total.rps,
+            rps=active_rps(run),
             p95_ms=run.total.latency_ms.p95,
             error_rate=run.total.failure_rate
             or (run.total.failures / run.total.requests if run.total.requests else 0.0),
@@ -201,7 +212,7 @@ def points_from_baseline(
             CapacityPoint(
                 replicas=replicas_of(run, baseline),
                 level=float(level) if level is not None else None,
-                rps=step.rps,
+                rps=active_rps(run) if run.series else step.rps,
                 p95_ms=step.p95_ms,
                 error_rate=step.error_rate,
                 slo_ok=_ok(ths, _run_stats(run), run.duration_s, max_error_rate),

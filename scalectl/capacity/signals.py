@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from scalectl.capacity.evidence import active_rps
 from scalectl.models import Analysis, RunResult, TelemetrySeries
 from scalectl.models.analysis import SEVERITY_ORDER
 
@@ -53,9 +54,10 @@ def pool_hold_s(run: RunResult) -> float | None:
     """Seconds of connection hold per request: mean checked-out connections (all replicas) ÷ req/s."""
     means = [float(np.nanmean(a)) for s in _prom(run) for a in _values(s, "db_pool_checked_out") if len(a)]
     means = [m for m in means if not np.isnan(m)]
-    if not means or run.total.rps <= 0:
+    rps = active_rps(run)
+    if not means or rps <= 0:
         return None
-    return sum(means) / run.total.rps
+    return sum(means) / rps
 
 
 def pool_saturated(run: RunResult, fraction: float = POOL_SATURATED_FRACTION) -> bool:

@@ -157,6 +157,7 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
     import math
     import os
 
+    from scalectl.capacity.evidence import active_rps
     from scalectl.capacity.usl import model_throughput
     from scalectl.gate.thresholds import evaluate, parse_all
     from scalectl.load import run_scenario
@@ -203,7 +204,7 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
         "run_dir": str(run_dir),
         "replicas": rec.replicas,
         "offered_rps": rate,
-        "measured_rps": round(run.total.rps, 1),
+        "measured_rps": round(active_rps(run), 1),
         "predicted_capacity_rps": round(predicted, 1) if predicted is not None else None,
         "measured_p95_ms": round(run.total.latency_ms.p95, 1),
         "error_rate": round(run.total.failure_rate, 4),
