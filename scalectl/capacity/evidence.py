@@ -70,12 +70,15 @@ class EvidenceSet:
 
 
 def active_rps(run: RunResult) -> float:
-    """Throughput over the intervals that carried load (first to last with requests), not over the
-    wall time of the run, which may include start-up and drain seconds; ``total.rps`` without series."""
+    """Throughput over the intervals that carried load (first to last with requests, without those two
+    partial seconds when there are four or more), not over the wall time of the run, which includes
+    start-up and drain seconds; ``total.rps`` when there is no series."""
     busy = [i for i, iv in enumerate(run.series) if iv.requests > 0]
     if not busy:
         return run.total.rps
     span = run.series[busy[0] : busy[-1] + 1]
+    if len(span) >= 4:
+        span = span[1:-1]  # the first and last busy seconds are partial (start-up, drain)
     seconds = sum(iv.duration_s for iv in span)
     return sum(iv.requests for iv in span) / seconds if seconds > 0 else run.total.rps
 

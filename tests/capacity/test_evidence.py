@@ -58,3 +58,11 @@ def test_saturated_generator_runs_are_left_out() -> None:
     ev = collect([("run", [run], None)], ["p95<300ms"])
     assert ev.points == [] and any("saturated" in n for n in ev.notes)
     assert grade([], False)[0] == "low"
+
+
+def test_active_rps_ignores_idle_and_partial_edge_seconds() -> None:
+    from scalectl.capacity.evidence import active_rps
+
+    run = make_run(rps=[0, 7, 20, 20, 20, 20, 9, 0, 0], seconds=9)
+    assert run.total.rps < 12  # wall-time rate
+    assert active_rps(run) == 20.0
