@@ -157,9 +157,12 @@ def points_from_run(
 ) -> list[CapacityPoint]:
     """One point per load level of a run (users or offered rate held for ≥ ``min_level_seconds``)."""
     groups: dict[float | None, list[int]] = defaultdict(list)
+    open_model = run.load_model == "open" and any(iv.offered_rps for iv in run.series)
     for i, iv in enumerate(run.series):
-        level = iv.offered_rps if run.load_model == "open" and iv.offered_rps else float(iv.users)
-        groups[level].append(i)
+        # idle, start-up and drain seconds carry no level
+        level = iv.offered_rps if open_model else float(iv.users)
+        if iv.requests > 0 and level:
+            groups[level].append(i)
     levels = [lv for lv, idx in groups.items() if len(idx) >= min_level_seconds]
     if len(levels) <= 1:
         stats = _run_stats(run)

@@ -66,3 +66,15 @@ def test_active_rps_ignores_idle_and_partial_edge_seconds() -> None:
     run = make_run(rps=[0, 7, 20, 20, 20, 20, 9, 0, 0], seconds=9)
     assert run.total.rps < 12  # wall-time rate
     assert active_rps(run) == 20.0
+
+
+def test_drain_seconds_do_not_make_a_level() -> None:
+    run = make_run(
+        rps=[25.0] * 4 + [0.0] * 4,
+        seconds=8,
+        load_model="open",
+        offered_rps=[25.0] * 4 + [0.0] * 4,
+        endpoints={"GET /x": lognormal_latency(900)},
+    )
+    pts = points_from_run(run, parse_all(["p95<300ms"]), replicas=1, source="r")
+    assert len(pts) == 1 and not pts[0].slo_ok and pts[0].level == 25.0
