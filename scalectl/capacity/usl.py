@@ -111,7 +111,7 @@ def fit_usl(
     if len(distinct) == 1:
         lam = float(x.mean() / distinct[0])
         warnings.append(
-            f"one {axis} value only (N={distinct[0]:g}): linear scaling assumed (σ=κ=0); "
+            f"one value of N only ({axis}: N={distinct[0]:g}): linear scaling assumed (σ=κ=0); "
             f"measure at least {min_points} values of N to fit contention and coherency"
         )
         return _build(lam, 0.0, 0.0, n, x, axis, warnings, None)
@@ -151,7 +151,7 @@ def fit_usl(
     fitted = np.asarray(usl_throughput(n, lam, sigma, kappa))
     r2 = _r2(x, fitted)
     if not fit_kappa:
-        warnings.append(f"two {axis} values only: κ (coherency) fixed at 0, λ and σ fitted")
+        warnings.append(f"two values of N only ({axis}): κ (coherency) fixed at 0, λ and σ fitted")
     if len(distinct) < min_points:
         warnings.append(
             f"too few points: {len(distinct)} distinct N (want ≥ {min_points}); σ and κ are rough"

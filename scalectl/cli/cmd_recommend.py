@@ -205,6 +205,7 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
         "replicas": rec.replicas,
         "offered_rps": rate,
         "measured_rps": round(active_rps(run), 1),
+        "predicted_rps": round(min(rate, predicted), 1) if predicted is not None else None,
         "predicted_capacity_rps": round(predicted, 1) if predicted is not None else None,
         "measured_p95_ms": round(run.total.latency_ms.p95, 1),
         "error_rate": round(run.total.failure_rate, 4),
