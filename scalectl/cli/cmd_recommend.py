@@ -9,7 +9,7 @@ import typer
 
 from scalectl.cli import _common
 from scalectl.cli.main import app
-from scalectl.errors import InputError
+from scalectl.errors import InputError, TargetError
 
 #: One Locust process makes about this many requests per second per core here (issue 5).
 GENERATOR_RPS_PER_PROCESS = 5000.0
@@ -130,6 +130,11 @@ def recommend_cmd(
     _common.out.print(f"wrote {out_dir}/{storage.RECOMMENDATION_FILE} and manifests", markup=False)
     if rec.verification and rec.verification.get("slo_ok") is False:
         raise typer.Exit(code=_common.EXIT_CHECK_FAILED)
+    if rec.verification and rec.verification.get("generator_saturated"):
+        raise TargetError(
+            "--verify is inconclusive: the load generator saturated on this machine; "
+            "use --workers, a bigger machine, or a lower --target-rps"
+        )
 
 
 def _scenario_from_evidence(items):
