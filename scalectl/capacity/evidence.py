@@ -316,12 +316,12 @@ def grade(caps: Sequence[ReplicaCapacity], has_process_telemetry: bool) -> tuple
     """Confidence (``high``/``medium``/``low``) and the evidence that would raise it."""
     raise_: list[str] = []
     if not caps:
-        return "low", ["a stepped baseline: scalectl baseline SCENARIO --name NAME"]
+        return "low", ["a stepped baseline: scalectl baseline --scenario SCENARIO --name NAME"]
     real_knees = [c for c in caps if c.knee is not None and not c.beyond_last_step]
     stepped = [c for c in caps if c.n_points >= 3]
     if not stepped:
         raise_.append(
-            "a stepped baseline (scalectl baseline SCENARIO --name NAME) to locate the knee, "
+            "a stepped baseline (scalectl baseline --scenario SCENARIO --name NAME) to locate the knee, "
             "instead of a single load level"
         )
     for c in caps:
@@ -334,7 +334,7 @@ def grade(caps: Sequence[ReplicaCapacity], has_process_telemetry: bool) -> tuple
             )
     if len(caps) < SWEEP_POINTS_HIGH:
         raise_.append(
-            "a replica sweep (scalectl baseline SCENARIO --name NAME --replicas 1,2,3) so that shared "
+            "a replica sweep (scalectl baseline --scenario SCENARIO --name NAME --replicas 1,2,3) so that shared "
             "bottlenecks show up as sub-linear scaling (σ, κ)"
         )
     if not has_process_telemetry:
