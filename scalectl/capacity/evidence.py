@@ -334,7 +334,8 @@ def grade(caps: Sequence[ReplicaCapacity], has_process_telemetry: bool) -> tuple
             )
     if len(caps) < SWEEP_POINTS_HIGH:
         raise_.append(
-            "a replica sweep (scalectl baseline --scenario SCENARIO --name NAME --replicas 1,2,3) so that shared "
+            "a replica sweep (scalectl baseline --scenario SCENARIO --name NAME --replicas 1,2,3) "
+            "so that shared "
             "bottlenecks show up as sub-linear scaling (σ, κ)"
         )
     if not has_process_telemetry:
