@@ -2,7 +2,9 @@
 
 * TTLs get ±``CACHE_TTL_JITTER`` random jitter so keys written together do not expire together.
 * Single flight: concurrent misses on one key in a replica share one load.
-* Values are JSON wrapped in a list, so ``None``, ``0``, ``[]`` and ``{}`` are cached like any value.
+* Values are stored as JSON text, so ``None`` (``null``), ``0``, ``[]`` and ``{}`` are cached like any
+  value (a missing key and a cached ``None`` differ). Hot paths can take the JSON text as is
+  (``get_or_load_raw``) and send it without decoding and re-encoding it.
 * A Redis error counts in ``cache_errors_total`` and degrades to a miss (the loader runs), never a 500.
 * Invalidation by prefix uses SCAN + UNLINK (never KEYS), in batches.
 """
@@ -23,6 +25,10 @@ from target_app.redis_client import REDIS_ERRORS, RedisHandle
 _MISS = object()
 
 
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, default=str, separators=(",", ":")).encode()
+
+
 def _glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
@@ -32,7 +38,7 @@ class Cache:
         self.settings = settings
         self.metrics = metrics
         self.redis = redis
-        self._local: dict[str, tuple[float, str]] = {}
+        self._local: dict[str, tuple[float, bytes]] = {}
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._rng = random.Random()
 
@@ -41,19 +47,19 @@ class Cache:
         j = self.settings.cache_ttl_jitter
         return max(0.001, base * (1 + self._rng.uniform(-j, j)))
 
-    async def get(self, name: str, key: str) -> Any:
-        """The cached value, or the module's ``_MISS`` sentinel (use ``get_or_load`` normally)."""
+    async def get_raw(self, name: str, key: str) -> bytes | None:
+        """The cached JSON text, or None on a miss (use ``get_or_load`` normally)."""
         full = self.redis.key("cache", key)
         if self.redis.client is not None:
             if not self.redis.available:
                 self.metrics.cache_errors.labels(name).inc()
-                return _MISS
+                return None
             try:
                 raw = await self.redis.client.get(full)
             except REDIS_ERRORS:
                 self.redis.mark_down()
                 self.metrics.cache_errors.labels(name).inc()
-                return _MISS
+                return None
         else:
             entry = self._local.get(full)
             raw = None
@@ -62,13 +68,18 @@ class Cache:
                     raw = entry[1]
                 else:
                     self._local.pop(full, None)
-        if raw is None:
-            return _MISS
-        return json.loads(raw)[0]
+        return raw
+
+    async def get(self, name: str, key: str) -> Any:
+        """The cached value, or the module's ``_MISS`` sentinel."""
+        raw = await self.get_raw(name, key)
+        return _MISS if raw is None else json.loads(raw)
 
     async def set(self, name: str, key: str, value: Any, ttl_s: float | None = None) -> None:
+        await self.set_raw(name, key, _dumps(value), ttl_s)
+
+    async def set_raw(self, name: str, key: str, raw: bytes, ttl_s: float | None = None) -> None:
         full = self.redis.key("cache", key)
-        raw = json.dumps([value], default=str)
         ttl = self._ttl(ttl_s)
         if self.redis.client is None:
             self._local[full] = (time.monotonic() + ttl, raw)
@@ -98,26 +109,34 @@ class Cache:
         """Cache-aside read with single flight. ``name`` is the metrics label (e.g. "content")."""
         if not self.settings.cache_enabled:
             return await loader()
-        value = await self.get(name, key)
-        if value is not _MISS:
+        return json.loads(await self.get_or_load_raw(name, key, loader, ttl_s))
+
+    async def get_or_load_raw(
+        self, name: str, key: str, loader: Callable[[], Awaitable[Any]], ttl_s: float | None = None
+    ) -> bytes:
+        """Like ``get_or_load`` but returns the value's JSON text, ready to send."""
+        if not self.settings.cache_enabled:
+            return _dumps(await loader())
+        raw = await self.get_raw(name, key)
+        if raw is not None:
             self.metrics.cache_hits.labels(name).inc()
-            return value
+            return raw
         self.metrics.cache_misses.labels(name).inc()
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            value = await loader()
+            raw = _dumps(await loader())
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters re-raise it, nobody else must
             raise
         else:
-            future.set_result(value)
-            await self.set(name, key, value, ttl_s)
-            return value
+            future.set_result(raw)
+            await self.set_raw(name, key, raw, ttl_s)
+            return raw
         finally:
             self._inflight.pop(key, None)
 

@@ -57,8 +57,13 @@ def ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
-def current_user(request: Request) -> str:
+def user_of(request: Request) -> str:
     return user_id(request, ctx(request).settings.trusted_proxies)
+
+
+async def current_user(request: Request) -> str:
+    """Dependency: the caller's identity (async, so FastAPI does not send it to a thread pool)."""
+    return user_of(request)
 
 
 def route_template(request: Request) -> str:
@@ -77,7 +82,7 @@ async def guard(request: Request, response: Response) -> None:
         await asyncio.sleep(delay_ms / 1000.0)
     if not (s.rate_limit_enabled and is_api) or template in s.rate_limit_exempt:
         return
-    user = current_user(request)
+    user = user_of(request)
     if template in GENERATE_ROUTES:
         bucket = "generate"
         rate = s.rate_limit_generate_pro if user.startswith(PRO_PREFIX) else s.rate_limit_generate

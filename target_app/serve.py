@@ -65,8 +65,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"target_app: {exc}", file=sys.stderr)
         return 2
+    app = create_app(settings)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: object) -> None:
+            app.state.ctx.draining = True  # readiness turns 503 while in-flight requests finish
+            super().handle_exit(sig, frame)  # type: ignore[arg-type]
+
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         log_level=args.log_level,
         access_log=False,
         timeout_graceful_shutdown=args.graceful_s,
@@ -74,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         backlog=4096,
         lifespan="on",
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     server.run(sockets=sockets)
     return 0 if server.started else 1
 

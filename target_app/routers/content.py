@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import and_, or_, select
 
@@ -36,21 +36,24 @@ def content_dict(row: Content, seo: SeoAnalysis | None) -> dict[str, Any]:
 
 
 async def load_content(c: AppContext, content_id: int) -> dict[str, Any] | None:
+    q = (
+        select(Content, SeoAnalysis)
+        .outerjoin(SeoAnalysis, SeoAnalysis.url == Content.url)
+        .where(Content.id == content_id)
+    )  # author joined, SEO outer-joined, tags by one SELECT ... IN: two queries in all
     async with c.db.session() as s:
-        row = (await s.execute(select(Content).where(Content.id == content_id))).unique().scalar_one_or_none()
-        if row is None:
-            return None
-        seo = (await s.execute(select(SeoAnalysis).where(SeoAnalysis.url == row.url))).scalar_one_or_none()
-        return content_dict(row, seo)
+        found = (await s.execute(q)).unique().first()
+    return None if found is None else content_dict(found[0], found[1])
 
 
-@router.get("/{id}")
-async def get_content(id: int, request: Request, user: str = Depends(current_user)) -> dict[str, Any]:
+@router.get("/{id}", response_class=Response)
+async def get_content(id: int, request: Request, user: str = Depends(current_user)) -> Response:
+    """Content with author, tags and SEO analysis; the cached JSON text is sent as is."""
     c = ctx(request)
-    item = await c.cache.get_or_load("content", f"content:{user}:{id}", lambda: load_content(c, id))
-    if item is None:
+    raw = await c.cache.get_or_load_raw("content", f"content:{user}:{id}", lambda: load_content(c, id))
+    if raw == b"null":  # "not found" is cached too
         raise HTTPException(404, detail=f"content {id} not found")
-    return item
+    return Response(raw, media_type="application/json")
 
 
 def _encode_cursor(created_at: datetime, content_id: int) -> str:

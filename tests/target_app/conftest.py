@@ -48,3 +48,52 @@ async def make_client(tmp_path: Path) -> AsyncIterator[MakeClient]:
 @pytest.fixture
 async def client(make_client: MakeClient) -> httpx.AsyncClient:
     return await make_client()
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+async def redis_env() -> AsyncIterator[dict[str, str]]:
+    """REDIS_URL of the machine's Redis and a unique key prefix; the prefix's keys are deleted after."""
+    import uuid
+
+    from redis.asyncio import Redis
+
+    if not _redis_up():
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    prefix = f"scalectl-test-{uuid.uuid4().hex[:12]}:"
+    yield {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_KEY_PREFIX": prefix}
+    client = Redis.from_url("redis://127.0.0.1:6379/0")
+    keys = [k async for k in client.scan_iter(match=prefix + "*", count=500)]
+    if keys:
+        await client.unlink(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database (dropped after) as an asyncpg SQLAlchemy URL."""
+    import uuid
+
+    import asyncpg
+
+    admin_dsn = "postgresql://postgres@127.0.0.1:5432/test"
+    try:
+        conn = await asyncpg.connect(admin_dsn, timeout=2)
+    except (OSError, asyncpg.PostgresError) as exc:
+        pytest.skip(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc})")
+    name = f"scalectl_test_{uuid.uuid4().hex[:12]}"
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()

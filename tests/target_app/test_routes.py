@@ -48,12 +48,14 @@ async def test_content_item_shape_cache_and_404(client: httpx.AsyncClient) -> No
     assert body["id"] == 3 and set(body["author"]) == {"id", "name", "plan"}
     assert isinstance(body["tags"], list) and body["status"] in {"draft", "published", "archived"}
     assert (await client.get("/api/content/3", headers=auth("alice"))).json() == body
+    assert body["seo"] is None  # seeded SEO rows exist for every 4th content row
+    assert set((await client.get("/api/content/4")).json()["seo"]) == {"score", "readability", "issues"}
     missing = await client.get("/api/content/999999", headers=auth("alice"))
     assert missing.status_code == 404
     assert (await client.get("/api/content/999999", headers=auth("alice"))).status_code == 404
     text = (await client.get("/metrics")).text
     assert metric(text, "cache_hits_total", cache="content") == 2  # the item and the cached "not found"
-    assert metric(text, "cache_misses_total", cache="content") == 2
+    assert metric(text, "cache_misses_total", cache="content") == 3
     assert _fields(await client.get("/api/content/abc")) == {"id"}
 
 

@@ -1,0 +1,250 @@
+"""``scalectl loadtest``, ``scalectl baseline`` and ``scalectl worker``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from scalectl.cli._common import EXIT_INTERRUPTED, err, error_boundary, is_tty, out, parse_duration
+from scalectl.cli.main import app
+from scalectl.errors import InputError
+
+
+class _Progress:
+    """Live progress: a rich status line on a terminal, a plain line every few seconds otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.tty = is_tty()
+        self.last_plain = 0.0
+        self.status: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.tty:
+            self.status = err.status(f"{self.label}: starting...")
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+    def __call__(self, p: Any) -> None:
+        remaining = f" / {p.total:.0f}s" if p.total else ""
+        line = (
+            f"{self.label}: {p.elapsed:5.1f}s{remaining}  users {p.users}  rps {p.rps:,.0f}  "
+            f"p95 {p.p95_ms:,.1f} ms  requests {p.requests:,}  errors {p.failures:,}"
+        )
+        if p.workers:
+            line += f"  workers {p.workers}"
+        if p.lost_workers:
+            line += f"  LOST {len(p.lost_workers)}"
+        if self.status is not None:
+            self.status.update(line)
+        elif time.monotonic() - self.last_plain >= 5.0:
+            self.last_plain = time.monotonic()
+            err.print(line, markup=False, highlight=False)
+
+
+@app.command("loadtest")
+@error_boundary
+def loadtest(
+    scenario: Path | None = typer.Argument(None, help="Scenario YAML file (see scenarios/README.md)."),
+    locustfile: Path | None = typer.Option(
+        None,
+        "--locustfile",
+        help="Run your own Locust file instead of a scenario (needs --users, --duration).",
+    ),
+    host: str | None = typer.Option(
+        None, "--host", help="Target URL. Default: the scenario's host, else the bundled target."
+    ),
+    users: int | None = typer.Option(
+        None, "--users", "-u", help="Closed model: constant number of virtual users."
+    ),
+    rps: float | None = typer.Option(None, "--rps", help="Open model: constant arrival rate (requests/s)."),
+    duration: str | None = typer.Option(None, "--duration", "-d", help="Total duration, e.g. 30s, 2m."),
+    slo: list[str] = typer.Option(
+        [], "--slo", help="SLO expression, e.g. 'p95<300ms' (repeatable; replaces the scenario's)."
+    ),
+    workers: int = typer.Option(
+        0, "--workers", "-w", help="Local Locust worker processes (0 = one process)."
+    ),
+    remote_workers: int = typer.Option(
+        0, "--remote-workers", help="Also wait for this many 'scalectl worker' joins."
+    ),
+    master_bind: str = typer.Option(
+        "127.0.0.1", "--master-bind", help="Address the master listens on for workers."
+    ),
+    master_port: int = typer.Option(0, "--master-port", help="Master port for workers (0 = a free one)."),
+    out_dir: Path | None = typer.Option(None, "--out", help="Run directory (default reports/runs/<run-id>)."),
+    root: Path = typer.Option(Path("reports"), "--root", help="Reports root directory."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
+    metrics_url: list[str] = typer.Option(
+        [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
+    ),
+    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas (when no --host)."),
+) -> None:
+    """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml)."""
+    from scalectl.load import run_scenario
+    from scalectl.report.run_term import render_run
+
+    if (scenario is None) == (locustfile is None):
+        raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
+    seconds = parse_duration(duration) if duration is not None else None
+    label = (scenario or locustfile or Path("run")).stem
+    with _Progress(label) as progress:
+        run, run_dir = run_scenario(
+            scenario,
+            host=host,
+            users=users,
+            rps=rps,
+            duration=seconds,
+            workers=workers,
+            out=out_dir,
+            root=root,
+            allow_remote=allow_remote,
+            metrics_urls=metrics_url,
+            replicas=replicas,
+            slo=slo,
+            progress=progress,
+            locustfile=locustfile,
+            remote_workers=remote_workers,
+            master_bind=master_bind,
+            master_port=master_port,
+        )
+    out.print(render_run(run))
+    out.print(f"run written to {run_dir}", markup=False, highlight=False)
+    if not run.complete and (run.stop_reason or "").startswith("interrupted"):
+        raise typer.Exit(code=EXIT_INTERRUPTED)
+
+
+def _replica_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"--replicas {text!r}: expected N or a list such as 1,2,3") from None
+    if not values or any(v < 1 for v in values):
+        raise InputError(f"--replicas {text!r}: replica counts must be at least 1")
+    return values
+
+
+@app.command("baseline")
+@error_boundary
+def baseline(
+    scenario: Path | None = typer.Option(
+        None, "--scenario", "-s", help="Stepped scenario (default scenarios/baseline.yaml)."
+    ),
+    name: str = typer.Option("default", "--name", "-n", help="Baseline name: reports/baselines/NAME.json."),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Directory for NAME.json instead of reports/baselines."
+    ),
+    root: Path = typer.Option(Path("reports"), "--root", help="Reports root (step runs go to ROOT/runs)."),
+    replicas: str = typer.Option(
+        "1", "--replicas", help="Bundled target replicas: N, or a sweep 1,2,3 (NAME-rN.json)."
+    ),
+    update: bool = typer.Option(
+        False, "--update", help="Replace an existing baseline of that name deliberately."
+    ),
+    host: str | None = typer.Option(None, "--host", help="Target URL instead of the bundled target."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
+    slo: list[str] = typer.Option([], "--slo", help="SLO expression (repeatable; replaces the scenario's)."),
+    metrics_url: list[str] = typer.Option(
+        [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
+    ),
+    workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+) -> None:
+    """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO)."""
+    from scalectl.load.baseline import run_baseline
+
+    counts = _replica_list(replicas)
+    if host is not None and counts != [1]:
+        raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
+    for n in counts:
+        bname = f"{name}-r{n}" if len(counts) > 1 else name
+        label = f"{bname} step"
+
+        def on_step(step: Any) -> None:
+            mark = "ok" if step.slo_ok else "SLO broken"
+            err.print(
+                f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
+                f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
+                markup=False,
+                highlight=False,
+            )
+
+        with _Progress(label) as progress:
+            result, path = run_baseline(
+                scenario,
+                name=bname,
+                out=out_dir,
+                root=root,
+                replicas=n,
+                update=update,
+                host=host,
+                allow_remote=allow_remote,
+                slo=slo,
+                metrics_urls=metrics_url,
+                workers=workers,
+                progress=progress,
+                on_step=on_step,
+            )
+        out.print(_baseline_table(result))
+        out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
+
+
+def _baseline_table(b: Any) -> Any:
+    from rich.table import Table
+
+    t = Table(
+        title=f"baseline {b.name} ({b.replicas} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
+        title_justify="left",
+    )
+    t.caption = "* the knee: highest throughput within the SLO; latency in ms"
+    for col in ("step", "users", "offered", "rps", "p50", "p95", "p99", "errors", "SLO"):
+        t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    for s in b.steps:
+        knee = b.knee is not None and b.knee.step == s.index
+        t.add_row(
+            f"{s.index}{'*' if knee else ''}",
+            str(s.users or "-"),
+            f"{s.offered_rps:g}" if s.offered_rps else "-",
+            f"{s.rps:,.1f}",
+            f"{s.p50_ms:,.1f}",
+            f"{s.p95_ms:,.1f}",
+            f"{s.p99_ms:,.1f}",
+            f"{s.error_rate:.1%}",
+            "ok" if s.slo_ok else "broken",
+        )
+    return t
+
+
+@app.command("worker")
+@error_boundary
+def worker(
+    master: str = typer.Option(
+        ..., "--master", help="HOST:PORT of a 'scalectl loadtest --remote-workers' master."
+    ),
+) -> None:
+    """Join a remote scalectl master as a Locust worker (it sends the scenario); runs until it quits."""
+    import subprocess
+    import sys
+
+    hostport = master.rsplit(":", 1)
+    if len(hostport) != 2 or not hostport[1].isdigit():
+        raise InputError(f"--master {master!r}: expected HOST:PORT")
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "--worker",
+        "--master-host",
+        hostport[0],
+        "--master-port",
+        hostport[1],
+        "-f",
+        "-",
+    ]
+    raise typer.Exit(code=subprocess.call(cmd))

@@ -1,0 +1,210 @@
+"""``scalectl baseline``: stepped load until the SLO breaks, errors pass a bound, or the last step;
+the knee (highest throughput that meets the SLO) overall and per endpoint → a Baseline file."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scalectl import storage
+from scalectl.errors import InputError
+from scalectl.gate.thresholds import Threshold, evaluate, observe, parse_threshold
+from scalectl.models.baseline import Baseline, BaselineStep, KneePoint
+from scalectl.models.run import EndpointStats, Environment, RunResult
+from scalectl.scenario import ClosedLoad, ClosedStage, OpenLoad, OpenStage, Scenario, load_scenario
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
+#: A step whose throughput falls below this fraction of the best so far is past the knee.
+FALLING_THROUGHPUT = 0.95
+
+
+def step_scenarios(sc: Scenario) -> list[tuple[Scenario, int | None, float | None]]:
+    """One single-stage scenario per step level: (scenario, users, offered rps)."""
+    steps = sc.steps
+    if steps is None:
+        raise InputError(
+            f"scenario {sc.name!r} has no 'steps' section; baseline needs one (see docs/scenarios.md)"
+        )
+    out = []
+    if steps.users is not None:
+        for u in steps.users:
+            load = ClosedLoad(
+                stages=[ClosedStage(users=u, spawn_rate=steps.spawn_rate, duration=steps.duration)]
+            )
+            out.append((sc.model_copy(update={"load": load}), u, None))
+    else:
+        pool = sc.load.max_users if isinstance(sc.load, OpenLoad) else 100
+        for r in steps.rps or []:
+            load = OpenLoad(model="open", max_users=pool, stages=[OpenStage(rps=r, duration=steps.duration)])
+            out.append((sc.model_copy(update={"load": load}), None, r))
+    return out
+
+
+def slo_holds(run: RunResult, slo: Sequence[Threshold], max_error_rate: float) -> bool:
+    if run.total.requests == 0 or run.total.failure_rate > max_error_rate:
+        return False
+    for th in slo:
+        _, ok = evaluate(th, run)
+        if ok is False:
+            return False
+    return True
+
+
+def endpoint_ok(ep: EndpointStats, slo: Sequence[Threshold], duration: float, max_error_rate: float) -> bool:
+    if ep.requests == 0 or ep.failure_rate > max_error_rate:
+        return False
+    for th in slo:
+        if th.metric in ("rps", "requests") or (th.scope and th.scope not in (ep.key, ep.name)):
+            continue
+        value = observe(th, ep, duration)
+        if value is not None and not th.holds(value):
+            return False
+    return True
+
+
+def find_knees(
+    steps: list[BaselineStep], slo: Sequence[Threshold], max_error_rate: float
+) -> tuple[KneePoint | None, dict[str, KneePoint]]:
+    knee = None
+    ok_steps = [s for s in steps if s.slo_ok]
+    if ok_steps:
+        best = max(ok_steps, key=lambda s: s.rps)
+        knee = KneePoint(
+            rps=best.rps,
+            p95_ms=best.p95_ms,
+            p99_ms=best.p99_ms,
+            users=best.users,
+            offered_rps=best.offered_rps,
+            step=best.index,
+            beyond_last_step=all(s.slo_ok for s in steps) and best.index == steps[-1].index,
+        )
+    per: dict[str, KneePoint] = {}
+    for s in steps:
+        for ep in s.run.endpoints:
+            if not endpoint_ok(ep, slo, s.run.duration_s, max_error_rate):
+                continue
+            cur = per.get(ep.key)
+            if cur is None or ep.rps > cur.rps:
+                per[ep.key] = KneePoint(
+                    rps=ep.rps,
+                    p95_ms=ep.latency_ms.p95,
+                    p99_ms=ep.latency_ms.p99,
+                    users=s.users,
+                    offered_rps=s.offered_rps,
+                    step=s.index,
+                    beyond_last_step=s.index == steps[-1].index,
+                )
+    return knee, per
+
+
+def run_baseline(
+    scenario: Path | Scenario | None,
+    *,
+    name: str,
+    out: Path | None = None,
+    root: Path = Path("reports"),
+    replicas: int = 1,
+    update: bool = False,
+    host: str | None = None,
+    allow_remote: bool = False,
+    target_env: Mapping[str, str] | None = None,
+    metrics_urls: Sequence[str] = (),
+    slo: Sequence[str] = (),
+    workers: int = 0,
+    progress: Callable[[Any], None] | None = None,
+    on_step: Callable[[BaselineStep], None] | None = None,
+) -> tuple[Baseline, Path]:
+    from scalectl.load.run import _bundled_target, preflight, run_scenario
+
+    path = storage.baseline_path(name, root=root, out=out)
+    if path.exists() and not update:
+        raise InputError(f"baseline {path} exists; pass --update to replace it deliberately")
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario or DEFAULT_SCENARIO))
+    if slo:
+        sc = sc.model_copy(update={"slo": [parse_threshold(e).text for e in slo]})
+    thresholds = [parse_threshold(e) for e in sc.slo]
+    plan = step_scenarios(sc)
+    assert sc.steps is not None
+    max_err = sc.steps.max_error_rate
+    steps: list[BaselineStep] = []
+    stop_reason = "last step reached"
+    warnings: list[str] = []
+    with contextlib.ExitStack() as stack:
+        target = None
+        url = host or sc.host
+        if url is None:
+            target = stack.enter_context(_bundled_target(replicas, target_env))
+            url = target.url
+        else:
+            preflight(url, allow_remote=allow_remote)
+        past_knee = 0
+        best_rps = 0.0
+        for i, (step_sc, users, offered) in enumerate(plan):
+            run, run_dir = run_scenario(
+                step_sc,
+                host=url,
+                root=root,
+                allow_remote=allow_remote,
+                metrics_urls=metrics_urls,
+                workers=workers,
+                progress=progress,
+                target=target,
+            )
+            ok = slo_holds(run, thresholds, max_err)
+            step = BaselineStep(
+                index=i,
+                users=users,
+                offered_rps=offered,
+                rps=run.total.rps,
+                p50_ms=run.total.latency_ms.p50,
+                p95_ms=run.total.latency_ms.p95,
+                p99_ms=run.total.latency_ms.p99,
+                error_rate=run.total.failure_rate,
+                slo_ok=ok,
+                run_dir=str(run_dir),
+                run=run,
+            )
+            steps.append(step)
+            if on_step:
+                on_step(step)
+            if run.generator.saturated:
+                warnings.append(f"step {i}: the load generator saturated; its numbers measure the generator")
+            if not run.complete:
+                stop_reason = run.stop_reason or "interrupted"
+                break
+            if run.total.failure_rate > max_err:
+                stop_reason = (
+                    f"error rate {run.total.failure_rate:.1%} passed the bound {max_err:.1%} at step {i}"
+                )
+                break
+            falling = best_rps > 0 and run.total.rps < FALLING_THROUGHPUT * best_rps
+            past_knee = past_knee + 1 if (not ok or falling) else 0
+            best_rps = max(best_rps, run.total.rps)
+            if past_knee >= sc.steps.stop_after:
+                stop_reason = (
+                    f"past the knee at step {i} ({'SLO broken' if not ok else 'throughput falling'})"
+                )
+                break
+    knee, per = find_knees(steps, thresholds, max_err)
+    if knee is None:
+        warnings.append("no step met the SLO: start the steps lower")
+    elif knee.beyond_last_step:
+        warnings.append("the SLO held at every step: the knee lies beyond the last step")
+    baseline = Baseline(
+        name=name,
+        scenario_name=sc.name,
+        created_at=datetime.now(UTC),
+        environment=steps[0].run.environment if steps else Environment(),
+        slo=list(sc.slo),
+        replicas=replicas,
+        steps=steps,
+        knee=knee,
+        endpoint_knees=per,
+        stop_reason=stop_reason,
+        warnings=warnings,
+    )
+    storage.write_model(path, baseline)
+    return baseline, path

@@ -1,0 +1,221 @@
+"""scalectl's measurement inside the Locust child process (this module imports locust and gevent).
+
+Imported only by the generated locustfile (``scalectl.load.locustgen``) or the plugin file injected
+next to a user's own locustfile; never by the CLI. It:
+
+* records every request into HDR histograms per endpoint per second (``Recorder``), with the
+  failure kind; in the open model latency runs from the *intended* send time (coordinated omission);
+* ships a worker's recording to the master once a second and at stop (custom message
+  ``scalectl_batch``), where batches merge exactly;
+* writes progress lines (JSON) and, at quit, the raw results (JSON) for the parent process.
+
+Master-only settings come from the environment: ``SCALECTL_PROGRESS``, ``SCALECTL_RESULTS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import time
+from typing import Any
+
+import gevent
+from locust import events
+from locust.runners import MasterRunner, WorkerRunner
+
+from scalectl import histograms
+from scalectl.load.recorder import Recorder, classify
+
+BATCH_MESSAGE = "scalectl_batch"
+
+
+class _State:
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.environment: Any = None
+        self.runner: Any = None
+        self.t_start: float | None = None
+        self.users: dict[int, int] = {}
+        self.workers_seen: set[str] = set()
+        self.lost_workers: list[str] = []
+        self.progress_path = os.environ.get("SCALECTL_PROGRESS")
+        self.results_path = os.environ.get("SCALECTL_RESULTS")
+        self.written = False
+        #: tests: a worker also keeps what it shipped and writes it here (``SCALECTL_WORKER_DUMP`` dir)
+        self.dump_dir = os.environ.get("SCALECTL_WORKER_DUMP")
+        self.shipped = Recorder() if self.dump_dir else None
+        #: bench/accuracy: every recorded latency, raw, one "key<TAB>ms" line (``SCALECTL_RAW_LATENCIES``)
+        raw = os.environ.get("SCALECTL_RAW_LATENCIES")
+        self.raw = open(raw, "a", buffering=1 << 16) if raw else None  # noqa: SIM115
+
+    # -------------------------------------------------------------- recording (hot path)
+    def on_request(
+        self,
+        request_type: str,
+        name: str,
+        response_time: float,
+        response_length: int = 0,
+        response: Any = None,
+        context: Any = None,
+        exception: Any = None,
+        start_time: float | None = None,
+        **_kw: Any,
+    ) -> None:
+        now = time.time()
+        latency = response_time
+        if context:
+            intended = context.get("scalectl_intended")
+            if intended is not None and start_time is not None:
+                latency = response_time + (start_time - intended) * 1000.0
+        kind = None
+        if exception is not None:
+            kind = classify(getattr(response, "status_code", 0) or 0, exception)
+        self.recorder.record(int(now), f"{request_type} {name}", name, request_type, latency, kind)
+        if self.raw is not None:
+            self.raw.write(f"{request_type} {name}\t{latency!r}\n")
+
+    # -------------------------------------------------------------- lifecycle
+    def on_init(self, environment: Any, runner: Any = None, **_kw: Any) -> None:
+        self.environment = environment
+        self.runner = runner
+        if isinstance(runner, MasterRunner):
+            runner.register_message(BATCH_MESSAGE, self.on_batch)
+        elif isinstance(runner, WorkerRunner):
+            gevent.spawn(self._ship_loop)
+        if not isinstance(runner, WorkerRunner):
+            # Locust installs its own SIGTERM handler only after a headless shape test has ended;
+            # until then, SIGTERM (sent by the parent on Ctrl-C) stops the users gracefully here.
+            gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self._on_term))
+            environment.events.quitting.add_listener(self.on_quitting)
+            environment.events.quit.add_listener(self.on_quit)
+            gevent.spawn(self._progress_loop)
+
+    def _on_term(self) -> None:
+        if self.runner.state not in ("stopped", "stopping"):
+            self.runner.stop()  # ends the shape greenlet; Locust then quits the normal way
+
+    def on_test_start(self, environment: Any, **_kw: Any) -> None:
+        if self.t_start is None:
+            self.t_start = time.time()
+
+    def on_test_stop(self, environment: Any, **_kw: Any) -> None:
+        if isinstance(self.runner, WorkerRunner):
+            self._ship()
+            if self.dump_dir and self.shipped is not None:
+                path = os.path.join(self.dump_dir, f"worker-{os.getpid()}.json")
+                with open(path, "w") as fh:
+                    json.dump(self.shipped.drain(), fh)
+
+    def on_batch(self, environment: Any, msg: Any, **_kw: Any) -> None:
+        self.recorder.add_batch(msg.data)
+
+    def _ship(self) -> None:
+        batch = self.recorder.drain()
+        if batch["slots"]:
+            self.runner.send_message(BATCH_MESSAGE, batch)
+            if self.shipped is not None:
+                self.shipped.add_batch(batch)
+
+    def _ship_loop(self) -> None:
+        while True:
+            gevent.sleep(1.0)
+            with contextlib.suppress(Exception):  # a broken connection is the master's to report
+                self._ship()
+
+    def _workers(self) -> None:
+        runner = self.runner
+        if not isinstance(runner, MasterRunner):
+            return
+        present = {c.id: c.state for c in runner.clients.all}
+        for cid, state in present.items():
+            self.workers_seen.add(cid)
+            if state == "missing" and cid not in self.lost_workers:
+                self.lost_workers.append(cid)
+        for cid in self.workers_seen:
+            if cid not in present and cid not in self.lost_workers:
+                self.lost_workers.append(cid)
+
+    def _progress_loop(self) -> None:
+        out = open(self.progress_path, "a", buffering=1) if self.progress_path else None  # noqa: SIM115
+        try:
+            while True:
+                gevent.sleep(1.0 - (time.time() % 1.0) + 0.05)
+                now = int(time.time())
+                runner = self.runner
+                if self.t_start is not None:
+                    self.users[now] = int(runner.user_count)
+                self._workers()
+                if out is None:
+                    continue
+                last = now - 1
+                req, fail, _ = self.recorder.window([last])
+                _, _, hist = self.recorder.window(range(now - 5, now))
+                total_req = sum(s.requests for s in self.recorder.slots.values())
+                total_fail = sum(s.failures for s in self.recorder.slots.values())
+                line = {
+                    "t": now,
+                    "elapsed": (time.time() - self.t_start) if self.t_start else 0.0,
+                    "users": int(runner.user_count),
+                    "rps": req,
+                    "p95_ms": histograms.percentile_ms(hist, 95),
+                    "requests": total_req,
+                    "failures": total_fail,
+                    "last_failures": fail,
+                    "workers": runner.worker_count if isinstance(runner, MasterRunner) else 0,
+                    "lost_workers": list(self.lost_workers),
+                    "state": runner.state,
+                }
+                out.write(json.dumps(line) + "\n")
+        finally:
+            if out is not None:
+                out.close()
+
+    def on_quitting(self, environment: Any, **_kw: Any) -> None:
+        runner = self.runner
+        if isinstance(runner, MasterRunner) and runner.state not in ("stopped", "init"):
+            runner.stop()  # graceful: workers send their last batch before "client_stopped"
+            gevent.sleep(0.3)
+
+    def on_quit(self, exit_code: int = 0, **_kw: Any) -> None:
+        self._workers()
+        self.write_results()
+
+    def write_results(self) -> None:
+        if self.raw is not None:
+            self.raw.flush()
+        if self.written or not self.results_path:
+            return
+        self.written = True
+        import locust
+
+        data = {
+            "t_start": self.t_start,
+            "t_end": time.time(),
+            "users": self.users,
+            "batch": self.recorder.drain(),
+            "workers_seen": sorted(self.workers_seen),
+            "lost_workers": self.lost_workers,
+            "locust_version": locust.__version__,
+        }
+        tmp = self.results_path + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump(data, fh)
+        os.replace(tmp, self.results_path)
+
+
+STATE = _State()
+_installed = False
+
+
+def install() -> _State:
+    """Register the listeners once per process (idempotent)."""
+    global _installed
+    if not _installed:
+        _installed = True
+        events.init.add_listener(STATE.on_init)
+        events.request.add_listener(STATE.on_request)
+        events.test_start.add_listener(STATE.on_test_start)
+        events.test_stop.add_listener(STATE.on_test_stop)
+    return STATE

@@ -1,0 +1,106 @@
+"""``scalectl baseline``: stepped runs, knee, refusal to overwrite, --update; knee logic on synthetic runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from scalectl.cli.main import app
+from scalectl.gate.thresholds import parse_threshold
+from scalectl.load.baseline import find_knees, slo_holds
+from scalectl.models.baseline import BaselineStep
+from scalectl.storage import load_baseline
+from tests.factories import lognormal_latency, make_run
+
+STEPPED = """\
+name: toy-steps
+slo: ["p95<200ms"]
+requests:
+  - path: /api/content/{id}
+    params: {id: {range: [1, 100]}}
+think_time: 10ms
+load:
+  stages: [{users: 1, duration: 1s}]
+steps:
+  users: [1, 4]
+  duration: 1s
+"""
+
+
+def _step(i: int, rps: float, median: float) -> BaselineStep:
+    run = make_run(endpoints={"GET /a": lognormal_latency(median, 0.1)}, rps=rps, seconds=5, seed=i)
+    lat = run.total.latency_ms
+    slo = [parse_threshold("p95<100ms")]
+    return BaselineStep(
+        index=i,
+        users=2**i,
+        rps=run.total.rps,
+        p50_ms=lat.p50,
+        p95_ms=lat.p95,
+        p99_ms=lat.p99,
+        error_rate=run.total.failure_rate,
+        slo_ok=slo_holds(run, slo, 0.05),
+        run=run,
+    )
+
+
+def test_knee_is_the_highest_throughput_within_the_slo() -> None:
+    steps = [_step(0, 50, 10), _step(1, 100, 20), _step(2, 150, 60), _step(3, 140, 300)]
+    assert [s.slo_ok for s in steps] == [True, True, True, False]
+    knee, per = find_knees(steps, [parse_threshold("p95<100ms")], 0.05)
+    assert knee is not None and knee.step == 2 and not knee.beyond_last_step
+    assert knee.rps == steps[2].rps and knee.users == 4
+    assert per["GET /a"].step == 2
+
+
+def test_knee_beyond_last_step_and_none() -> None:
+    ok = [_step(0, 50, 10), _step(1, 100, 20)]
+    knee, _ = find_knees(ok, [parse_threshold("p95<100ms")], 0.05)
+    assert knee is not None and knee.beyond_last_step
+    bad = [_step(0, 50, 300)]
+    knee, per = find_knees(bad, [parse_threshold("p95<100ms")], 0.05)
+    assert knee is None and per == {}
+
+
+def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path) -> None:
+    sc = tmp_path / "steps.yaml"
+    sc.write_text(STEPPED)
+    args = [
+        "baseline",
+        "--scenario",
+        str(sc),
+        "--host",
+        toy_target,
+        "--name",
+        "toy",
+        "--out",
+        str(tmp_path / "b"),
+        "--root",
+        str(tmp_path / "reports"),
+    ]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    path = tmp_path / "b" / "toy.json"
+    b = load_baseline(path)
+    assert [s.users for s in b.steps] == [1, 4]
+    assert b.knee is not None and b.knee.step in (0, 1)
+    assert all(Path(s.run_dir).joinpath("run.json").exists() for s in b.steps), "step runs are kept"
+    assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
+    # refused without --update
+    res2 = CliRunner().invoke(app, args)
+    assert res2.exit_code == 2 and "--update" in res2.output
+    assert json.loads(path.read_text())["steps"][0]["users"] == 1  # untouched
+    sc.write_text(STEPPED.replace("users: [1, 4]", "users: [2]"))
+    res3 = CliRunner().invoke(app, [*args, "--update"])
+    assert res3.exit_code == 0, res3.output
+    replaced = load_baseline(path)
+    assert [s.users for s in replaced.steps] == [2] and replaced.created_at > b.created_at
+
+
+def test_replica_list_needs_the_bundled_target(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["baseline", "--host", "http://127.0.0.1:9", "--replicas", "1,2"])
+    assert res.exit_code == 2 and "--replicas" in res.output
+    res = CliRunner().invoke(app, ["baseline", "--replicas", "0"])
+    assert res.exit_code == 2

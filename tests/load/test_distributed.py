@@ -1,0 +1,77 @@
+"""Locust's distributed mode: 2 local workers; the master's merge equals the sum of the workers'."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scalectl import histograms
+from scalectl.load import run_scenario
+from scalectl.load.recorder import Recorder
+from scalectl.scenario import load_scenario
+
+SCENARIO = Path(__file__).with_name("toy_scenario.yaml")
+
+
+def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    monkeypatch.setenv("SCALECTL_WORKER_DUMP", str(dumps))
+    run, _ = run_scenario(
+        load_scenario(SCENARIO), host=toy_target, out=tmp_path / "run", workers=2, duration=3.0
+    )
+    files = sorted(dumps.glob("worker-*.json"))
+    assert len(files) == 2, "each worker dumps what it shipped"
+    per_worker = []
+    for f in files:
+        rec = Recorder()
+        rec.add_batch(json.loads(f.read_text()))
+        per_worker.append(rec)
+    assert all(sum(s.requests for s in r.slots.values()) > 0 for r in per_worker), "both workers sent load"
+    assert run.total.requests == sum(s.requests for r in per_worker for s in r.slots.values())
+    assert run.total.failures == sum(s.failures for r in per_worker for s in r.slots.values())
+    assert run.generator.workers == 2 and run.environment.workers == 2
+    for ep in run.endpoints:
+        key = ep.key
+        hists = [s.hist for r in per_worker for (sec, k), s in r.slots.items() if k == key]
+        expected = histograms.merge(hists)
+        got = histograms.decode(ep.histogram)
+        assert got.get_total_count() == expected.get_total_count() == ep.requests
+        for q in (50, 90, 99, 100):
+            assert got.get_value_at_percentile(q) == expected.get_value_at_percentile(q)
+    # the generator telemetry covers the master and both workers
+    gens = [t for t in run.telemetry if t.role == "generator"]
+    assert len(gens) == 3
+
+
+def test_a_worker_that_dies_is_reported_and_the_run_goes_on(toy_target: str, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    import psutil
+
+    killed: list[int] = []
+
+    def progress(p) -> None:  # kill one worker once both run and load flows
+        if not killed and p.workers == 2 and p.elapsed >= 1.5:
+            me = psutil.Process(os.getpid())
+            workers = [c for c in me.children(recursive=True) if "--worker" in " ".join(c.cmdline())]
+            os.kill(workers[0].pid, signal.SIGKILL)
+            killed.append(workers[0].pid)
+
+    run, _ = run_scenario(
+        load_scenario(SCENARIO),
+        host=toy_target,
+        out=tmp_path / "run",
+        workers=2,
+        duration=6.0,
+        progress=progress,
+    )
+    assert killed
+    assert run.generator.lost_workers, "the dead worker is reported"
+    assert any("lost" in w for w in run.warnings)
+    assert run.complete
+    late = [s for s in run.series if s.t >= 5]
+    assert late and sum(s.requests for s in late) > 0, "the remaining worker kept sending load"
