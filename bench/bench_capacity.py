@@ -39,24 +39,42 @@ def cpu_per_request(run: RunResult, role: str) -> float:
     return total / run.total.requests if run.total.requests else 0.0
 
 
-def step(info, rates, args, root, label):
+def measure(info, rate, args, root, label) -> tuple[RunResult, bool]:
     from scalectl.load import run_scenario
 
+    run, _ = run_scenario(SCENARIO, rps=rate, duration=args.step, target=info, root=root, slo=[args.slo])
+    ok = collect([(label, [run], None)], [args.slo]).points[0].slo_ok
+    print(
+        f"  {label} offered {rate:7.1f}  got {active_rps(run):7.1f} req/s"
+        f"  p95 {run.total.latency_ms.p95:7.1f} ms"
+        f"  gen cpu max {run.generator.cpu_percent_max:5.1f}%  {'ok' if ok else 'SLO missed'}",
+        file=sys.stderr,
+    )
+    return run, ok
+
+
+def find_knee(info, start, args, root, label) -> list[RunResult]:
+    """Ladder ×factor until the SLO breaks (confirmed by a repeat), then bisect ``--refine`` times."""
     runs: list[RunResult] = []
-    broken = 0
-    for rate in rates:
-        run, _ = run_scenario(SCENARIO, rps=rate, duration=args.step, target=info, root=root, slo=[args.slo])
-        ok = collect([(label, [run], None)], [args.slo]).points[0].slo_ok
-        print(
-            f"  {label} offered {rate:7.0f}  got {active_rps(run):7.1f} req/s"
-            f"  p95 {run.total.latency_ms.p95:7.1f} ms"
-            f"  gen cpu max {run.generator.cpu_percent_max:5.1f}%  {'ok' if ok else 'SLO missed'}",
-            file=sys.stderr,
-        )
+    lo, hi, rate = None, None, start
+    for _ in range(40):
+        run, ok = measure(info, rate, args, root, label)
         runs.append(run)
-        broken = broken + (not ok)
-        if broken >= 2:
+        if not ok:
+            run, ok = measure(info, rate, args, root, label + " (repeat)")
+            runs.append(run)
+        if ok:
+            lo, rate = rate, rate * args.factor
+        else:
+            hi = rate
             break
+    if lo is None or hi is None:
+        return runs
+    for _ in range(args.refine):
+        mid = (lo + hi) / 2
+        run, ok = measure(info, mid, args, root, label + " (refine)")
+        runs.append(run)
+        lo, hi = (mid, hi) if ok else (lo, mid)
     return runs
 
 
@@ -66,17 +84,17 @@ def main() -> int:
     ap.add_argument("--step", type=float, default=5.0, help="seconds per load step")
     ap.add_argument("--slo", default="p95<300ms")
     ap.add_argument("--start", type=float, default=20.0, help="first arrival rate")
-    ap.add_argument("--factor", type=float, default=1.2, help="ratio between steps")
+    ap.add_argument("--factor", type=float, default=1.25, help="ratio between ladder steps")
+    ap.add_argument("--refine", type=int, default=3, help="bisection steps between the last ok and first broken")
     args = ap.parse_args()
     from scalectl.target import running_target
 
     env = {"SEO_CPU_WORK": args.work, "SEED_CONTENT_ROWS": "400", "RATE_LIMIT_ENABLED": "0"}
     cores = os.cpu_count() or 1
     root = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
-    ladder = [args.start * args.factor**i for i in range(40)]
     t0 = time.time()
     with running_target(replicas=1, cpus_per_replica=1, env=env) as one:
-        runs1 = step(one, ladder, args, root, "1 replica ")
+        runs1 = find_knee(one, args.start, args, root, "1 replica ")
     ev1 = collect([("r1", runs1, None)], [args.slo])
     cap1 = ev1.capacities[0]
     model = fit_usl([(1, cap1.knee_rps)])
@@ -85,19 +103,19 @@ def main() -> int:
     t_cpu, g_cpu = cpu_per_request(knee_run, "target"), cpu_per_request(knee_run, "generator")
     pred_cpu = min(pred_linear, min(cores, 2) / (t_cpu + g_cpu)) if t_cpu + g_cpu > 0 else pred_linear
     lo = 0.5 * min(pred_linear, pred_cpu)
-    ladder2 = [lo * args.factor**i for i in range(40)]
     with running_target(replicas=2, cpus_per_replica=1, env=env) as two:
-        runs2 = step(two, ladder2, args, root, "2 replicas")
+        runs2 = find_knee(two, lo, args, root, "2 replicas")
     cap2 = collect([("r2", runs2, None)], [args.slo]).capacities[0]
     meas = cap2.knee_rps
     err_lin = (pred_linear - meas) / meas if meas else float("nan")
     err_cpu = (pred_cpu - meas) / meas if meas else float("nan")
-    step_res = (args.factor - 1) * 100
+    step_res = (args.factor - 1) / 2**args.refine * 100
     print(f"\n### capacity: predict 2 replicas from 1 (SEO_CPU_WORK={args.work}, {args.slo})\n")
     print(
         f"Machine: {cores} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}; "
-        f"open model, {args.step:g} s steps ×{args.factor:g} (knee resolution ±{step_res:.0f}%); "
+        f"open model, {args.step:g} s steps, ladder ×{args.factor:g} then {args.refine} bisections "
+        f"(knee resolution ≈{step_res:.0f}%); "
         f"{time.time() - t0:.0f} s in all.\n"
     )
     print("| quantity | req/s |")
