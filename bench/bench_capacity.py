@@ -85,7 +85,7 @@ def main() -> int:
     ap.add_argument("--slo", default="p95<300ms")
     ap.add_argument("--start", type=float, default=20.0, help="first arrival rate")
     ap.add_argument("--factor", type=float, default=1.25, help="ratio between ladder steps")
-    ap.add_argument("--refine", type=int, default=3, help="bisection steps between the last ok and first broken")
+    ap.add_argument("--refine", type=int, default=3, help="bisections between last ok and first broken")
     args = ap.parse_args()
     from scalectl.target import running_target
 
