@@ -80,7 +80,7 @@ def find_knee(info, start, args, root, label) -> list[RunResult]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default="4", help="SEO_CPU_WORK for the target (CPU per request)")
+    ap.add_argument("--work", default="1", help="SEO_CPU_WORK for the target (CPU per request)")
     ap.add_argument("--step", type=float, default=5.0, help="seconds per load step")
     ap.add_argument("--slo", default="p95<300ms")
     ap.add_argument("--start", type=float, default=20.0, help="first arrival rate")
