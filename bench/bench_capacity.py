@@ -19,6 +19,7 @@ import platform
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from scalectl.capacity.evidence import active_rps, collect
@@ -86,11 +87,49 @@ def main() -> int:
     ap.add_argument("--start", type=float, default=20.0, help="first arrival rate")
     ap.add_argument("--factor", type=float, default=1.25, help="ratio between ladder steps")
     ap.add_argument("--refine", type=int, default=3, help="bisections between last ok and first broken")
+    ap.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="PostgreSQL to create a scratch database in ('' for the target's SQLite)",
+    )
     args = ap.parse_args()
-    from scalectl.target import running_target
 
     env = {"SEO_CPU_WORK": args.work, "SEED_CONTENT_ROWS": "400", "RATE_LIMIT_ENABLED": "0"}
     cores = os.cpu_count() or 1
+    dbname = None
+    if args.pg:
+        # SQLite serialises the analyses' upserts across processes (a shared bottleneck); PostgreSQL
+        # keeps the replicas independent, so the bench measures per-replica (CPU) capacity.
+        dbname = f"bench_capacity_{uuid.uuid4().hex[:8]}"
+        _pg(args.pg, f"CREATE DATABASE {dbname}")
+        env["DATABASE_URL"] = (
+            args.pg.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + "/" + dbname
+        )
+    try:
+        return _bench(args, env, cores)
+    finally:
+        if dbname:
+            _pg(args.pg, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+
+
+def _pg(dsn: str, sql: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def go() -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(go())
+
+
+def _bench(args, env, cores) -> int:
+    from scalectl.target import running_target
+
     root = Path(tempfile.mkdtemp(prefix="bench-capacity-"))
     t0 = time.time()
     with running_target(replicas=1, cpus_per_replica=1, env=env) as one:
