@@ -30,14 +30,23 @@ SCENARIO = Path(__file__).resolve().parents[1] / "tests" / "capacity" / "scenari
 
 
 def cpu_per_request(run: RunResult, role: str) -> float:
-    """CPU seconds per request of the processes with ``role``: Δcpu_seconds over the run ÷ requests."""
+    """CPU seconds per request of the processes with ``role``, over the loaded seconds only (the
+    generator's start-up, importing Locust, would otherwise be charged to a few hundred requests)."""
+    busy = [iv.t for iv in run.series if iv.requests > 0]
+    if len(busy) >= 4:
+        busy = busy[1:-1]
+    if not busy:
+        return 0.0
+    lo, hi = busy[0], busy[-1] + 1.0
     total = 0.0
     for s in run.telemetry:
         if s.kind == "process" and s.role == role:
-            vals = [v for v in s.metrics.get("cpu_seconds", []) if v is not None]
-            if len(vals) >= 2:
-                total += vals[-1] - vals[0]
-    return total / run.total.requests if run.total.requests else 0.0
+            vals = [v for t, v in zip(s.t, s.metrics.get("cpu_percent", []), strict=False) if lo <= t < hi]
+            vals = [v for v in vals if v is not None]
+            if vals:
+                total += sum(vals) / len(vals) / 100.0
+    rps = active_rps(run)
+    return total / rps if rps > 0 else 0.0
 
 
 def measure(info, rate, args, root, label) -> tuple[RunResult, bool]:
