@@ -139,13 +139,22 @@ def recommend(
     limited_by = limit[0] if limit else None
     if limit:
         reasoning.append(f"at the most loaded measured point, capacity is limited by {limit[0]}: {limit[1]}")
+    needed = max(plan.needed, 1)
+    replicas = plan.replicas
     if limited_by in SHARED_CATEGORIES and len(caps) < 2:
         reachable = False
         reasoning.append(
             f"adding replicas will not help until the {limited_by} limit is lifted: it is not shown to "
-            "scale with replicas (no replica sweep), and each replica adds connections to the same database; "
-            "the replica count above assumes linear scaling"
+            "scale with replicas (no replica sweep), and each replica adds connections to the same database"
         )
+        hold = max(c.replicas for c in evidence.capacities) + max(redundancy, 0)
+        if replicas > hold:
+            reasoning.append(
+                f"keeping {hold} replica(s) (the measured count + {redundancy} spare) rather than the "
+                f"{replicas} a linear extrapolation would ask for; lift the {limited_by} limit, "
+                "then re-measure"
+            )
+            replicas, needed = hold, max(hold - max(redundancy, 0), 1)
     if not reachable and limited_by is None and caps:
         limited_by = "unknown"
         advice.append(
@@ -158,8 +167,10 @@ def recommend(
             "replicas add capacity, not speed"
         )
 
-    needed = max(plan.needed, 1)
+    # per-replica load: the target spread over the serving replicas, never above the measured capacity
     per_replica = target_rps / needed
+    if model.lam > 0 and not reachable:
+        per_replica = min(per_replica, model.lam)
     knee = base.knee if base is not None else None
     conc = None
     if knee is not None:
@@ -175,7 +186,6 @@ def recommend(
     reasoning.extend(res.reasoning)
     warnings.extend(res.warnings)
 
-    replicas = plan.replicas
     pool_size = pool_over = usable = None
     current = signals.current_pool(runs)
     hold = next((h for r in runs if (h := signals.pool_hold_s(r)) is not None and h > 0), None)
@@ -292,7 +302,7 @@ def recommend(
         warnings=warnings,
         sources=evidence.sources,
         concurrency_model=conc_model,
-        needed_replicas=plan.needed,
+        needed_replicas=needed,
         predicted_capacity_rps=plan.capacity_rps,
         db_usable_connections=usable,
         advice=advice,

@@ -101,6 +101,7 @@ def test_database_bound_single_replica_is_told_replicas_will_not_help() -> None:
     rec = recommend(evidence_of([base]), 60.0)
     assert rec.limited_by == "database" and not rec.reachable
     assert any("adding replicas will not help" in r for r in rec.reasoning)
+    assert rec.replicas <= 1 + rec.redundancy  # the measured count + spare, not an extrapolation
     assert any("DB_POOL_SIZE" in a for a in rec.advice)
 
 
