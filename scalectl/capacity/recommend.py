@@ -136,9 +136,21 @@ def recommend(
     reachable = plan.reachable and bool(caps)
 
     limit = _limit(base, analyses or {}, analyzer) if base is not None else None
-    limited_by = limit[0] if limit else None
     if limit:
         reasoning.append(f"at the most loaded measured point, capacity is limited by {limit[0]}: {limit[1]}")
+    if limit and limit[0] == "database" and base is not None and base.knee is not None:
+        # Utilization law at the last point that met the SLO: the resource nearer saturation is the
+        # bottleneck. A CPU-starved event loop holds its connections longer, so the pool can look
+        # saturated past the knee while the CPU is what ran out.
+        pool_u, cpu_u = signals.pool_utilization(base.knee.run), signals.cpu_utilization(base.knee.run)
+        if pool_u is not None and cpu_u is not None and cpu_u > pool_u:
+            limit = (
+                "infrastructure",
+                f"at the knee the CPU is {cpu_u:.0%} busy and the DB pool {pool_u:.0%}: the pool "
+                "saturates past it because the CPU-starved event loop holds connections longer",
+            )
+            reasoning.append(f"but {limit[1]}")
+    limited_by = limit[0] if limit else None
     needed = max(plan.needed, 1)
     replicas = plan.replicas
     if limited_by in SHARED_CATEGORIES and len(caps) < 2:

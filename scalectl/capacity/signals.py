@@ -91,6 +91,56 @@ def upstream_time_s(run: RunResult) -> tuple[float, float] | None:
     return count / run.duration_s, total / count
 
 
+def _busy_window(run: RunResult) -> tuple[float, float] | None:
+    busy = [iv.t for iv in run.series if iv.requests > 0]
+    if len(busy) >= 4:
+        busy = busy[1:-1]
+    return (busy[0], busy[-1] + 1.0) if busy else None
+
+
+def _window_mean(
+    series: TelemetrySeries, values: list[float | None], win: tuple[float, float] | None
+) -> float:
+    pts = [
+        v
+        for t, v in zip(series.t, values, strict=False)
+        if v is not None and (win is None or win[0] <= t < win[1])
+    ]
+    return float(np.mean(pts)) if pts else float("nan")
+
+
+def pool_utilization(run: RunResult) -> float | None:
+    """Mean fraction of the pool (size + overflow) checked out while load ran; the busiest replica."""
+    win = _busy_window(run)
+    best = None
+    for s in _prom(run):
+        out = [k for k in s.metrics if k == "db_pool_checked_out" or k.startswith("db_pool_checked_out{")]
+        size = [k for k in s.metrics if k == "db_pool_size" or k.startswith("db_pool_size{")]
+        over = [k for k in s.metrics if k == "db_pool_max_overflow" or k.startswith("db_pool_max_overflow{")]
+        if not out or not size:
+            continue
+        cap = _window_mean(s, s.metrics[size[0]], None) + (
+            _window_mean(s, s.metrics[over[0]], None) if over else 0.0
+        )
+        used = _window_mean(s, s.metrics[out[0]], win)
+        if cap > 0 and not np.isnan(used):
+            best = max(best or 0.0, used / cap)
+    return best
+
+
+def cpu_utilization(run: RunResult) -> float | None:
+    """Mean CPU of the busiest target replica while load ran, as a fraction of its cores."""
+    win = _busy_window(run)
+    cores = run.environment.cpus_per_replica or 1.0
+    vals = [
+        _window_mean(s, s.metrics.get("cpu_percent", []), win) / 100.0 / cores
+        for s in run.telemetry
+        if s.kind == "process" and s.role == "target"
+    ]
+    vals = [v for v in vals if not np.isnan(v)]
+    return max(vals) if vals else None
+
+
 def cpu_bound(run: RunResult, fraction: float = CPU_BOUND_FRACTION) -> bool:
     cores = run.environment.cpus_per_replica or 1.0
     for s in run.telemetry:
@@ -110,11 +160,12 @@ def limit_from_analysis(analysis: Analysis | None) -> tuple[str, str] | None:
 
 
 def limit_from_telemetry(run: RunResult) -> tuple[str, str] | None:
-    """A fallback reading when no Analysis is at hand: pool saturation, then CPU."""
-    if pool_saturated(run):
-        return "database", "database connection pool saturated (checked out at its limit or timing out)"
+    """A fallback reading when no Analysis is at hand: CPU saturation first (a busy event loop also
+    holds its database connections longer), then pool saturation."""
     if cpu_bound(run):
         return "infrastructure", "target CPU saturated"
+    if pool_saturated(run):
+        return "database", "database connection pool saturated (checked out at its limit or timing out)"
     return None
 
 

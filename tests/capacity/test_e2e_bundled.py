@@ -7,7 +7,7 @@ replicas will not help and what to change. Each takes ~30-60 s on this machine: 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,36 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 HERE = Path(__file__).parent / "scenarios"
 COMMON_ENV = {"SEED_CONTENT_ROWS": "400", "RATE_LIMIT_ENABLED": "0"}
+
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A scratch PostgreSQL database (DATABASE_URL for the target); SQLite would serialise the SEO
+    analyses' writes across the event loop and make every configuration database-bound."""
+    import asyncio
+    import uuid
+
+    asyncpg = pytest.importorskip("asyncpg")
+    name = f"scalectl_capacity_{uuid.uuid4().hex[:8]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(PG, timeout=3)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run(f"CREATE DATABASE {name}"))
+    except (OSError, TimeoutError) as exc:
+        pytest.skip(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc})")
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def stepped_runs(
@@ -42,13 +72,15 @@ def _recommend(runs: list[RunResult], target_rps: float) -> Recommendation:
     return recommend(ev, target_rps, analyzer=default_analyzer())
 
 
-def test_cpu_bound_configuration_gets_more_replicas(tmp_path: Path) -> None:
+def test_cpu_bound_configuration_gets_more_replicas(tmp_path: Path, pg_database: str) -> None:
     rates = [10, 40, 120]
-    light = stepped_runs(HERE / "seo_cpu.yaml", {"SEO_CPU_WORK": "1"}, rates, tmp_path)
-    heavy = stepped_runs(HERE / "seo_cpu.yaml", {"SEO_CPU_WORK": "40"}, rates, tmp_path)
+    db = {"DATABASE_URL": pg_database}
+    light = stepped_runs(HERE / "seo_cpu.yaml", {**db, "SEO_CPU_WORK": "1"}, rates, tmp_path)
+    heavy = stepped_runs(HERE / "seo_cpu.yaml", {**db, "SEO_CPU_WORK": "40"}, rates, tmp_path)
     r_light, r_heavy = _recommend(light, 150.0), _recommend(heavy, 150.0)
     assert r_heavy.per_replica_capacity_rps < r_light.per_replica_capacity_rps
     assert r_heavy.replicas > r_light.replicas, (r_light.reasoning, r_heavy.reasoning)
+    assert r_heavy.limited_by != "database", r_heavy.reasoning
 
 
 def test_database_bound_configuration_is_told_replicas_will_not_help(tmp_path: Path) -> None:

@@ -126,3 +126,32 @@ def test_single_run_answers_with_low_confidence() -> None:
     assert rec.confidence == "low" and rec.replicas >= 4
     assert any("replica sweep" in r for r in rec.raise_confidence)
     assert any("linear scaling assumed" in w for w in rec.warnings)
+
+
+def test_pool_saturated_only_past_a_cpu_bound_knee_is_not_a_database_limit() -> None:
+    from tests.capacity.synth import make_baseline
+
+    # at the knee the CPU is ~76% busy (38 req/s × 20 ms) and the pool ~11% (38 × 30 ms of 10)
+    base = make_baseline(40.0, name="cpu", cpu_ms_per_req=20.0, pool=(5, 5), pool_hold_ms=30.0)
+    ev = evidence_of([base])
+    heavy = ev.capacities[0].heaviest.run
+    finding = Finding(
+        rule="db_pool_saturated",
+        category="database",
+        severity="critical",
+        confidence=0.9,
+        title="pool exhausted",
+        action="raise DB_POOL_SIZE",
+    )
+    analysis = Analysis(run_id=heavy.run_id, performance_ok=False, findings=[finding])
+    rec = recommend(ev, 200.0, analyses={heavy.run_id: analysis})
+    assert rec.limited_by == "infrastructure", rec.reasoning
+    assert rec.reachable and rec.replicas > 2
+    # the same analysis where the pool is what fills first stays a database limit
+    base_db = make_baseline(40.0, name="db", cpu_ms_per_req=2.0, pool=(1, 0), pool_hold_ms=25.0)
+    ev_db = evidence_of([base_db])
+    heavy_db = ev_db.capacities[0].heaviest.run
+    rec_db = recommend(
+        ev_db, 200.0, analyses={heavy_db.run_id: analysis.model_copy(update={"run_id": heavy_db.run_id})}
+    )
+    assert rec_db.limited_by == "database" and not rec_db.reachable

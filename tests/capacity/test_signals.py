@@ -52,3 +52,20 @@ def test_low_hit_ratio_and_upstream_earn_advice() -> None:
     assert rec.upstream_concurrency is not None and rec.upstream_concurrency >= 1
     assert "LLM_MAX_CONCURRENCY" in rec.settings
     assert float(rec.settings["LLM_TIMEOUT_S"]) < 30
+
+
+def test_cpu_saturation_outranks_a_busy_pool() -> None:
+    from tests.factories import make_run
+
+    metrics = {"db_pool_size": [2] * 5, "db_pool_max_overflow": [0] * 5, "db_pool_checked_out": [2] * 5}
+    run = make_run(
+        rps=20.0,
+        seconds=5,
+        telemetry=[
+            telemetry_series("replica-0", metrics),
+            telemetry_series(
+                "replica-0", {"cpu_percent": [97.0] * 5, "rss_bytes": [1e8] * 5}, kind="process"
+            ),
+        ],
+    )
+    assert signals.limit_from_telemetry(run)[0] == "infrastructure"
