@@ -139,17 +139,10 @@ def recommend(
     if limit:
         reasoning.append(f"at the most loaded measured point, capacity is limited by {limit[0]}: {limit[1]}")
     if limit and limit[0] == "database" and base is not None and base.knee is not None:
-        # Utilization law at the last point that met the SLO: the resource nearer saturation is the
-        # bottleneck. A CPU-starved event loop holds its connections longer, so the pool can look
-        # saturated past the knee while the CPU is what ran out.
-        pool_u, cpu_u = signals.pool_utilization(base.knee.run), signals.cpu_utilization(base.knee.run)
-        if pool_u is not None and cpu_u is not None and cpu_u > pool_u:
-            limit = (
-                "infrastructure",
-                f"at the knee the CPU is {cpu_u:.0%} busy and the DB pool {pool_u:.0%}: the pool "
-                "saturates past it because the CPU-starved event loop holds connections longer",
-            )
-            reasoning.append(f"but {limit[1]}")
+        other = signals.reweigh_database_limit(base.knee.run, base.heaviest.run)
+        if other is not None:
+            limit = other
+            reasoning.append(f"but {other[1]}")
     limited_by = limit[0] if limit else None
     needed = max(plan.needed, 1)
     replicas = plan.replicas

@@ -21,6 +21,10 @@ from scalectl.models.analysis import SEVERITY_ORDER
 POOL_SATURATED_FRACTION = 0.2
 #: p90 process CPU (fraction of the cores a replica has) above which a replica is CPU-bound.
 CPU_BOUND_FRACTION = 0.85
+#: Event-loop lag (p90, seconds) above which the loop, not the pool, is what ran out.
+LOOP_LAG_S = 0.1
+#: CPU utilization at the knee that counts as "busy" when weighing it against the pool.
+CPU_BUSY_FRACTION = 0.5
 
 
 def _values(series: TelemetrySeries, name: str) -> list[np.ndarray]:
@@ -141,6 +145,23 @@ def cpu_utilization(run: RunResult) -> float | None:
     return max(vals) if vals else None
 
 
+def loop_lag_s(run: RunResult) -> float | None:
+    """p90 of ``event_loop_lag_seconds`` while load ran, on the most lagging replica."""
+    win = _busy_window(run)
+    out = None
+    for s in _prom(run):
+        for key, vals in s.metrics.items():
+            if key == "event_loop_lag_seconds" or key.startswith("event_loop_lag_seconds{"):
+                pts = [
+                    v
+                    for t, v in zip(s.t, vals, strict=False)
+                    if v is not None and (win is None or win[0] <= t < win[1])
+                ]
+                if pts:
+                    out = max(out or 0.0, float(np.percentile(pts, 90)))
+    return out
+
+
 def cpu_bound(run: RunResult, fraction: float = CPU_BOUND_FRACTION) -> bool:
     cores = run.environment.cpus_per_replica or 1.0
     for s in run.telemetry:
@@ -149,6 +170,27 @@ def cpu_bound(run: RunResult, fraction: float = CPU_BOUND_FRACTION) -> bool:
             if len(cpu) >= 3 and float(np.percentile(cpu, 90)) / 100.0 >= fraction * cores:
                 return True
     return False
+
+
+def reweigh_database_limit(knee: RunResult, heaviest: RunResult) -> tuple[str, str] | None:
+    """When the evidence names the database, check it was not the CPU: a starved event loop (lag
+    above :data:`LOOP_LAG_S` at the heaviest point) or a CPU busier than the pool at the knee
+    (utilization law) holds connections longer, so the pool fills as a symptom."""
+    lag = loop_lag_s(heaviest)
+    if lag is not None and lag >= LOOP_LAG_S:
+        return (
+            "application",
+            f"the event loop lags {lag * 1000:.0f} ms (p90) where the pool fills: CPU work on the loop, "
+            "not the database, ran out; the pool saturation is its symptom",
+        )
+    pool_u, cpu_u = pool_utilization(knee), cpu_utilization(knee)
+    if pool_u is not None and cpu_u is not None and cpu_u >= CPU_BUSY_FRACTION and cpu_u > pool_u:
+        return (
+            "infrastructure",
+            f"at the knee the CPU is {cpu_u:.0%} busy and the DB pool {pool_u:.0%}: the pool saturates "
+            "past it because the CPU-starved event loop holds connections longer",
+        )
+    return None
 
 
 def limit_from_analysis(analysis: Analysis | None) -> tuple[str, str] | None:

@@ -28,6 +28,7 @@ def make_step_run(
     rss_mib: float = 120.0,
     pool: tuple[int, int] | None = None,
     pool_hold_ms: float = 0.0,
+    overload_loop_lag_s: float = 0.0,
     run_id: str = "synthetic",
 ):
     achieved = min(offered, capacity)
@@ -56,6 +57,7 @@ def make_step_run(
                         "db_pool_size": [size] * seconds,
                         "db_pool_max_overflow": [over] * seconds,
                         "db_pool_checked_out": [busy] * seconds,
+                        "event_loop_lag_seconds": [overload_loop_lag_s if overload > 1 else 0.002] * seconds,
                     },
                 )
             )

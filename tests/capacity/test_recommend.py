@@ -155,3 +155,28 @@ def test_pool_saturated_only_past_a_cpu_bound_knee_is_not_a_database_limit() -> 
         ev_db, 200.0, analyses={heavy_db.run_id: analysis.model_copy(update={"run_id": heavy_db.run_id})}
     )
     assert rec_db.limited_by == "database" and not rec_db.reachable
+
+
+def test_a_lagging_event_loop_is_not_a_database_limit() -> None:
+    from tests.capacity.synth import make_baseline
+
+    base = make_baseline(
+        40.0, name="lag", cpu_ms_per_req=5.0, pool=(1, 0), pool_hold_ms=25.0, overload_loop_lag_s=0.8
+    )
+    ev = evidence_of([base])
+    heavy = ev.capacities[0].heaviest.run
+    finding = Finding(
+        rule="db_pool_saturated",
+        category="database",
+        severity="critical",
+        confidence=0.9,
+        title="pool exhausted",
+        action="raise DB_POOL_SIZE",
+    )
+    rec = recommend(
+        ev,
+        200.0,
+        analyses={heavy.run_id: Analysis(run_id=heavy.run_id, performance_ok=False, findings=[finding])},
+    )
+    assert rec.limited_by == "application" and rec.reachable, rec.reasoning
+    assert any("event loop lags 800 ms" in r for r in rec.reasoning)
