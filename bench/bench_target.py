@@ -1,15 +1,17 @@
 """Benchmark the reference backend against a bare FastAPI app, in the same run.
 
-    PYTHONPATH=. python bench/bench_target.py [--duration 10] [--connections 32]
+    PYTHONPATH=. python bench/bench_target.py [--duration 5] [--rounds 3] [--connections 32]
 
 wrk (Debian package ``wrk``) runs pinned to one CPU; each server (one uvicorn process) is pinned to
 another. Measured, each for ``--duration`` seconds after a short warm-up:
   hello    GET /  of bench/hello_app.py (bare FastAPI: the reference rate)
   health   GET /health                   of target_app
   cached   GET /api/content/42           (cache-aside hit, in-process cache)
-  uncached GET /api/content/42           with CACHE_ENABLED=0 (SQLite read, joined author, tags, SEO row)
+  uncached GET /api/content/42           with CACHE_ENABLED=0 (two queries: content + author + SEO, tags),
+                                         on SQLite (aiosqlite) and, when reachable, PostgreSQL (asyncpg)
 Every target request carries a bearer identity and passes the rate limiter (limit set high enough
-never to reject). Prints a Markdown table: requests/s, p50/p99 latency from wrk, ratio to hello.
+never to reject). Rounds are interleaved; prints a Markdown table of medians (requests/s, p50/p99 from
+wrk) and the median per-round ratio to hello. PostgreSQL itself is not pinned.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -31,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from scalectl.target import free_port, start_target, stop_target  # noqa: E402
 
+HELLO = "hello (bare FastAPI) GET /"
 TARGET_ENV = {
     "SEED_CONTENT_ROWS": "20000",
     "RATE_LIMIT_DEFAULT": "100000000/minute",
@@ -75,9 +81,24 @@ def hello_server(cpu: int) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the hello app did not start")
 
 
+@contextmanager
+def postgres_url() -> Iterator[str | None]:
+    """A scratch PostgreSQL database on 127.0.0.1:5432 (dropped after), or None when unreachable."""
+    name = f"bench_target_{os.getpid()}"
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc"]
+    if shutil.which("psql") is None or subprocess.run([*psql, f"CREATE DATABASE {name}"]).returncode != 0:
+        yield None
+        return
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--duration", type=float, default=10.0)
+    p.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (the median is reported)")
     p.add_argument("--connections", type=int, default=32)
     args = p.parse_args()
     if shutil.which("wrk") is None:
@@ -85,43 +106,49 @@ def main() -> None:
     cpus = sorted(os.sched_getaffinity(0))
     load_cpu, server_cpu = cpus[0], cpus[-1]
     load_before = os.getloadavg()
-    results: dict[str, dict[str, float]] = {}
-
-    proc, url = hello_server(server_cpu)
-    try:
-        results["hello (bare FastAPI) GET /"] = wrk(url, load_cpu, args.duration, args.connections)
-    finally:
-        proc.terminate()
-        proc.wait()
-
-    work = Path(tempfile.mkdtemp(prefix="bench-target-"))
-    try:
-        for label, extra, path in [
+    runs: dict[str, list[dict[str, float]]] = {}
+    with ExitStack() as stack:
+        hello, hello_url = hello_server(server_cpu)
+        stack.callback(lambda: (hello.terminate(), hello.wait()))
+        urls = {HELLO: hello_url}
+        pg = stack.enter_context(postgres_url())
+        variants = [
             ("target GET /health", {}, "/health"),
             ("target GET /api/content/{id} cached", {}, "/api/content/42"),
-            ("target GET /api/content/{id} uncached", {"CACHE_ENABLED": "0"}, "/api/content/42"),
-        ]:
+            ("target GET /api/content/{id} uncached (SQLite)", {"CACHE_ENABLED": "0"}, "/api/content/42"),
+        ]
+        if pg:
+            pg_env = {"CACHE_ENABLED": "0", "DATABASE_URL": pg}
+            variants.append(("target GET /api/content/{id} uncached (PostgreSQL)", pg_env, "/api/content/42"))
+        for label, extra, path in variants:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-target-")))
             info = start_target(env={**TARGET_ENV, **extra}, workdir=work)
-            try:
-                os.sched_setaffinity(info.replicas[0].pid, {server_cpu})
-                results[label] = wrk(info.url + path, load_cpu, args.duration, args.connections)
-            finally:
-                stop_target(info)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-
-    base = results["hello (bare FastAPI) GET /"]["rps"]
+            stack.callback(stop_target, info)
+            os.sched_setaffinity(info.replicas[0].pid, {server_cpu})
+            urls[label] = info.url + path
+        for _ in range(args.rounds):  # interleaved, so a burst of other load hits every row alike
+            for label, url in urls.items():
+                runs.setdefault(label, []).append(wrk(url, load_cpu, args.duration, args.connections))
     load_after = os.getloadavg()[0]
     print(
-        f"cpus: load generator on {load_cpu}, server on {server_cpu}; duration {args.duration:.0f}s, "
-        f"{args.connections} connections; loadavg before {load_before[0]:.2f}, after {load_after:.2f}"
+        f"cpus: load generator (wrk -t1) on {load_cpu}, each server on {server_cpu}; {args.rounds} rounds of "
+        f"{args.duration:.0f}s, {args.connections} connections; loadavg before {load_before[0]:.2f}, "
+        f"after {load_after:.2f}"
     )
-    print(
-        "\n| endpoint | req/s | p50 ms | p99 ms | non-2xx | ratio to hello |\n|---|---:|---:|---:|---:|---:|"
-    )
-    for label, r in results.items():
-        cells = [f"{r['rps']:.0f}", f"{r['p50']:.2f}", f"{r['p99']:.2f}", f"{r['non2xx']:.0f}"]
-        print(f"| {label} | {' | '.join(cells)} | {r['rps'] / base:.2f} |")
+    print("\n| endpoint | req/s (median) | p50 ms | p99 ms | non-2xx | ratio to hello (median of rounds) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, rs in runs.items():
+        ratio = statistics.median(r["rps"] / h["rps"] for r, h in zip(rs, runs[HELLO], strict=True))
+        med = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99")}
+        non2xx = sum(r["non2xx"] for r in rs)
+        cells = [
+            f"{med['rps']:.0f}",
+            f"{med['p50']:.2f}",
+            f"{med['p99']:.2f}",
+            f"{non2xx:.0f}",
+            f"{ratio:.2f}",
+        ]
+        print(f"| {label} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":

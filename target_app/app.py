@@ -7,13 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from target_app.breaker import BreakerOpen
 from target_app.config import Settings
-from target_app.context import AppContext, guard
+from target_app.context import AppContext
 from target_app.db import PoolExhausted
+from target_app.guard import GuardMiddleware
 from target_app.llm import UpstreamError
 from target_app.metrics import MetricsMiddleware, watch_event_loop_lag
 from target_app.routers import admin, analytics, content, generate, health, research, seo
@@ -47,7 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="ALwrity reference backend",
         version="1.0",
         lifespan=lifespan,
-        dependencies=[Depends(guard)],
     )
     app.state.ctx = context
 
@@ -71,7 +72,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=502)
 
-    for module in (health, content, generate, research, analytics, seo, admin):
+    modules = (health, content, generate, research, analytics, seo, admin)
+    for module in modules:
         app.include_router(module.router)
+    routes = [r for m in modules for r in m.router.routes if isinstance(r, APIRoute)]
+    app.add_middleware(GuardMiddleware, routes=routes, context=context)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics)
     return app

@@ -47,6 +47,15 @@ class Cache:
         j = self.settings.cache_ttl_jitter
         return max(0.001, base * (1 + self._rng.uniform(-j, j)))
 
+    def _evict(self) -> None:
+        """Drop expired entries; if still over the bound, the oldest writes (a tenth of the bound)."""
+        now = time.monotonic()
+        self._local = {k: v for k, v in self._local.items() if v[0] > now}
+        excess = len(self._local) - self.settings.cache_max_entries
+        if excess > 0:
+            for k in list(self._local)[: excess + self.settings.cache_max_entries // 10]:
+                del self._local[k]
+
     async def get_raw(self, name: str, key: str) -> bytes | None:
         """The cached JSON text, or None on a miss (use ``get_or_load`` normally)."""
         full = self.redis.key("cache", key)
@@ -82,7 +91,10 @@ class Cache:
         full = self.redis.key("cache", key)
         ttl = self._ttl(ttl_s)
         if self.redis.client is None:
+            self._local.pop(full, None)  # re-insert: dict order is write order, oldest first
             self._local[full] = (time.monotonic() + ttl, raw)
+            if len(self._local) > self.settings.cache_max_entries:
+                self._evict()
             return
         if not self.redis.available:
             return

@@ -34,6 +34,16 @@ class Rate:
         return cls(limit=int(m.group(1)), window_s=count * _UNIT_S[m.group(3).lower()])
 
 
+def _parse_route_rates(text: str, name: str) -> dict[str, Rate]:
+    out: dict[str, Rate] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        route, sep, rate = part.rpartition("=")
+        if not sep or not route.strip().startswith("/"):
+            raise ConfigError(f"{name}: {part!r} is not 'ROUTE_TEMPLATE=N/unit'")
+        out[route.strip()] = Rate.parse(rate, name)
+    return out
+
+
 def _parse_route_ms(text: str, name: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -62,10 +72,12 @@ class Settings:
     rate_limit_generate_pro: Rate = Rate(60, 60)
     rate_limit_default: Rate = Rate(6000, 60)
     rate_limit_exempt: frozenset[str] = frozenset()
+    rate_limit_routes: Mapping[str, Rate] = field(default_factory=dict)
     trusted_proxies: frozenset[str] = frozenset()
     cache_enabled: bool = True
     cache_ttl_s: float = 60.0
     cache_ttl_jitter: float = 0.1
+    cache_max_entries: int = 100_000
     llm_latency_scale: float = 1.0
     llm_failure_rate: float = 0.0
     llm_timeout_s: float = 10.0
@@ -134,10 +146,12 @@ class Settings:
             ),
             rate_limit_default=Rate.parse(get("RATE_LIMIT_DEFAULT", "6000/minute"), "RATE_LIMIT_DEFAULT"),
             rate_limit_exempt=words("RATE_LIMIT_EXEMPT"),
+            rate_limit_routes=_parse_route_rates(get("RATE_LIMIT_ROUTES", ""), "RATE_LIMIT_ROUTES"),
             trusted_proxies=words("TRUSTED_PROXIES"),
             cache_enabled=flag("CACHE_ENABLED", True),
             cache_ttl_s=num("CACHE_TTL_S", 60.0, lo=0.001),
             cache_ttl_jitter=num("CACHE_TTL_JITTER", 0.1, hi=0.9),
+            cache_max_entries=integer("CACHE_MAX_ENTRIES", 100_000, lo=1),
             llm_latency_scale=num("LLM_LATENCY_SCALE", 1.0),
             llm_failure_rate=num("LLM_FAILURE_RATE", 0.0, hi=1.0),
             llm_timeout_s=num("LLM_TIMEOUT_S", 10.0, lo=0.001),

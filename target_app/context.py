@@ -1,11 +1,11 @@
-"""The per-app object graph (settings, metrics, db, redis, cache, limiter, LLM) and request guards."""
+"""The per-app object graph (settings, metrics, db, redis, cache, limiter, LLM) and the caller's identity."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Request
 
 from target_app.cache import Cache
 from target_app.config import Settings
@@ -61,34 +61,7 @@ def user_of(request: Request) -> str:
     return user_id(request, ctx(request).settings.trusted_proxies)
 
 
-async def current_user(request: Request) -> str:
-    """Dependency: the caller's identity (async, so FastAPI does not send it to a thread pool)."""
-    return user_of(request)
-
-
-def route_template(request: Request) -> str:
-    route = request.scope.get("route")
-    return getattr(route, "path", request.url.path)
-
-
-async def guard(request: Request, response: Response) -> None:
-    """App-wide dependency: injected latency (regression simulation), then per-user rate limits."""
-    c = ctx(request)
-    s = c.settings
-    template = route_template(request)
-    is_api = template.startswith("/api/")
-    delay_ms = s.inject_latency_routes.get(template, 0.0) + (s.inject_latency_ms if is_api else 0.0)
-    if delay_ms > 0:
-        await asyncio.sleep(delay_ms / 1000.0)
-    if not (s.rate_limit_enabled and is_api) or template in s.rate_limit_exempt:
-        return
-    user = user_of(request)
-    if template in GENERATE_ROUTES:
-        bucket = "generate"
-        rate = s.rate_limit_generate_pro if user.startswith(PRO_PREFIX) else s.rate_limit_generate
-    else:
-        bucket, rate = "default", s.rate_limit_default
-    decision = await c.limiter.hit(bucket, user, rate, template)
-    if not decision.allowed:
-        raise HTTPException(429, detail="rate limit exceeded", headers=decision.headers())
-    response.headers.update(decision.headers())
+def current_user(request: Request) -> str:
+    """The caller's identity (set by the guard middleware on API routes; computed otherwise)."""
+    user = request.scope.get("state", {}).get("user")
+    return user if user is not None else user_of(request)

@@ -90,9 +90,14 @@ class Database:
             await conn.close()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session on one pooled connection; commit explicitly, rolled back if not committed."""
+    async def session(self, read_only: bool = False) -> AsyncIterator[AsyncSession]:
+        """A session on one pooled connection; commit explicitly, rolled back if not committed.
+
+        ``read_only`` on PostgreSQL runs in autocommit: no BEGIN/ROLLBACK round trips around reads
+        (each statement sees its own snapshot)."""
         async with self.connection() as conn:
+            if read_only and not self.is_sqlite:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
             session = AsyncSession(bind=conn, expire_on_commit=False)
             try:
                 yield session

@@ -119,16 +119,19 @@ def up(
 
     previous = signal.signal(signal.SIGTERM, _sigterm)
     err.print("running; press Ctrl-C to stop")
+    exited = False
     try:
         while target.is_running(info):
             time.sleep(0.5)
-        err.print("every process of the target has exited")
+        exited = True
     except KeyboardInterrupt:
         err.print("stopping (draining in-flight requests) ...")
     finally:
         signal.signal(signal.SIGTERM, previous)
         target.stop_target(info)
         state.unlink(missing_ok=True)
+    if exited:
+        raise TargetError(f"every process of the target exited on its own (logs in {workdir})")
     err.print("stopped")
 
 

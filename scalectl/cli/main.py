@@ -46,6 +46,7 @@ def _register() -> None:
     from scalectl.cli import (
         cmd_loadtest,  # noqa: F401
         cmd_recommend,  # noqa: F401
+        cmd_report,  # noqa: F401
         cmd_target,  # noqa: F401
     )
 

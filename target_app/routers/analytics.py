@@ -23,7 +23,7 @@ async def _per_day(c: AppContext, days: int) -> dict[str, Any]:
         .group_by(day)
         .order_by(day)
     )
-    async with c.db.session() as s:
+    async with c.db.session(read_only=True) as s:
         rows = (await s.execute(q)).all()
     per_day = [{"day": str(d), "count": int(n), "avg_quality": round(float(a), 2)} for d, n, a in rows]
     return {

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import and_, or_, select
 
@@ -41,15 +41,16 @@ async def load_content(c: AppContext, content_id: int) -> dict[str, Any] | None:
         .outerjoin(SeoAnalysis, SeoAnalysis.url == Content.url)
         .where(Content.id == content_id)
     )  # author joined, SEO outer-joined, tags by one SELECT ... IN: two queries in all
-    async with c.db.session() as s:
+    async with c.db.session(read_only=True) as s:
         found = (await s.execute(q)).unique().first()
     return None if found is None else content_dict(found[0], found[1])
 
 
 @router.get("/{id}", response_class=Response)
-async def get_content(id: int, request: Request, user: str = Depends(current_user)) -> Response:
+async def get_content(id: int, request: Request) -> Response:
     """Content with author, tags and SEO analysis; the cached JSON text is sent as is."""
     c = ctx(request)
+    user = current_user(request)
     raw = await c.cache.get_or_load_raw("content", f"content:{user}:{id}", lambda: load_content(c, id))
     if raw == b"null":  # "not found" is cached too
         raise HTTPException(404, detail=f"content {id} not found")
@@ -96,7 +97,7 @@ async def list_content(
         at, cid = _decode_cursor(cursor)
         q = q.where(or_(Content.created_at < at, and_(Content.created_at == at, Content.id < cid)))
     q = q.order_by(Content.created_at.desc(), Content.id.desc()).limit(limit + 1)
-    async with c.db.session() as s:
+    async with c.db.session(read_only=True) as s:
         rows = (await s.execute(q)).all()
     more = len(rows) > limit
     rows = rows[:limit]

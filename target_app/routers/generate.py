@@ -8,7 +8,7 @@ import uuid
 import zlib
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert
 
@@ -67,10 +67,9 @@ async def _record(
 
 
 @router.post("/api/content/generate", status_code=201)
-async def generate_content(
-    body: ContentGenerateRequest, request: Request, user: str = Depends(current_user)
-) -> dict[str, Any]:
+async def generate_content(body: ContentGenerateRequest, request: Request) -> dict[str, Any]:
     c = ctx(request)
+    user = current_user(request)
     prompt = f"{body.content_type}|{body.tone}|{body.topic}|{','.join(body.keywords)}"
     text = await c.llm.complete("generate", prompt, words=min(body.word_count, 400))
     title = body.topic.strip().title()
@@ -98,10 +97,9 @@ async def generate_content(
 
 
 @router.post("/api/linkedin/generate-post")
-async def generate_linkedin_post(
-    body: LinkedInPostRequest, request: Request, user: str = Depends(current_user)
-) -> dict[str, Any]:
+async def generate_linkedin_post(body: LinkedInPostRequest, request: Request) -> dict[str, Any]:
     c = ctx(request)
+    user = current_user(request)
     start = time.perf_counter()
     prompt = f"linkedin|{body.post_type}|{body.tone}|{body.industry}|{body.topic}|{body.key_points}"
     text = (await c.llm.complete("linkedin", prompt, words=80))[: body.max_length]

@@ -10,7 +10,7 @@ import logging
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
@@ -92,10 +92,9 @@ async def _run(c: AppContext, task_id: str, body: BlogResearchRequest, key: str)
 
 
 @router.post("/start", status_code=202)
-async def start(
-    body: BlogResearchRequest, request: Request, user: str = Depends(current_user)
-) -> dict[str, str]:
+async def start(body: BlogResearchRequest, request: Request) -> dict[str, str]:
     c = ctx(request)
+    user = current_user(request)
     key = research_key(body)
     hit, cached = await c.cache.lookup("research", key)
     task_id = uuid.uuid4().hex
@@ -119,9 +118,10 @@ async def start(
 
 
 @router.get("/status/{task_id}")
-async def status(task_id: str, request: Request, user: str = Depends(current_user)) -> dict[str, Any]:
+async def status(task_id: str, request: Request) -> dict[str, Any]:
     c = ctx(request)
-    async with c.db.session() as s:
+    user = current_user(request)
+    async with c.db.session(read_only=True) as s:
         job = (await s.execute(select(ResearchJob).where(ResearchJob.id == task_id))).scalar_one_or_none()
     if job is None or job.user_id != user:
         raise HTTPException(404, detail=f"research task {task_id} not found")

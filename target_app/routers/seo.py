@@ -49,7 +49,7 @@ async def _overview(c: AppContext) -> dict[str, Any]:
         func.sum(case(((score >= 70) & (score < 90), 1), else_=0)),
         func.sum(case((score >= 90, 1), else_=0)),
     )
-    async with c.db.session() as s:
+    async with c.db.session(read_only=True) as s:
         n, avg_score, avg_read, b0, b1, b2, b3 = (await s.execute(q)).one()
     return {
         "total_analyses": int(n),

@@ -75,3 +75,15 @@ def test_foreground_up_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
             proc.wait()
     assert not state.exists()
     assert not any(psutil.pid_exists(r.pid) for r in info.replicas)
+
+
+def test_busy_port_exits_3(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        r = runner.invoke(
+            app, ["target", "up", "--port", str(s.getsockname()[1]), "--workdir", str(tmp_path)]
+        )
+    assert r.exit_code == 3 and "busy" in r.output

@@ -95,3 +95,12 @@ async def test_disabled_cache_always_loads() -> None:
     await cache.get_or_load("t", "k", load)
     await cache.get_or_load("t", "k", load)
     assert calls == 2
+
+
+async def test_in_process_cache_is_bounded() -> None:
+    cache = _cache(cache_max_entries=100)
+    for i in range(250):
+        await cache.set("t", f"k{i}", i)
+    assert len(cache._local) <= 100
+    assert (await cache.lookup("t", "k249")) == (True, 249)  # the newest writes stay
+    assert (await cache.lookup("t", "k0"))[0] is False

@@ -55,6 +55,7 @@ def test_parses_lists_and_routes() -> None:
         ({"RATE_LIMIT_GENERATE": "ten"}, "RATE_LIMIT_GENERATE"),
         ({"INJECT_LATENCY_ROUTES": "health=5"}, "INJECT_LATENCY_ROUTES"),
         ({"CACHE_ENABLED": "maybe"}, "CACHE_ENABLED"),
+        ({"RATE_LIMIT_ROUTES": "/x=lots"}, "RATE_LIMIT_ROUTES"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], name: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.target_app.conftest import MakeClient
 from tests.target_app.helpers import auth, metric
 
@@ -40,6 +42,13 @@ async def test_exemption_matches_exact_route_template(make_client: MakeClient) -
     assert (await client.get("/health")).status_code == 200  # non-API routes are never limited
 
 
+async def test_headers_on_every_limited_route(client: httpx.AsyncClient) -> None:
+    for path in ("/api/content/1", "/api/content", "/api/analytics/content", "/api/seo-dashboard/overview"):
+        r = await client.get(path, headers=auth("hdr"))
+        assert r.headers["X-RateLimit-Limit"] == "6000", path
+    assert "X-RateLimit-Limit" not in (await client.get("/health")).headers
+
+
 async def test_disabled(make_client: MakeClient) -> None:
     client = await make_client(RATE_LIMIT_DEFAULT="1/minute", RATE_LIMIT_ENABLED="0")
     assert [(await client.get("/api/content")).status_code for _ in range(3)] == [200] * 3
@@ -54,3 +63,10 @@ async def test_forwarded_for_only_from_trusted_proxy(make_client: MakeClient) ->
     assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.1"})).status_code == 200
     assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.2"})).status_code == 200
     assert (await proxied.get("/api/content", headers={"X-Forwarded-For": "10.0.0.1"})).status_code == 429
+
+
+async def test_per_route_limits(make_client: MakeClient) -> None:
+    client = await make_client(RATE_LIMIT_ROUTES="/api/analytics/content=2/minute")
+    codes = [(await client.get("/api/analytics/content", headers=auth("r"))).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert (await client.get("/api/content", headers=auth("r"))).status_code == 200  # own budget

@@ -1,0 +1,132 @@
+"""Number formatting shared by the text reporters (Markdown, terminal, HTML tables)."""
+
+from __future__ import annotations
+
+from scalectl.durations import format_duration
+from scalectl.models import EndpointStats, Environment, RunResult, SloResult
+
+
+def ms(v: float | None) -> str:
+    if v is None:
+        return "–"
+    if v >= 1000:
+        return f"{v / 1000:.2f} s"
+    if v >= 100:
+        return f"{v:.0f} ms"
+    if v >= 10:
+        return f"{v:.1f} ms"
+    return f"{v:.2f} ms"
+
+
+def num(v: float | None, digits: int = 1) -> str:
+    return "–" if v is None else f"{v:,.{digits}f}"
+
+
+def pct(fraction: float | None, digits: int = 2) -> str:
+    return "–" if fraction is None else f"{fraction * 100:.{digits}f}%"
+
+
+def delta(d: float | None) -> str:
+    return "–" if d is None else f"{d * 100:+.1f}%"
+
+
+def mib(n: int | float) -> str:
+    if n >= 1024**3:
+        return f"{n / 1024**3:.1f} GiB"
+    return f"{n / 1024**2:.0f} MiB"
+
+
+def duration(seconds: float) -> str:
+    return format_duration(seconds)
+
+
+def environment(env: Environment) -> str:
+    """One line: where a run was measured."""
+    parts = []
+    if env.cpu_count:
+        parts.append(f"{env.cpu_count} cores" + (f" ({env.cpu_model})" if env.cpu_model else ""))
+    if env.memory_bytes:
+        parts.append(mib(env.memory_bytes))
+    if env.replicas is not None:
+        r = f"{env.replicas} replica{'s' if env.replicas != 1 else ''}"
+        if env.cpus_per_replica:
+            r += f" × {env.cpus_per_replica:g} CPU"
+        parts.append(r)
+    if env.workers:
+        parts.append(f"{env.workers} workers")
+    for label, v in (
+        ("python", env.python),
+        ("scalectl", env.scalectl_version),
+        ("locust", env.locust_version),
+    ):
+        if v:
+            parts.append(f"{label} {v}")
+    if env.platform:
+        parts.append(env.platform)
+    if env.hostname:
+        parts.append(f"host {env.hostname}")
+    return ", ".join(parts) or "unknown"
+
+
+def completeness(run: RunResult) -> str:
+    if run.complete:
+        return "complete"
+    return "INCOMPLETE" + (f" ({run.stop_reason})" if run.stop_reason else "")
+
+
+def samples(run: RunResult) -> str:
+    t = run.total
+    rate = t.failures / t.requests if t.requests else 0.0
+    return f"{t.requests:,} requests, {t.failures:,} failed ({pct(rate)})"
+
+
+def slo_observed(r: SloResult) -> str:
+    return _slo_value(r.expression, r.observed)
+
+
+def slo_limit(r: SloResult) -> str:
+    return _slo_value(r.expression, r.limit)
+
+
+def _slo_value(expr: str, v: float | None) -> str:
+    if v is None:
+        return "–"
+    text = expr.lower()
+    if "rate" in text or "fail" in text or "error" in text:
+        return pct(v)
+    if "rps" in text or "throughput" in text:
+        return f"{v:,.1f} req/s"
+    if "req" in text or "count" in text:
+        return f"{v:,.0f}"
+    return ms(v)
+
+
+def slo_status(ok: bool | None) -> str:
+    return {True: "pass", False: "FAIL", None: "n/a"}[ok]
+
+
+def verdict_text(ok: bool | None, n: int) -> str:
+    if n == 0:
+        return "no SLO given"
+    return {True: "SLOs met", False: "SLO violated", None: "SLOs not judged"}[ok]
+
+
+def compare_value(v: float | None, unit: str) -> str:
+    """A value of a comparison row (``data.CompareRow``) in its unit."""
+    if v is None:
+        return "–"
+    if unit == "ms":
+        return ms(v)
+    if unit == "%":
+        return f"{v:.2f}%"
+    return num(v)
+
+
+def lat_ms(stats: EndpointStats, stat: str) -> str:
+    """A latency statistic of ``stats`` (``p50``, ``max``...); "–" when nothing was measured."""
+    return ms(getattr(stats.latency_ms, stat)) if stats.requests else "–"
+
+
+def latency_line(stats: EndpointStats, sep: str = "  ") -> str:
+    """``p50 … p95 … p99 … max …`` of ``stats``."""
+    return sep.join(f"{s} {lat_ms(stats, s)}" for s in ("p50", "p95", "p99", "max"))
