@@ -199,6 +199,10 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
         target_env=env,
         slo=rec.slo,
         root=root,
+        progress=lambda u: _common.err.print(
+            f"verify: {u.elapsed:5.1f}s / {u.total:g}s  {u.rps:.0f} req/s  p95 {u.p95_ms:.0f} ms",
+            markup=False,
+        ),
     )
     results = [(th, *evaluate(th, run)) for th in parse_all(rec.slo)]
     slo_ok = all(ok is not False for _, _, ok in results)
