@@ -26,7 +26,9 @@ from scalectl.capacity.evidence import active_rps, collect
 from scalectl.capacity.usl import fit_usl, model_throughput
 from scalectl.models import RunResult
 
-SCENARIO = Path(__file__).resolve().parents[1] / "tests" / "capacity" / "scenarios" / "seo_cpu.yaml"
+SCENARIOS = Path(__file__).resolve().parents[1] / "tests" / "capacity" / "scenarios"
+#: seo: CPU-heavy SEO analyses that upsert into the database; read: cached content reads (no DB).
+WORKLOADS = {"seo": SCENARIOS / "seo_cpu.yaml", "read": SCENARIOS / "content_read.yaml"}
 
 
 def cpu_per_request(run: RunResult, role: str) -> float:
@@ -52,7 +54,9 @@ def cpu_per_request(run: RunResult, role: str) -> float:
 def measure(info, rate, args, root, label) -> tuple[RunResult, bool]:
     from scalectl.load import run_scenario
 
-    run, _ = run_scenario(SCENARIO, rps=rate, duration=args.step, target=info, root=root, slo=[args.slo])
+    run, _ = run_scenario(
+        WORKLOADS[args.workload], rps=rate, duration=args.step, target=info, root=root, slo=[args.slo]
+    )
     ok = collect([(label, [run], None)], [args.slo]).points[0].slo_ok
     print(
         f"  {label} offered {rate:7.1f}  got {active_rps(run):7.1f} req/s"
@@ -90,6 +94,7 @@ def find_knee(info, start, args, root, label) -> list[RunResult]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workload", choices=sorted(WORKLOADS), default="seo")
     ap.add_argument("--work", default="1", help="SEO_CPU_WORK for the target (CPU per request)")
     ap.add_argument("--step", type=float, default=5.0, help="seconds per load step")
     ap.add_argument("--slo", default="p95<300ms")
@@ -106,7 +111,9 @@ def main() -> int:
     env = {"SEO_CPU_WORK": args.work, "SEED_CONTENT_ROWS": "400", "RATE_LIMIT_ENABLED": "0"}
     cores = os.cpu_count() or 1
     dbname = None
-    if args.pg:
+    if args.workload == "read":
+        env["CACHE_ENABLED"] = "1"
+    if args.pg and args.workload == "seo":
         # SQLite serialises the analyses' upserts across processes (a shared bottleneck); PostgreSQL
         # keeps the replicas independent, so the bench measures per-replica (CPU) capacity.
         dbname = f"bench_capacity_{uuid.uuid4().hex[:8]}"
@@ -158,7 +165,8 @@ def _bench(args, env, cores) -> int:
     err_lin = (pred_linear - meas) / meas if meas else float("nan")
     err_cpu = (pred_cpu - meas) / meas if meas else float("nan")
     step_res = (args.factor - 1) / 2**args.refine * 100
-    print(f"\n### capacity: predict 2 replicas from 1 (SEO_CPU_WORK={args.work}, {args.slo})\n")
+    what = f"SEO analyses, SEO_CPU_WORK={args.work}, PostgreSQL" if args.workload == "seo" else "cached reads"
+    print(f"\n### capacity: predict 2 replicas from 1 ({what}, {args.slo})\n")
     print(
         f"Machine: {cores} cores, {platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}; "
