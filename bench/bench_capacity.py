@@ -82,6 +82,11 @@ def find_knee(info, start, args, root, label) -> list[RunResult]:
         else:
             hi = rate
             break
+    while lo is None and hi is not None and hi > 1.0:  # broke at the first step: walk down
+        rate = hi / args.factor
+        run, ok = measure(info, rate, args, root, label + " (down)")
+        runs.append(run)
+        lo, hi = (rate, hi) if ok else (None, rate)
     if lo is None or hi is None:
         return runs
     for _ in range(args.refine):
