@@ -18,6 +18,9 @@ DEFAULT_UTILIZATION = 0.7
 DEFAULT_REDUNDANCY = 1
 #: Largest replica count considered (a plan needing more is "unreachable").
 DEFAULT_MAX_REPLICAS = 100
+#: Replica counts past the smallest N giving this fraction of the best capacity buy (almost)
+#: nothing: a target that needs them counts as unreachable (diminishing returns, e.g. κ = 0, σ > 0).
+PRACTICAL_FRACTION = 0.95
 #: PostgreSQL's default ``max_connections``, assumed when it is neither given nor read.
 DEFAULT_DB_MAX_CONNECTIONS = 100
 #: Fraction of ``max_connections`` kept free (admin sessions, migrations, superuser reserve).
@@ -46,15 +49,22 @@ def size_replicas(
     utilization: float = DEFAULT_UTILIZATION,
     redundancy: int = DEFAULT_REDUNDANCY,
     max_replicas: int = DEFAULT_MAX_REPLICAS,
+    practical: float = PRACTICAL_FRACTION,
 ) -> ReplicaPlan:
-    """Smallest N with X(N) × utilization ≥ target_rps, plus redundancy (see module doc)."""
+    """Smallest N with X(N) × utilization ≥ target_rps, plus redundancy (see module doc); only N up to
+    the practical best (``practical`` of the most capacity, see :data:`PRACTICAL_FRACTION`) count."""
     if not 0 < utilization <= 1:
         raise ValueError("utilization must be in (0, 1]")
     if target_rps <= 0:
         raise ValueError("target rate must be > 0")
     redundancy = max(int(redundancy), 0)
     caps = [(n, model_throughput(model, n)) for n in range(1, max_replicas + 1)] if model.lam > 0 else []
-    best_n, best_rps = max(caps, key=lambda p: (p[1], -p[0])) if caps else (1, 0.0)
+    top = max((x for _, x in caps), default=0.0)
+    if caps and top >= 0.9 * model.lam * len(caps):
+        practical = 1.0  # (nearly) linear up to max_replicas: every replica still adds about λ
+    # the practical best: the fewest replicas within PRACTICAL_FRACTION of the most capacity
+    best_n, best_rps = next(((n, x) for n, x in caps if x >= practical * top), (1, 0.0))
+    caps = caps[:best_n]
     need = target_rps / utilization
     reasoning: list[str] = []
     warnings: list[str] = []
@@ -86,7 +96,14 @@ def size_replicas(
     elif model.peak_n is not None and model.peak_n < max_replicas:
         reasoning.append(
             f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) lies beyond the USL peak: "
-            f"N*={model.peak_n:.1f} gives at most {best_rps:.0f} req/s; adding replicas cannot reach it"
+            f"N*={model.peak_n:.1f} gives at most {top:.0f} req/s ({best_n} replicas already give "
+            f"{best_rps:.0f}); adding replicas cannot reach it"
+        )
+    elif model.sigma > 0 and best_n < max_replicas:
+        reasoning.append(
+            f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) lies beyond the USL ceiling "
+            f"λ/σ = {model.lam / model.sigma:.0f} req/s: {best_n} replicas already give {best_rps:.0f} "
+            f"({practical:.0%} of the most), more add almost nothing; adding replicas cannot reach it"
         )
     else:
         reasoning.append(
