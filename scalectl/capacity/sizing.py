@@ -18,9 +18,9 @@ DEFAULT_UTILIZATION = 0.7
 DEFAULT_REDUNDANCY = 1
 #: Largest replica count considered (a plan needing more is "unreachable").
 DEFAULT_MAX_REPLICAS = 100
-#: Replica counts past the smallest N giving this fraction of the best capacity buy (almost)
-#: nothing: a target that needs them counts as unreachable (diminishing returns, e.g. κ = 0, σ > 0).
-PRACTICAL_FRACTION = 0.95
+#: Stop adding replicas once one more adds less than this fraction of one replica's capacity (λ):
+#: a target that needs more counts as unreachable (diminishing returns, e.g. κ = 0, σ > 0).
+MIN_MARGINAL_GAIN = 0.1
 #: PostgreSQL's default ``max_connections``, assumed when it is neither given nor read.
 DEFAULT_DB_MAX_CONNECTIONS = 100
 #: Fraction of ``max_connections`` kept free (admin sessions, migrations, superuser reserve).
@@ -49,10 +49,11 @@ def size_replicas(
     utilization: float = DEFAULT_UTILIZATION,
     redundancy: int = DEFAULT_REDUNDANCY,
     max_replicas: int = DEFAULT_MAX_REPLICAS,
-    practical: float = PRACTICAL_FRACTION,
+    min_gain: float = MIN_MARGINAL_GAIN,
 ) -> ReplicaPlan:
     """Smallest N with X(N) × utilization ≥ target_rps, plus redundancy (see module doc); only N up to
-    the practical best (``practical`` of the most capacity, see :data:`PRACTICAL_FRACTION`) count."""
+    the practical best count (past it one more replica adds < ``min_gain`` × λ, see
+    :data:`MIN_MARGINAL_GAIN`)."""
     if not 0 < utilization <= 1:
         raise ValueError("utilization must be in (0, 1]")
     if target_rps <= 0:
@@ -60,10 +61,12 @@ def size_replicas(
     redundancy = max(int(redundancy), 0)
     caps = [(n, model_throughput(model, n)) for n in range(1, max_replicas + 1)] if model.lam > 0 else []
     top = max((x for _, x in caps), default=0.0)
-    if caps and top >= 0.9 * model.lam * len(caps):
-        practical = 1.0  # (nearly) linear up to max_replicas: every replica still adds about λ
-    # the practical best: the fewest replicas within PRACTICAL_FRACTION of the most capacity
-    best_n, best_rps = next(((n, x) for n, x in caps if x >= practical * top), (1, 0.0))
+    # the practical best: the first N after which one more replica adds < min_gain × λ
+    best_n, best_rps = caps[-1] if caps else (1, 0.0)
+    for (n, x), (_, x_next) in zip(caps, caps[1:], strict=False):
+        if x_next - x < min_gain * model.lam:
+            best_n, best_rps = n, x
+            break
     caps = caps[:best_n]
     need = target_rps / utilization
     reasoning: list[str] = []
@@ -103,7 +106,7 @@ def size_replicas(
         reasoning.append(
             f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) lies beyond the USL ceiling "
             f"λ/σ = {model.lam / model.sigma:.0f} req/s: {best_n} replicas already give {best_rps:.0f} "
-            f"({practical:.0%} of the most), more add almost nothing; adding replicas cannot reach it"
+            f"and one more would add < {min_gain:.0%} of a replica; adding replicas cannot reach it"
         )
     else:
         reasoning.append(

