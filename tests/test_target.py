@@ -30,6 +30,11 @@ def _route_count(metrics_url: str, route: str) -> float:
     )
 
 
+def _gauge(metrics_url: str, name: str) -> float:
+    text = httpx.get(metrics_url).text
+    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name)
+
+
 def _assert_gone(info: TargetInfo) -> None:
     pids = [r.pid for r in info.replicas] + ([info.lb_pid] if info.lb_pid else [])
     for pid in pids:
@@ -67,7 +72,10 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
 
     t = threading.Thread(target=call)
     t.start()
-    time.sleep(0.3)
+    metrics = info.replicas[0].metrics_url
+    deadline = time.monotonic() + 10
+    while _gauge(metrics, "http_requests_in_flight") < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)  # wait until the request is in flight (this scrape is the other one)
     target.stop_target(info)
     t.join(10)
     assert result.get("status") == 201
