@@ -18,7 +18,7 @@ async def test_exhausted_pool_answers_503_fast(make_client: MakeClient) -> None:
         DB_POOL_SIZE="1",
         DB_MAX_OVERFLOW="0",
         DB_POOL_TIMEOUT="0.3",
-        DB_SLOW_QUERY_MS="1000",
+        DB_SLOW_QUERY_MS="1200",
         CACHE_ENABLED="0",
     )
 
