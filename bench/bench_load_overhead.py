@@ -1,11 +1,12 @@
 """Overhead of scalectl's measurement vs plain Locust, in one run, when the generator is the bottleneck.
 
 Target: nginx answering ``return 200`` (far faster than one Locust process), on a free port.
-Three configurations, interleaved (A B C A B C ...), each one Locust process, 50 users, no wait:
+Four configurations, interleaved (A B C D A B C D ...), each one Locust process, 50 users, no wait:
 
-  plain      ``locust -f bench/plain_locustfile.py`` (hand-written FastHttpUser), counts from ``--json``
-  scenario   ``scalectl loadtest bench/overhead.yaml`` (generated user + scalectl recording + telemetry)
-  injected   ``scalectl loadtest --locustfile bench/plain_locustfile.py`` (same user + scalectl recording)
+  plain      ``locust -f bench/load_plain_locustfile.py`` (hand-written FastHttpUser)
+  plugin     the same, plus scalectl's recording plugin (``-f plain,plugin``), no scalectl parent
+  scenario   ``scalectl loadtest bench/load_overhead.yaml`` (generated user + scalectl recording + telemetry)
+  injected   ``scalectl loadtest --locustfile bench/load_plain_locustfile.py`` (+ recording)
 
 Measured in the steady state, the same way for all three: once requests flow, wait 2 s, then over a
 ``--window`` of seconds read the target's own request counter (nginx ``stub_status``) and the CPU
@@ -120,7 +121,14 @@ def main() -> None:
     nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(work / "nginx.conf")])
     host = f"http://127.0.0.1:{port}"
     time.sleep(1)
-    results: dict[str, list[tuple[float, float, float]]] = {"plain": [], "scenario": [], "injected": []}
+    results: dict[str, list[tuple[float, float, float]]] = {
+        "plain": [],
+        "plugin": [],
+        "scenario": [],
+        "injected": [],
+    }
+    plugin = work / "scalectl_plugin.py"
+    plugin.write_text("from scalectl.load import plugin as p\np.install()\n")
     py = sys.executable
     try:
         for rep in range(args.reps):
@@ -130,7 +138,7 @@ def main() -> None:
                     "-m",
                     "locust",
                     "-f",
-                    "bench/plain_locustfile.py",
+                    "bench/load_plain_locustfile.py",
                     "--headless",
                     "-u",
                     str(args.users),
@@ -144,20 +152,47 @@ def main() -> None:
                     "--loglevel",
                     "ERROR",
                 ],
-                "scenario": [py, "-m", "scalectl", "loadtest", "bench/overhead.yaml", "-u", str(args.users)],
+                "plugin": [
+                    py,
+                    "-m",
+                    "locust",
+                    "-f",
+                    f"bench/load_plain_locustfile.py,{plugin}",
+                    "--headless",
+                    "-u",
+                    str(args.users),
+                    "-r",
+                    "500",
+                    "-t",
+                    f"{args.seconds}s",
+                    "--host",
+                    host,
+                    "--only-summary",
+                    "--loglevel",
+                    "ERROR",
+                ],
+                "scenario": [
+                    py,
+                    "-m",
+                    "scalectl",
+                    "loadtest",
+                    "bench/load_overhead.yaml",
+                    "-u",
+                    str(args.users),
+                ],
                 "injected": [
                     py,
                     "-m",
                     "scalectl",
                     "loadtest",
                     "--locustfile",
-                    "bench/plain_locustfile.py",
+                    "bench/load_plain_locustfile.py",
                     "-u",
                     str(args.users),
                 ],
             }
             for name, cmd in cmds.items():
-                if name != "plain":
+                if name in ("scenario", "injected"):
                     cmd += ["-d", f"{args.seconds}s", "--host", host, "--out", str(work / f"{name}-{rep}")]
                 results[name].append(run_measured(cmd, host, args.window))
             print(
@@ -174,7 +209,7 @@ def main() -> None:
         f"\nplain Locust: {plain_rps:,.0f} rps, {plain_cpr * 1e6:.0f} µs CPU/request (median of {args.reps})"
     )
     print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    for name in ("scenario", "injected"):
+    for name in ("plugin", "scenario", "injected"):
         rps = statistics.median(r[0] for r in results[name])
         cpr = statistics.median(r[1] / r[2] for r in results[name])
         print(

@@ -86,8 +86,17 @@ def loadtest(
         [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
     ),
     replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas (when no --host)."),
+    report: bool = typer.Option(
+        True,
+        "--report/--no-report",
+        help="Write report.html next to run.json (analysis.json is always written).",
+    ),
 ) -> None:
-    """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml)."""
+    """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml).
+
+    Afterwards the run is analyzed (analysis.json: what limits it, what to change) and an HTML report
+    is written (report.html). Ctrl-C stops the load and still writes the partial run (exit 130).
+    """
     from scalectl.load import run_scenario
     from scalectl.report.run_term import render_run
 
@@ -116,9 +125,22 @@ def loadtest(
             master_port=master_port,
         )
     out.print(render_run(run))
+    _finish(run, run_dir, report=report)
     out.print(f"run written to {run_dir}", markup=False, highlight=False)
     if not run.complete and (run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
+
+
+def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True) -> None:
+    """Analyze the run and write its report; print the flowchart path."""
+    from scalectl.postrun import finish_run
+    from scalectl.report.analysis_term import render_analysis
+
+    analysis, report_path = finish_run(run, run_dir, report=report)
+    if show:
+        out.print(render_analysis(analysis), soft_wrap=False)
+    if report_path is not None:
+        out.print(f"report: {report_path}", markup=False, highlight=False)
 
 
 def _replica_list(text: str) -> list[int]:
@@ -155,8 +177,16 @@ def baseline(
         [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
     ),
     workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    report: bool = typer.Option(
+        True, "--report/--no-report", help="Write report.html for the last step's run."
+    ),
 ) -> None:
-    """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO)."""
+    """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO).
+
+    Each step is a run of its own (reports/runs/); every step is analyzed, and the last one (where the
+    SLO broke, or the heaviest load) is shown: what breaks first. The baseline goes to
+    reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
+    """
     from scalectl.load.baseline import run_baseline
 
     counts = _replica_list(replicas)
@@ -192,6 +222,10 @@ def baseline(
                 on_step=on_step,
             )
         out.print(_baseline_table(result))
+        steps = [st for st in result.steps if st.run_dir]
+        for st in steps:
+            last = st is steps[-1]
+            _finish(st.run, Path(st.run_dir), report=report and last, show=last)
         out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
 
 

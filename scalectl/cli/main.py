@@ -44,6 +44,8 @@ def _register() -> None:
     # Each module adds its command(s) to ``app``; see the module for the options.
     # One import line per command module (each module adds its commands to ``app``).
     from scalectl.cli import (
+        cmd_analyze,  # noqa: F401
+        cmd_gate,  # noqa: F401
         cmd_loadtest,  # noqa: F401
         cmd_recommend,  # noqa: F401
         cmd_report,  # noqa: F401

@@ -9,8 +9,9 @@ Grammar (k6-compatible where k6 has the form)::
             rps | throughput                                        requests per second
             http_reqs | requests | count                            number of requests
     OP      <  <=  >  >=  ==
-    UNIT    us | ms | s    (latency)      %  (rates)
-    SCOPE   an endpoint key ("GET /api/content/{id}") or name ("/api/content/{id}"); absent = whole run
+    UNIT    us | ms | s    (latency)      %  (rates)      /s | rps | req/s  (throughput)
+    SCOPE   an endpoint key ("GET /api/content/{id}") or name ("/api/content/{id}");
+            absent (or "overall") = whole run
     K6_METRIC  http_req_duration | http_req_failed | http_reqs   (accepted, and checked against STAT)
 
 Examples: ``p(95)<300``, ``p95<300ms``, ``rate<0.01``, ``error_rate<1%``, ``rps>=100``,
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,14 +45,13 @@ _COUNT_STATS = {"http_reqs", "requests", "count"}
 _K6_METRICS = {"http_req_duration": "latency", "http_req_failed": "error_rate", "http_reqs": None}
 _LATENCY_UNITS = {"us": 0.001, "µs": 0.001, "ms": 1.0, "s": 1000.0}
 
-_EXPR = re.compile(
-    r"^\s*(?P<stat>p\(\s*[0-9.]+\s*\)|p[0-9]+(?:\.[0-9]+)?|[a-z_]+)\s*"
-    r"(?P<op><=|>=|==|<|>)\s*"
-    r"(?P<num>[0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*(?P<unit>[a-zµ%]*)\s*$"
-)
+_OP_RE = re.compile(r"<=|>=|==|<|>")
+_STAT_RE = re.compile(r"^(?:p\((?P<pp>[0-9]*\.?[0-9]+)\)|p(?P<p>[0-9]+(?:\.[0-9]+)?)|(?P<name>[a-z_]+))$")
+_NUM_RE = re.compile(r"^(?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?P<unit>.*)$")
+_RPS_UNITS = {"", "/s", "rps", "req/s"}
 EXPECTED = (
-    "expected STAT OP NUMBER[UNIT], e.g. 'p95<300ms', 'p(95)<300', 'error_rate<1%', 'rate<0.01', "
-    "'rps>=100', 'http_reqs>100', optionally scoped as '/path: p95<300ms'"
+    "expected [SCOPE: ] STAT OP NUMBER[UNIT], e.g. 'p95<300ms', 'p(95)<300', 'p99<0.5s', 'error_rate<1%', "
+    "'rate<0.01', 'rps>=100', 'http_reqs>100', '/api/content/{id}: p95<300ms', 'GET /api/x: p99<1s'"
 )
 
 
@@ -79,7 +79,8 @@ class Threshold:
         return f"{self.stat} {self.op} {format_value(self.metric, self.value)} ({where})"
 
 
-def format_value(metric: Metric, value: float) -> str:
+def format_value(metric: Metric | str, value: float) -> str:
+    """A value in its metric's display unit: ``312.4 ms``, ``1.25%``, ``98.2 req/s``, ``1200``."""
     if metric == "latency":
         return f"{value:.4g} ms"
     if metric == "error_rate":
@@ -94,27 +95,84 @@ def _fail(text: str, why: str) -> InputError:
 
 
 def _split_scope(text: str) -> tuple[str | None, str | None, str]:
-    """Peel off ``SCOPE: `` and ``K6_METRIC: `` prefixes (separated by a colon and a space)."""
-    scope: str | None = None
+    """Peel off ``SCOPE:`` and ``K6_METRIC:`` prefixes; the expression itself holds no colon."""
+    head, sep, expr = text.strip().rpartition(":")
+    if not sep:
+        return None, None, expr.strip()
+    expr = expr.strip()
+    if not expr:
+        raise _fail(text, "nothing after the colon (expected an expression such as 'p95<300ms')")
+    head = head.strip()
     k6_metric: str | None = None
-    rest = text.strip()
-    while True:
-        idx = rest.rfind(": ")
-        if idx < 0:
-            break
-        head, tail = rest[:idx].strip(), rest[idx + 2 :].strip()
-        # a k6 metric may come last before the expression: "SCOPE: http_req_duration: p(95)<300"
-        sub = head.rfind(": ")
-        last = head[sub + 2 :].strip() if sub >= 0 else head
-        if last in _K6_METRICS:
-            k6_metric = last
-            head = head[:sub].strip() if sub >= 0 else ""
-        scope = head or None
-        rest = tail
-        break
-    if rest.endswith(":"):
-        raise _fail(text, "nothing after the scope")
-    return scope, k6_metric, rest
+    scope_part, sep2, last = head.rpartition(":")
+    if last.strip() in _K6_METRICS:
+        k6_metric = last.strip()
+        head = scope_part.strip() if sep2 else ""
+    if head.endswith(":"):
+        raise _fail(text, "empty field between colons")
+    if not head and not k6_metric:
+        raise _fail(
+            text, "empty scope before the colon (expected an endpoint such as '/api/x' or 'GET /api/x')"
+        )
+    return head or None, k6_metric, expr
+
+
+def _read_stat(text: str, stat_raw: str) -> tuple[Metric, str, float | None]:
+    m = _STAT_RE.match(stat_raw)
+    if not m:
+        raise _fail(text, f"cannot read the statistic {stat_raw!r} (expected p95, p(95), avg, rate, rps...)")
+    digits = m["pp"] or m["p"]
+    if digits is not None:
+        percentile = float(digits)
+        if not 0 < percentile <= 100:
+            raise _fail(text, f"percentile {digits} is outside (0, 100]")
+        return "latency", f"p{percentile:g}", percentile
+    name = m["name"]
+    if name in _LATENCY_STATS:
+        stat = "p50" if name == "med" else ("mean" if name == "avg" else name)
+        return "latency", stat, _LATENCY_STATS[name]
+    if name in _RATE_STATS:
+        return "error_rate", "error_rate", None
+    if name in _RPS_STATS:
+        return "rps", "rps", None
+    if name in _COUNT_STATS:
+        return "requests", "requests", None
+    known = "p95, p(99), p99.9, med, avg, min, max, rate, error_rate, rps, http_reqs, count"
+    raise _fail(text, f"unknown statistic {name!r} (known: {known})")
+
+
+def _check_k6(text: str, k6_metric: str | None, metric: Metric, stat_raw: str) -> Metric:
+    if k6_metric == "http_req_duration" and metric != "latency":
+        raise _fail(text, f"http_req_duration takes a latency statistic (p(95), avg, max), not {stat_raw!r}")
+    if k6_metric == "http_req_failed" and metric != "error_rate":
+        raise _fail(text, f"http_req_failed takes 'rate', not {stat_raw!r}")
+    if k6_metric == "http_reqs":
+        if stat_raw == "rate":
+            return "rps"  # k6: http_reqs rate is requests per second
+        if metric not in ("requests", "rps"):
+            raise _fail(text, f"http_reqs takes 'count' or 'rate', not {stat_raw!r}")
+    return metric
+
+
+def _convert(text: str, metric: Metric, stat: str, num: float, unit: str) -> float:
+    if metric == "latency":
+        if unit and unit not in _LATENCY_UNITS:
+            raise _fail(text, f"unit {unit!r} is not a time unit (us, ms, s)")
+        return num * _LATENCY_UNITS[unit or "ms"]
+    if metric == "error_rate":
+        if unit not in ("", "%"):
+            raise _fail(text, f"unit {unit!r} does not fit a rate (use a fraction such as 0.01, or 1%)")
+        value = num / 100.0 if unit == "%" else num
+        if value > 1.0:
+            raise _fail(text, "a rate is a fraction from 0 to 1 (or a percentage with %)")
+        return value
+    allowed = _RPS_UNITS if metric == "rps" else {""}
+    if unit not in allowed:
+        raise _fail(
+            text,
+            f"unit {unit!r} does not fit {stat} (allowed: {', '.join(sorted(allowed - {''})) or 'none'})",
+        )
+    return num
 
 
 def parse_threshold(text: str) -> Threshold:
@@ -122,60 +180,34 @@ def parse_threshold(text: str) -> Threshold:
     if not isinstance(text, str) or not text.strip():
         raise _fail(str(text), "empty expression")
     scope, k6_metric, expr = _split_scope(text)
-    m = _EXPR.match(expr.replace(" ", "") if " " in expr else expr)
-    if not m:
-        raise _fail(text, "could not read it")
-    stat_raw, op, num, unit = m["stat"], m["op"], float(m["num"]), m["unit"]
-    percentile: float | None = None
-    if stat_raw.startswith("p(") or re.fullmatch(r"p[0-9]+(?:\.[0-9]+)?", stat_raw):
-        digits = stat_raw[2:-1] if stat_raw.startswith("p(") else stat_raw[1:]
-        percentile = float(digits)
-        if not 0 < percentile <= 100:
-            raise _fail(text, f"percentile {digits} is outside (0, 100]")
-        metric: Metric = "latency"
-        stat = "p" + (f"{percentile:g}")
-    elif stat_raw in _LATENCY_STATS:
-        metric = "latency"
-        percentile = _LATENCY_STATS[stat_raw]
-        stat = "p50" if stat_raw == "med" else ("mean" if stat_raw == "avg" else stat_raw)
-    elif stat_raw in _RATE_STATS:
-        metric, stat = "error_rate", "error_rate"
-    elif stat_raw in _RPS_STATS:
-        metric, stat = "rps", "rps"
-    elif stat_raw in _COUNT_STATS:
-        metric, stat = "requests", "requests"
-    else:
-        raise _fail(text, f"unknown statistic {stat_raw!r}")
-
-    if k6_metric == "http_req_duration" and metric != "latency":
-        raise _fail(text, f"http_req_duration takes a latency statistic (p(95), avg, max), not {stat_raw!r}")
-    if k6_metric == "http_req_failed" and metric != "error_rate":
-        raise _fail(text, f"http_req_failed takes 'rate', not {stat_raw!r}")
-    if k6_metric == "http_reqs" and metric not in ("requests", "rps", "error_rate"):
-        raise _fail(text, f"http_reqs takes 'count' or 'rate', not {stat_raw!r}")
-    if k6_metric == "http_reqs" and stat_raw == "rate":
-        metric, stat = "rps", "rps"
-
-    if metric == "latency":
-        if unit and unit not in _LATENCY_UNITS:
-            raise _fail(text, f"unit {unit!r} is not a time unit (us, ms, s)")
-        value = num * _LATENCY_UNITS.get(unit or "ms", 1.0)
-    elif metric == "error_rate":
-        if unit not in ("", "%"):
-            raise _fail(text, f"unit {unit!r} does not fit a rate (use a fraction or %)")
-        value = num / 100.0 if unit == "%" else num
-        if value > 1.0:
-            raise _fail(text, "a rate is a fraction from 0 to 1 (or a percentage with %)")
-    else:
-        if unit not in ("", "/s", "rps") and not (metric == "rps" and unit in ("rps",)):
-            raise _fail(text, f"unit {unit!r} does not fit {stat}")
-        value = num
+    compact = re.sub(r"\s+", "", expr).lower().replace("µs", "us")
+    ops = list(_OP_RE.finditer(compact))
+    if not ops:
+        raise _fail(text, "no comparison operator (expected one of <, <=, >, >=, ==)")
+    if len(ops) > 1:
+        raise _fail(text, "more than one comparison operator")
+    op_m = ops[0]
+    stat_raw, op, rhs = compact[: op_m.start()], op_m.group(), compact[op_m.end() :]
+    if not stat_raw:
+        raise _fail(text, f"no statistic before {op!r} (expected p95, p(95), rate, rps...)")
+    num_m = _NUM_RE.match(rhs)
+    if not num_m:
+        raise _fail(
+            text,
+            f"expected a non-negative number after {op!r}, got {rhs!r}" if rhs else f"no number after {op!r}",
+        )
+    metric, stat, percentile = _read_stat(text, stat_raw)
+    metric = _check_k6(text, k6_metric, metric, stat_raw)
+    if metric == "rps":
+        stat = "rps"
+    value = _convert(text, metric, stat, float(num_m["num"]), num_m["unit"])
     return Threshold(
         text=text.strip(), metric=metric, stat=stat, op=op, value=value, scope=scope, percentile=percentile
     )
 
 
-def parse_all(texts: list[str]) -> list[Threshold]:
+def parse_all(texts: Iterable[str]) -> list[Threshold]:
+    """Parse every expression; the first invalid one raises InputError."""
     return [parse_threshold(t) for t in texts]
 
 
@@ -203,8 +235,12 @@ def observe(th: Threshold, stats: EndpointStats, duration_s: float) -> float | N
     return None
 
 
+_OVERALL = {"overall", "total", "all"}
+
+
 def scoped_stats(th: Threshold, run: RunResult) -> EndpointStats | None:
-    if th.scope is None:
+    """The run's totals (no scope, or ``overall``/``total``) or the scoped endpoint; None if absent."""
+    if th.scope is None or th.scope.lower() in _OVERALL:
         return run.total
     return run.endpoint(th.scope)
 

@@ -140,7 +140,7 @@ def run_baseline(
             url = target.url
         else:
             preflight(url, allow_remote=allow_remote)
-        past_knee = 0
+        broken = fell = 0
         best_rps = 0.0
         for i, (step_sc, users, offered) in enumerate(plan):
             run, run_dir = run_scenario(
@@ -181,11 +181,16 @@ def run_baseline(
                 )
                 break
             falling = best_rps > 0 and run.total.rps < FALLING_THROUGHPUT * best_rps
-            past_knee = past_knee + 1 if (not ok or falling) else 0
+            broken = broken + 1 if not ok else 0
+            # one slow step on a shared machine is noise; falling twice in a row is past the knee
+            fell = fell + 1 if falling else 0
             best_rps = max(best_rps, run.total.rps)
-            if past_knee >= sc.steps.stop_after:
+            if broken >= sc.steps.stop_after:
+                stop_reason = f"past the knee at step {i} (SLO broken)"
+                break
+            if fell >= max(2, sc.steps.stop_after):
                 stop_reason = (
-                    f"past the knee at step {i} ({'SLO broken' if not ok else 'throughput falling'})"
+                    f"past the knee at step {i} (throughput below {FALLING_THROUGHPUT:.0%} of the best)"
                 )
                 break
     knee, per = find_knees(steps, thresholds, max_err)

@@ -90,7 +90,9 @@ def _spawn(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         env=env,
-        start_new_session=True,  # Ctrl-C reaches the parent only; it stops the children
+        # own process group: a terminal Ctrl-C reaches the parent only, which stops the children in order
+        # (not a new session: that would put the generator in its own scheduler autogroup)
+        process_group=0,
     )
     proc._scalectl_log = fh  # type: ignore[attr-defined]
     return proc
@@ -193,7 +195,8 @@ def run_child(
                 if done:
                     break
                 for i, w in enumerate(workers):
-                    if w.poll() is not None and w.pid not in dead_reported and not stop_sent:
+                    # exit 0 = told to quit by the master at the end; anything else died mid-run
+                    if w.poll() not in (None, 0) and w.pid not in dead_reported and not stop_sent:
                         dead_reported.add(w.pid)
                         lost.append(f"generator-worker-{i} (pid {w.pid}, exit {w.returncode})")
                 reason = intr.reason or (should_stop() if should_stop else None)

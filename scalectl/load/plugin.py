@@ -126,8 +126,8 @@ class _State:
 
     def _workers(self) -> None:
         runner = self.runner
-        if not isinstance(runner, MasterRunner):
-            return
+        if not isinstance(runner, MasterRunner) or runner.state not in ("running", "spawning"):
+            return  # workers leave at the end of a run; only a disappearance mid-run is a loss
         present = {c.id: c.state for c in runner.clients.all}
         for cid, state in present.items():
             self.workers_seen.add(cid)
@@ -179,7 +179,6 @@ class _State:
             gevent.sleep(0.3)
 
     def on_quit(self, exit_code: int = 0, **_kw: Any) -> None:
-        self._workers()
         self.write_results()
 
     def write_results(self) -> None:

@@ -28,6 +28,8 @@ from scalectl.models.run import (
 )
 
 SATURATION_PERCENT = 90.0
+
+
 SATURATION_SAMPLES = 3
 
 

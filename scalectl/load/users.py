@@ -41,11 +41,13 @@ class _Mix:
     """The request mix of a scenario, with parameter drawing."""
 
     def __init__(self, scenario: dict[str, Any]) -> None:
-        self.requests = scenario["requests"]
+        self.requests = [_prepare(r) for r in scenario["requests"]]
         self.weights = list(itertools.accumulate(r.get("weight", 1.0) for r in self.requests))
         self.identity = scenario.get("identity", {})
 
     def pick(self, rng: random.Random) -> dict[str, Any]:
+        if len(self.requests) == 1:
+            return self.requests[0]
         return rng.choices(self.requests, cum_weights=self.weights, k=1)[0]
 
     @staticmethod
@@ -74,23 +76,41 @@ def _user_setup(user: Any, mix: _Mix, worker: int) -> None:
         user.auth = {ident.get("header", "Authorization"): f"{scheme} {user.uid}".strip()}
 
 
+def _prepare(req: dict[str, Any]) -> dict[str, Any]:
+    """Per-request constants, computed once (the hot path only fills parameters)."""
+    params = req.get("params") or {}
+    return {
+        **req,
+        "_name": req.get("name") or req["path"].split("?", 1)[0],
+        "_expect": frozenset(req.get("expect") or ()),
+        "_params": list(params.items()),
+        "_templated": bool(_PLACEHOLDER.search(req["path"])),
+        "_headers": dict(req.get("headers") or {}),
+    }
+
+
 def _send(user: Any, mix: _Mix, req: dict[str, Any], intended: float | None) -> None:
-    params = {k: mix.draw(spec, user.rng, user.uid) for k, spec in req.get("params", {}).items()}
-    path = _PLACEHOLDER.sub(lambda m: str(params.get(m[1], m[0])), req["path"])
-    headers = {**user.auth, **req.get("headers", {})}
-    kwargs: dict[str, Any] = {"headers": headers, "catch_response": True}
+    rng, uid = user.rng, user.uid
+    params = {k: mix.draw(spec, rng, uid) for k, spec in req["_params"]} if req["_params"] else {}
+    path = (
+        _PLACEHOLDER.sub(lambda m: str(params.get(m[1], m[0])), req["path"])
+        if req["_templated"]
+        else req["path"]
+    )
+    kwargs: dict[str, Any] = {
+        "headers": {**user.auth, **req["_headers"]} if req["_headers"] else user.auth,
+        "catch_response": True,
+    }
     if req.get("body") is not None:
         kwargs["json"] = _fill(req["body"], params)
     if intended is not None:
         kwargs["context"] = {"scalectl_intended": intended}
-    name = req.get("name") or req["path"].split("?", 1)[0]
-    expect = req.get("expect") or []
-    with user.client.request(req["method"], path, name=name, **kwargs) as resp:
+    expect = req["_expect"]
+    with user.client.request(req["method"], path, name=req["_name"], **kwargs) as resp:
         code = resp.status_code or 0
         if code == 0:
             return  # connection error / timeout: already a failure
-        ok = code in expect if expect else 200 <= code < 400
-        if ok:
+        if (code in expect) if expect else (200 <= code < 400):
             resp.success()
         else:
             resp.failure(f"unexpected status {code}")

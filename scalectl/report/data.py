@@ -10,7 +10,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 from hdrh.histogram import HdrHistogram
 
 from scalectl import histograms
@@ -47,23 +46,8 @@ def endpoint_latency_over_time(run: RunResult, q: float = 95.0) -> dict[str, Ser
 
 
 def quantiles_ms(hist: HdrHistogram, qs: Sequence[float]) -> list[float]:
-    """Several percentiles (0..100) in ms in one pass over the counts: the values
-    ``histograms.percentile_ms`` gives, without its per-call walk of the whole counts array."""
-    total = hist.get_total_count()
-    if total == 0:
-        return [0.0 for _ in qs]
-    n = min(hist.counts_len, hist.encoder.payload.counts_len)
-    cum = np.cumsum(np.ctypeslib.as_array(hist.counts)[:n], dtype=np.int64)
-    out: list[float] = []
-    for q in qs:
-        idx = int(np.searchsorted(cum, hist.get_target_count_at_percentile(q), side="left"))
-        if idx >= n:
-            out.append(hist.get_max_value() / 1000.0)
-            continue
-        value = hist.get_value_from_index(idx)
-        value = hist.get_highest_equivalent_value(value) if q else hist.get_lowest_equivalent_value(value)
-        out.append(value / 1000.0)
-    return out
+    """Several percentiles (0..100) in ms in one pass (``histograms.percentiles_ms``)."""
+    return histograms.percentiles_ms(hist, qs)
 
 
 def errors_by_kind_over_time(run: RunResult) -> dict[str, list[float]]:

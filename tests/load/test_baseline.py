@@ -87,6 +87,8 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     assert [s.users for s in b.steps] == [1, 4]
     assert b.knee is not None and b.knee.step in (0, 1)
     assert all(Path(s.run_dir).joinpath("run.json").exists() for s in b.steps), "step runs are kept"
+    assert all(Path(s.run_dir).joinpath("analysis.json").exists() for s in b.steps), "steps are analyzed"
+    assert Path(b.steps[-1].run_dir).joinpath("report.html").exists(), "the last step is reported"
     assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
     # refused without --update
     res2 = CliRunner().invoke(app, args)
@@ -104,3 +106,44 @@ def test_replica_list_needs_the_bundled_target(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "--replicas" in res.output
     res = CliRunner().invoke(app, ["baseline", "--replicas", "0"])
     assert res.exit_code == 2
+
+
+def _fake_steps(monkeypatch, rps_by_step: list[float], median_ms: float = 10.0) -> None:
+    import scalectl.load.run as run_mod
+
+    calls = iter(range(100))
+
+    def fake_run_scenario(sc, **kw):
+        i = next(calls)
+        run = make_run(
+            endpoints={"GET /a": lognormal_latency(median_ms, 0.1)}, rps=rps_by_step[i], seconds=5, seed=i
+        )
+        return run, Path(f"/nonexistent/step-{i}")
+
+    monkeypatch.setattr(run_mod, "run_scenario", fake_run_scenario)
+    monkeypatch.setattr(run_mod, "preflight", lambda host, allow_remote: None)
+
+
+def _steps_scenario(tmp_path: Path, n: int) -> Path:
+    sc = tmp_path / "s.yaml"
+    users = ", ".join(str(2**i) for i in range(n))
+    sc.write_text(STEPPED.replace("users: [1, 4]", f"users: [{users}]"))
+    return sc
+
+
+def test_one_slow_step_is_noise_two_are_past_the_knee(tmp_path: Path, monkeypatch) -> None:
+    from scalectl.load.baseline import run_baseline
+
+    _fake_steps(monkeypatch, [100, 80, 150, 200, 160, 150, 300])
+    b, _ = run_baseline(_steps_scenario(tmp_path, 7), name="x", out=tmp_path, host="http://127.0.0.1:1")
+    assert [s.index for s in b.steps] == [0, 1, 2, 3, 4, 5]  # the dip at step 1 did not stop it
+    assert "below 95%" in b.stop_reason and b.knee is not None and b.knee.step == 3
+
+
+def test_slo_break_stops_at_once(tmp_path: Path, monkeypatch) -> None:
+    from scalectl.load.baseline import run_baseline
+
+    _fake_steps(monkeypatch, [100, 200, 300], median_ms=500)
+    b, _ = run_baseline(_steps_scenario(tmp_path, 3), name="y", out=tmp_path, host="http://127.0.0.1:1")
+    assert len(b.steps) == 1 and "SLO broken" in b.stop_reason and b.knee is None
+    assert any("no step met the SLO" in w for w in b.warnings)

@@ -54,6 +54,11 @@ def test_smoke_against_the_bundled_target(bundled, tmp_path: Path) -> None:
     assert run.total.failures == 0, run.total.errors
     prom = [t for t in run.telemetry if t.kind == "prometheus"]
     assert prom and any(k.startswith("http_requests_total{") for k in prom[0].metrics)
+    # the run is analyzed and reported without a second command
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert analysis["run_id"] == run.run_id and isinstance(analysis["performance_ok"], bool)
+    assert (out / "report.html").stat().st_size > 100_000
+    assert "Performance OK" in res.output or "performance" in res.output.lower()
 
 
 @pytest.mark.slow

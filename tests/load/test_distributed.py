@@ -33,6 +33,7 @@ def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch:
     assert run.total.requests == sum(s.requests for r in per_worker for s in r.slots.values())
     assert run.total.failures == sum(s.failures for r in per_worker for s in r.slots.values())
     assert run.generator.workers == 2 and run.environment.workers == 2
+    assert run.generator.lost_workers == [] and run.complete
     for ep in run.endpoints:
         key = ep.key
         hists = [s.hist for r in per_worker for (sec, k), s in r.slots.items() if k == key]
@@ -75,3 +76,41 @@ def test_a_worker_that_dies_is_reported_and_the_run_goes_on(toy_target: str, tmp
     assert run.complete
     late = [s for s in run.series if s.t >= 5]
     assert late and sum(s.requests for s in late) > 0, "the remaining worker kept sending load"
+
+
+def test_scalectl_worker_joins_a_remote_master(toy_target: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    from scalectl.load.engine import free_port
+    from tests.load.conftest import ROOT
+
+    port = free_port()
+    box: dict = {}
+
+    def master() -> None:
+        box["run"], _ = run_scenario(
+            load_scenario(SCENARIO),
+            host=toy_target,
+            out=tmp_path / "run",
+            remote_workers=1,
+            master_port=port,
+            duration=2.0,
+        )
+
+    t = threading.Thread(target=master)
+    t.start()
+    worker = subprocess.run(
+        [sys.executable, "-m", "scalectl", "worker", "--master", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        timeout=90,
+        check=False,
+    )
+    t.join(timeout=90)
+    assert worker.returncode == 0, worker.stdout[-2000:]
+    run = box["run"]
+    assert run.total.requests > 0 and run.complete and run.generator.lost_workers == []

@@ -67,3 +67,18 @@ def test_bulk_recording_gives_the_same_histogram_as_one_by_one() -> None:
     got = r.slots[(1, "GET /a")].hist
     assert histograms.encode(got) == histograms.encode(ref)
     assert got.get_max_value() == ref.get_max_value() and got.get_min_value() == ref.get_min_value()
+
+
+def test_percentiles_use_the_nearest_rank_even_on_small_samples() -> None:
+    import math
+
+    rng = random.Random(11)
+    for n in (1, 2, 7, 99, 266, 1197):
+        values = sorted(int(rng.lognormvariate(9.0, 1.0)) + 1 for _ in range(n))  # µs
+        h = histograms.new_histogram()
+        for v in values:
+            h.record_value(v)
+        for q in (50, 90, 95, 99, 99.9, 100):
+            exact = values[max(1, math.ceil(q / 100 * n - 1e-9)) - 1] / 1000
+            got = histograms.percentile_ms(h, q)
+            assert abs(got - exact) <= exact * 0.001 + 1e-9, (n, q, got, exact)

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import jsonschema
+import pytest
 from typer.testing import CliRunner
 
 from scalectl import histograms
@@ -97,7 +98,8 @@ def test_remote_host_refused_without_allow_remote(tmp_path: Path) -> None:
     assert "--allow-remote" in res.output
 
 
-def test_sigint_leaves_a_valid_partial_run(toy_target: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_leaves_a_valid_partial_run(toy_target: str, tmp_path: Path, sig: signal.Signals) -> None:
     out = tmp_path / "partial"
     proc = subprocess.Popen(
         [
@@ -118,13 +120,16 @@ def test_sigint_leaves_a_valid_partial_run(toy_target: str, tmp_path: Path) -> N
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    time.sleep(4)
-    proc.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 60
+    while api_requests_counted(toy_target) < 20 and time.monotonic() < deadline:  # load is flowing
+        time.sleep(0.3)
+    time.sleep(1.0)
+    proc.send_signal(sig)
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 130, output.decode()
     data = _validate(out)
     assert data["complete"] is False
-    assert data["stop_reason"].startswith("interrupted")
+    assert data["stop_reason"] == f"interrupted ({sig.name})"
     assert data["total"]["requests"] > 0
     assert data["duration_s"] < 20
 

@@ -1,6 +1,6 @@
 """Plain Locust, hand-written: the reference for scalectl's overhead (bench/bench_load_overhead.py).
 
-The same work as bench/overhead.yaml: a random id, a per-user Bearer token, the status checked.
+The same work as bench/load_overhead.yaml: a random id, a per-user Bearer token, the status checked.
 """
 
 import itertools

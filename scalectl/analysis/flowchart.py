@@ -1,0 +1,141 @@
+"""The monitor → analyze → scale flowchart, walked on a run's evidence.
+
+monitor → generator saturated? (then nothing can be sized: said first) → performance OK? (yes: continue
+normal operations, with the measured headroom, and no findings) → database? → application? →
+infrastructure? → otherwise optimise code → scale: the concrete change for the top finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scalectl.analysis.monitor import PER_ENDPOINT, Monitor, monitor
+from scalectl.analysis.params import AnalysisParams
+from scalectl.analysis.rules import RULES_BY_CATEGORY, Context, generator_saturated
+from scalectl.analysis.signals import Signals
+from scalectl.gate.thresholds import format_value, parse_threshold
+from scalectl.models import Analysis, Finding, FlowStep, RunResult
+from scalectl.models.analysis import SEVERITY_ORDER
+
+CATEGORY_ORDER = {c: i for i, c in enumerate(RULES_BY_CATEGORY)}
+GENERATOR_RULE = "infra_generator_saturated"
+
+
+def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """Generator saturation first; then by severity, flowchart order, confidence (highest first)."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            f.rule != GENERATOR_RULE,
+            SEVERITY_ORDER[f.severity],
+            CATEGORY_ORDER[f.category],
+            -f.confidence,
+        ),
+    )
+
+
+def _monitor_step(mon: Monitor) -> FlowStep:
+    load = f"{mon.achieved_rps:.4g} req/s achieved"
+    if mon.offered_rps is not None:
+        load += f" of {mon.offered_rps:.4g} offered"
+    details = []
+    per_endpoint_ok = 0
+    for r in mon.slo:
+        if r.note == PER_ENDPOINT and r.ok is not False:
+            per_endpoint_ok += 1  # all of them are in analysis.json; the tree lists the misses
+            continue
+        mark = {True: "ok", False: "MISSED", None: "n/a"}[r.ok]
+        obs = "-" if r.observed is None else format_value(parse_threshold(r.expression).metric, r.observed)
+        details.append(f"{r.expression} [{r.scope}]: {obs} → {mark}")
+    if per_endpoint_ok:
+        details.append(f"{per_endpoint_ok} per-endpoint view(s) of the overall SLOs hold")
+    if mon.utilization is not None:
+        details.append(f"busiest resource: {mon.utilization_of} at {mon.utilization:.0%} (p90 under load)")
+    return FlowStep(step="monitor", verdict=f"{load}, error rate {mon.error_rate:.2%}", details=details)
+
+
+def _headroom_text(mon: Monitor) -> str:
+    if mon.headroom is None:
+        return "headroom unknown without server telemetry"
+    return f"headroom {mon.headroom:.0%} ({mon.utilization_of} at {mon.utilization:.0%})"
+
+
+def walk(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisParams) -> Analysis:
+    mon = monitor(run, sig, slo, params)
+    ctx = Context(run=run, signals=sig, monitor=mon, params=params)
+    path = [_monitor_step(mon)]
+    notes: list[str] = []
+    if not sig.telemetry_available:
+        notes.append("no server telemetry: findings rest on client-side evidence only (confidence lowered)")
+    findings: list[Finding] = []
+    gen = generator_saturated(ctx)
+    if gen is not None:
+        findings.append(gen)
+        path.append(
+            FlowStep(
+                step="generator",
+                verdict="saturated: this run cannot size anything",
+                outcome=True,
+                details=[gen.title],
+            )
+        )
+    ok = mon.performance_ok and gen is None
+    verdict = (
+        "yes: continue normal operations; " + _headroom_text(mon)
+        if ok
+        else "no: " + "; ".join(mon.problems or ["the load generator, not the target, limited this run"])
+    )
+    path.append(FlowStep(step="performance_ok", verdict=verdict, outcome=ok))
+    common = dict(
+        run_id=run.run_id,
+        slo=mon.slo,
+        error_rate=mon.error_rate,
+        achieved_rps=mon.achieved_rps,
+        offered_rps=mon.offered_rps,
+        headroom=mon.headroom,
+        telemetry_available=sig.telemetry_available,
+    )
+    if ok:
+        return Analysis(
+            performance_ok=True,
+            path=path,
+            notes=notes,
+            summary="Performance OK: continue normal operations, " + _headroom_text(mon),
+            **common,
+        )
+    taken = None
+    for category, rules in RULES_BY_CATEGORY.items():
+        found = [f for f in (rule(ctx) for rule in rules) if f is not None]
+        findings.extend(found)
+        if found and taken is None:
+            taken = category
+        top = sort_findings(found)[0] if found else None
+        path.append(
+            FlowStep(
+                step=category,
+                verdict=f"yes: {top.title}" if top else "no evidence",
+                outcome=bool(found),
+                details=[f"[{f.severity}] {f.title}" for f in sort_findings(found)[1:]],
+            )
+        )
+    findings = sort_findings(findings)
+    if findings:
+        top = findings[0]
+        path.append(
+            FlowStep(
+                step="scale",
+                verdict=top.action,
+                outcome=True,
+                details=[f"verify: {top.verify}"] if top.verify else [],
+            )
+        )
+        summary = f"Performance not OK: {top.title}. Next: {top.action}"
+    else:
+        action = "no rule found a bottleneck: profile the slowest endpoints" + (
+            "" if sig.telemetry_available else ", and export the metrics in DESIGN.md for a diagnosis"
+        )
+        path.append(FlowStep(step="scale", verdict=action, outcome=False))
+        summary = "Performance not OK; " + action
+    return Analysis(
+        performance_ok=False, findings=findings, path=path, notes=notes, summary=summary, **common
+    )

@@ -1,0 +1,148 @@
+"""Monitor: SLO compliance (overall and per endpoint), error rate, achieved vs offered load, headroom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scalectl.analysis.params import AnalysisParams
+from scalectl.analysis.signals import Signals
+from scalectl.gate.thresholds import format_value, observe, parse_threshold, scoped_stats
+from scalectl.models import RunResult, SloResult
+
+#: ``SloResult.note`` of an overall SLO applied to one endpoint (informational: the overall verdict
+#: comes from the whole run; scope an SLO to an endpoint to make it count).
+PER_ENDPOINT = "per-endpoint view of an overall SLO"
+
+
+@dataclass(frozen=True)
+class Monitor:
+    slo: list[SloResult]
+    error_rate: float
+    achieved_rps: float
+    offered_rps: float | None
+    #: 1 - achieved / offered (open model only).
+    shortfall: float | None
+    #: The busiest resource's utilisation (0..1+) and its name, when telemetry gives one.
+    utilization: float | None
+    utilization_of: str | None
+    headroom: float | None
+    #: The tightest overall latency SLO (ms), if any; "slow" rules compare with it.
+    latency_limit_ms: float | None
+    #: Why performance is not OK (empty when it is).
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def performance_ok(self) -> bool:
+        return not self.problems
+
+
+def cpu_allotment_cores(run: RunResult, params: AnalysisParams, processes: int) -> float:
+    """Cores one replica may use: ``cpus_per_replica``, else the default, capped by the host's share."""
+    cores = run.environment.cpus_per_replica or params.default_cores_per_replica
+    host = run.environment.cpu_count
+    if host and processes:
+        cores = min(cores, host / processes)
+    return float(cores)
+
+
+def utilization(sig: Signals, run: RunResult, params: AnalysisParams) -> tuple[float | None, str | None]:
+    """p90 over loaded seconds of the busiest replica's CPU (vs its allotment) and pool."""
+    loaded = sig.steady(params.edge_fraction)
+    best: tuple[float | None, str | None] = (None, None)
+    if not sig.cpu.empty:
+        allot = cpu_allotment_cores(run, params, sig.cpu.shape[1]) * 100.0
+        u = sig.cpu[loaded].quantile(0.9).max() / allot
+        if not np.isnan(u):
+            best = (float(u), f"CPU of {allot / 100:g} core(s) per replica")
+    pool = sig.column("pool_utilization")
+    if not pool.empty:
+        u = pool[loaded].quantile(0.9).max()
+        if not np.isnan(u) and (best[0] is None or u > best[0]):
+            best = (float(u), "database pool")
+    return best
+
+
+def _slo_results(run: RunResult, slo: Sequence[str]) -> list[SloResult]:
+    out: list[SloResult] = []
+    for text in slo:
+        th = parse_threshold(text)
+        stats = scoped_stats(th, run)
+        if stats is None:
+            out.append(
+                SloResult(expression=text, scope=th.scope or "overall", note="no such endpoint in run")
+            )
+            continue
+        obs = observe(th, stats, run.duration_s)
+        out.append(
+            SloResult(
+                expression=text,
+                scope=th.scope or "overall",
+                observed=obs,
+                limit=th.value,
+                ok=None if obs is None else th.holds(obs),
+                note=None if obs is not None else "nothing measured",
+            )
+        )
+        if th.scope is None and th.metric in ("latency", "error_rate"):
+            for ep in run.endpoints:
+                o = observe(th, ep, run.duration_s)
+                out.append(
+                    SloResult(
+                        expression=text,
+                        scope=ep.key,
+                        observed=o,
+                        limit=th.value,
+                        ok=None if o is None else th.holds(o),
+                        note=PER_ENDPOINT,
+                    )
+                )
+    return out
+
+
+def monitor(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisParams) -> Monitor:
+    results = _slo_results(run, slo)
+    problems: list[str] = []
+    for r in results:
+        if r.ok is False and r.note is None:
+            th = parse_threshold(r.expression)
+            problems.append(
+                f"SLO {r.expression} ({r.scope}) missed: {format_value(th.metric, r.observed or 0.0)}"
+            )
+    total = run.total
+    error_rate = total.failures / total.requests if total.requests else 0.0
+    if error_rate > params.max_error_rate:
+        problems.append(f"error rate {error_rate:.2%} above {params.max_error_rate:.2%}")
+    loaded = sig.loaded
+    seconds = float(loaded.sum())
+    achieved = float(sig.load.loc[loaded, "requests"].sum() / seconds) if seconds else 0.0
+    offered_col = sig.load["offered_rps"][loaded].dropna()
+    offered = float(offered_col.mean()) if len(offered_col) else None
+    shortfall = None
+    if offered:
+        shortfall = 1.0 - achieved / offered
+        if shortfall > params.max_load_shortfall:
+            problems.append(f"achieved {achieved:.4g} req/s of {offered:.4g} offered ({shortfall:.0%} short)")
+    if total.requests == 0:
+        problems.append("no requests were measured")
+    util, util_of = utilization(sig, run, params)
+    headroom = None if util is None else max(0.0, params.headroom_target - util)
+    lat_limits = [
+        parse_threshold(r.expression).value
+        for r in results
+        if r.scope == "overall" and parse_threshold(r.expression).metric == "latency"
+    ]
+    return Monitor(
+        slo=results,
+        error_rate=error_rate,
+        achieved_rps=achieved,
+        offered_rps=offered,
+        shortfall=shortfall,
+        utilization=util,
+        utilization_of=util_of,
+        headroom=headroom,
+        latency_limit_ms=min(lat_limits) if lat_limits else None,
+        problems=problems,
+    )

@@ -1,0 +1,166 @@
+"""Code rules: slow already at low load, one route dominating total time, retrograde throughput."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scalectl import histograms
+from scalectl.analysis.rules._common import Context, fmt_pct
+from scalectl.models import Evidence, Finding
+
+
+def _low_load_mask(ctx: Context) -> tuple[pd.Series | None, bool]:
+    """Seconds that count as low load, and whether server telemetry backs the claim."""
+    p = ctx.params
+    trend = ctx.trend
+    if trend.span >= p.min_load_span:
+        return trend.low & ctx.loaded, False
+    cpu, pool = ctx.signals.cpu, ctx.signals.column("pool_utilization")
+    if cpu.empty and pool.empty:
+        return ctx.loaded, False
+    if not cpu.empty and float(ctx.p90(cpu).max()) >= p.cpu_room_ratio * ctx.cpu_allotment * 100:
+        return None, True
+    if not pool.empty and float(ctx.p90(pool).max()) >= p.pool_full_ratio:
+        return None, True
+    return ctx.loaded, True
+
+
+def endpoint_p95_in(ctx: Context, mask: pd.Series) -> dict[str, tuple[float, int]]:
+    """Per endpoint: p95 (ms) and request count over (≤ ``max_decoded_seconds`` of) the masked seconds."""
+    seconds = set(ctx.signals.load.index[mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy()])
+    positions = np.asarray(
+        [i for i, s in enumerate(ctx.run.series) if int(np.floor(s.t)) in seconds], dtype=int
+    )
+    limit = ctx.params.max_decoded_seconds
+    if len(positions) > limit:
+        positions = positions[np.linspace(0, len(positions) - 1, limit).round().astype(int)]
+    merged: dict[str, list[str]] = {}
+    for i in positions:
+        for key, ep in ctx.run.series[i].endpoints.items():
+            if ep.histogram and ep.requests:
+                merged.setdefault(key, []).append(ep.histogram)
+    out = {}
+    for key, parts in merged.items():
+        h = histograms.merge(parts)
+        out[key] = (histograms.percentile_ms(h, 95.0), int(h.get_total_count()))
+    return out
+
+
+def slow_at_low_load(ctx: Context) -> Finding | None:
+    p = ctx.params
+    mask, backed = _low_load_mask(ctx)
+    if mask is None or not mask.any():
+        return None
+    limit = (
+        ctx.monitor.latency_limit_ms * p.slow_at_low_load_slo_share
+        if ctx.monitor.latency_limit_ms
+        else p.slow_at_low_load_ms
+    )
+    per = endpoint_p95_in(ctx, mask)
+    slow = {k: v for k, v in per.items() if v[0] >= limit and v[1] >= p.slow_min_requests}
+    if not slow:
+        return None
+    worst = max(slow, key=lambda k: slow[k][0])
+    p95, n = slow[worst]
+    idx = ctx.signals.load.index[mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy()]
+    window = (float(idx.min()), float(idx.max()) + 1.0)
+    return ctx.finding(
+        rule="code_slow_at_low_load",
+        category="code",
+        severity="medium",
+        confidence=0.7 if backed or ctx.trend.span >= p.min_load_span else 0.5,
+        server_side=backed,
+        title=f"{worst} is slow already at low load: p95 {p95:.0f} ms"
+        + (f" (and {len(slow) - 1} more route(s))" if len(slow) > 1 else ""),
+        evidence=[
+            Evidence(
+                metric=f"p95 latency of {worst} at low load",
+                observed=round(p95, 1),
+                threshold=round(limit, 1),
+                window=window,
+                note=f"ms, {n} requests",
+            )
+        ],
+        action=(
+            f"optimise {worst} itself (profile it at low load: queries, N+1, serialisation, CPU work); "
+            "more replicas will not make a single request faster"
+        ),
+        verify=ctx.verify(),
+    )
+
+
+def route_dominating(ctx: Context) -> Finding | None:
+    eps = [e for e in ctx.run.endpoints if e.requests]
+    if len(eps) < 2:
+        return None
+    time = {e.key: e.requests * e.latency_ms.mean for e in eps}
+    total = sum(time.values())
+    if total <= 0:
+        return None
+    worst = max(time, key=time.__getitem__)
+    share = time[worst] / total
+    if share < ctx.params.route_time_share:
+        return None
+    return ctx.finding(
+        rule="code_route_dominating",
+        category="code",
+        severity="low",
+        confidence=0.6,
+        server_side=False,
+        title=f"{worst} takes {fmt_pct(share)} of all request time",
+        evidence=[
+            Evidence(
+                metric="requests × mean latency share",
+                observed=round(share, 3),
+                threshold=ctx.params.route_time_share,
+                window=ctx.window,
+                source=worst,
+            )
+        ],
+        action=f"start optimising with {worst}: the time goes there (cache, batch, or make it async)",
+        verify=ctx.verify(),
+    )
+
+
+def retrograde_throughput(ctx: Context) -> Finding | None:
+    p = ctx.params
+    trend = ctx.trend
+    if trend.span < p.min_load_span:
+        return None
+    df = ctx.signals.load[ctx.loaded]
+    load = df[trend.load_name]
+    levels = load if load.nunique() <= 20 else pd.qcut(load, 10, duplicates="drop").cat.codes
+    by = df["achieved_rps"].groupby(levels.to_numpy()).mean().sort_index()
+    if len(by) < 3:
+        return None
+    peak_level = by.idxmax()
+    top_level = by.index[-1]
+    peak, top = float(by.max()), float(by.iloc[-1])
+    if top_level == peak_level or top > peak * (1 - p.retrograde_drop):
+        return None
+    drop = 1 - top / peak
+    return ctx.finding(
+        rule="code_retrograde_throughput",
+        category="code",
+        severity="high",
+        confidence=0.7,
+        server_side=ctx.signals.telemetry_available,
+        title=f"throughput falls {fmt_pct(drop)} as load grows past its peak ({peak:.4g} → {top:.4g} req/s)",
+        evidence=[
+            Evidence(
+                metric=f"achieved rps at the highest {trend.load_name} / peak",
+                observed=round(top / peak, 3),
+                threshold=round(1 - p.retrograde_drop, 3),
+                window=ctx.window,
+            )
+        ],
+        action=(
+            "more load makes less work get done: contention (locks, a shared lock-held resource, thrashing "
+            "caches or retries). Find the shared resource; cap concurrency at the peak until it is fixed"
+        ),
+        verify=ctx.verify(),
+    )
+
+
+RULES = (retrograde_throughput, slow_at_low_load, route_dominating)

@@ -1,0 +1,365 @@
+"""Per-second signals from a RunResult: the request timeline and the telemetry on one index.
+
+``Signals.load`` (index: whole seconds from the run start, one row per interval of ``run.series``):
+``achieved_rps``, ``offered_rps``, ``users``, ``requests``, ``failures``, ``error_rate``,
+``p50_ms``, ``p95_ms``, ``p99_ms``, ``mean_ms``; ``Signals.errors``: failures per second by kind.
+
+``Signals.replicas[source]`` (same index), from each target's Prometheus endpoint, contract names
+(after the scenario's ``telemetry.metric_names`` renaming); a column exists only when its metric was
+exported: ``cpu_percent`` (rate of process_cpu_seconds_total, 100 = one core), ``rss_bytes``,
+``http_rps``, ``http_<status>_rps`` (429, 502, 503, 504), ``http_5xx_rps``, ``in_flight``,
+``pool_size``, ``pool_max_overflow``, ``pool_capacity`` (size + max overflow), ``pool_checked_out``,
+``pool_utilization``, ``pool_overflow``, ``pool_wait_rate`` (acquisitions/s), ``pool_wait_mean_s``,
+``pool_timeouts_rps``, ``rate_limit_rps``, ``breaker_rejections_rps``, ``event_loop_lag_s``, and
+per label value ``cache_hits_rps[c]``, ``cache_misses_rps[c]``, ``cache_errors_rps[c]``,
+``cache_hit_ratio[c]``, ``breaker_state[n]``, ``upstream_rps[n]``, ``upstream_mean_s[n]``.
+
+``Signals.cpu`` / ``Signals.rss``: one column per target process (psutil samples, ``kind="process"``)
+or, without those, per replica from Prometheus. ``Signals.generator_cpu``: one column per generator
+process. Counters become rates over the interval between two samples (assigned to its midpoint);
+a counter that goes down (restart) gives no rate for that interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from scalectl.analysis import metric_names as mn
+from scalectl.models import RunResult, TelemetrySeries
+
+Labels = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Signals:
+    load: pd.DataFrame
+    errors: pd.DataFrame
+    replicas: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cpu: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: "process" (psutil), "prometheus" (process_cpu_seconds_total) or None.
+    cpu_from: str | None = None
+    rss: pd.DataFrame = field(default_factory=pd.DataFrame)
+    generator_cpu: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Per replica: cumulative db_pool_wait_seconds buckets (columns: upper bound in seconds).
+    pool_wait_buckets: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def telemetry_available(self) -> bool:
+        """Any server-side evidence at all (Prometheus metrics or target process samples)."""
+        return bool(self.replicas) or not self.cpu.empty
+
+    @property
+    def loaded(self) -> pd.Series:
+        """Boolean mask of the seconds that carried load."""
+        return self.load["requests"] > 0
+
+    def steady(self, edge_fraction: float) -> pd.Series:
+        """Loaded seconds without the start/stop edges: at least ``edge_fraction`` of the median
+        loaded second's requests (a last partial second with 1 request is no "low load" level)."""
+        loaded = self.loaded
+        if not loaded.any():
+            return loaded
+        floor = edge_fraction * float(self.load.loc[loaded, "requests"].median())
+        return loaded & (self.load["requests"] >= floor)
+
+    def column(self, name: str) -> pd.DataFrame:
+        """One signal across replicas (a column per replica that exports it)."""
+        cols = {src: df[name] for src, df in self.replicas.items() if name in df.columns}
+        return pd.DataFrame(cols, index=self.load.index)
+
+    def labelled(self, prefix: str) -> dict[str, pd.DataFrame]:
+        """``prefix[label]`` columns grouped by label: {label: DataFrame(replica columns)}."""
+        out: dict[str, dict[str, pd.Series]] = {}
+        for src, df in self.replicas.items():
+            for col in df.columns:
+                if col.startswith(prefix + "[") and col.endswith("]"):
+                    out.setdefault(col[len(prefix) + 1 : -1], {})[src] = df[col]
+        return {k: pd.DataFrame(v, index=self.load.index) for k, v in out.items()}
+
+
+def _load_frame(run: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    series = run.series
+    n = len(series)
+    t = np.fromiter((s.t for s in series), float, n)
+    dur = np.fromiter((s.duration_s or 1.0 for s in series), float, n)
+    req = np.fromiter((s.requests for s in series), float, n)
+    fail = np.fromiter((s.failures for s in series), float, n)
+    users = np.fromiter((s.users for s in series), float, n)
+    offered = np.fromiter((np.nan if s.offered_rps is None else s.offered_rps for s in series), float, n)
+    lat = {
+        f"{q}_ms": np.fromiter((getattr(s.latency_ms, q) for s in series), float, n)
+        for q in ("p50", "p95", "p99", "mean")
+    }
+    index = pd.Index(np.floor(t).astype(np.int64), name="t")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        load = pd.DataFrame(
+            {
+                "achieved_rps": req / dur,
+                "offered_rps": offered,
+                "users": users,
+                "requests": req,
+                "failures": fail,
+                "error_rate": np.where(req > 0, fail / np.where(req > 0, req, 1), 0.0),
+                **lat,
+            },
+            index=index,
+        )
+    errs: dict[str, np.ndarray] = {}
+    for i, s in enumerate(series):
+        if not s.failures:
+            continue
+        for ep in s.endpoints.values():
+            for kind, count in ep.errors.items():
+                errs.setdefault(kind, np.zeros(n))[i] += count
+    errors = pd.DataFrame(errs, index=index)
+    if not series:
+        load = load.iloc[:0]
+    if not load.index.is_unique:
+        # sub-second intervals: one row per whole second (counts add up, latency keeps the worst)
+        g = load.groupby(level=0)
+        secs = pd.Series(dur, index=index).groupby(level=0).sum()
+        load = g.agg(
+            {
+                "offered_rps": "mean",
+                "users": "max",
+                "requests": "sum",
+                "failures": "sum",
+                **{k: "max" for k in lat},
+            }
+        )
+        load.insert(0, "achieved_rps", load["requests"] / secs)
+        load.insert(
+            5, "error_rate", (load["failures"] / load["requests"].where(load["requests"] > 0)).fillna(0.0)
+        )
+        errors = errors.groupby(level=0).sum()
+    return load, errors
+
+
+def _bin(values: np.ndarray, times: np.ndarray, index: pd.Index, how: str = "mean") -> np.ndarray:
+    """Average (or max/last) samples into the whole second they fall in, aligned with ``index``."""
+    ok = ~np.isnan(values) & ~np.isnan(times)
+    if not ok.any():
+        return np.full(len(index), np.nan)
+    s = pd.Series(values[ok]).groupby(np.floor(times[ok]).astype(np.int64))
+    agg = s.last() if how == "last" else (s.max() if how == "max" else s.mean())
+    return agg.reindex(index).to_numpy(dtype=float)
+
+
+class _Source:
+    """One Prometheus series: its samples grouped by contract family, with gauge/counter helpers."""
+
+    def __init__(self, ts: TelemetrySeries, resolve: Callable[[str], str], index: pd.Index):
+        self.ts = ts
+        self.index = index
+        self.t = np.asarray(ts.t, dtype=float)
+        self.mid = np.concatenate([[np.nan], (self.t[1:] + self.t[:-1]) / 2.0]) if len(self.t) else self.t
+        self.dt = np.concatenate([[np.nan], np.diff(self.t)]) if len(self.t) else self.t
+        self.families: dict[str, list[tuple[Labels, str]]] = {}
+        for key in ts.metrics:
+            name, labels = mn.parse_key(key)
+            self.families.setdefault(resolve(name), []).append((dict(labels), key))
+
+    def _array(self, key: str) -> np.ndarray:
+        n = len(self.t)
+        raw = self.ts.metrics[key]
+        a = np.asarray(raw[:n], dtype=float)
+        return a if len(a) == n else np.concatenate([a, np.full(n - len(a), np.nan)])
+
+    def _sum(self, name: str, where: Callable[[Labels], bool] | None) -> np.ndarray | None:
+        keys = [k for labels, k in self.families.get(name, ()) if where is None or where(labels)]
+        if not keys:
+            return None
+        total = self._array(keys[0])
+        for k in keys[1:]:
+            total = total + self._array(k)  # NaN anywhere → NaN: a partial sum is not a total
+        return total
+
+    def labels(self, name: str, label: str) -> list[str]:
+        return sorted({lb[label] for lb, _ in self.families.get(name, ()) if label in lb})
+
+    def gauge(self, name: str, where=None, how: str = "mean") -> np.ndarray | None:
+        v = self._sum(name, where)
+        return None if v is None else _bin(v, self.t, self.index, how)
+
+    def rate(self, name: str, where=None) -> np.ndarray | None:
+        v = self._sum(name, where)
+        if v is None:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.concatenate([[np.nan], np.diff(v)]) / self.dt
+        d[d < 0] = np.nan
+        return _bin(d, self.mid, self.index)
+
+    def buckets(self, name: str) -> pd.DataFrame:
+        """Cumulative ``le`` buckets (all other labels summed), last value in each second."""
+        les: dict[float, list[str]] = {}
+        for labels, key in self.families.get(name + "_bucket", ()):
+            try:
+                les.setdefault(float(labels.get("le", "nan")), []).append(key)
+            except ValueError:
+                continue
+        cols = {}
+        for le in sorted(x for x in les if not np.isnan(x)):
+            v = self._sum(name + "_bucket", lambda lb, le=le: _le(lb) == le)
+            if v is not None:
+                cols[le] = _bin(v, self.t, self.index, "last")
+        return pd.DataFrame(cols, index=self.index)
+
+
+def _le(labels: Labels) -> float:
+    try:
+        return float(labels.get("le", "nan"))
+    except ValueError:
+        return float("nan")
+
+
+def _replica_frame(src: _Source) -> pd.DataFrame:
+    cols: dict[str, np.ndarray | None] = {}
+    cpu = src.rate(mn.PROCESS_CPU_SECONDS)
+    cols["cpu_percent"] = None if cpu is None else cpu * 100.0
+    cols["rss_bytes"] = src.gauge(mn.PROCESS_RSS)
+    cols["http_rps"] = src.rate(mn.HTTP_REQUESTS)
+    if cols["http_rps"] is not None:
+        for code in ("429", "502", "503", "504"):
+            cols[f"http_{code}_rps"] = src.rate(mn.HTTP_REQUESTS, lambda lb, c=code: lb.get("status") == c)
+        cols["http_5xx_rps"] = src.rate(mn.HTTP_REQUESTS, lambda lb: lb.get("status", "").startswith("5"))
+    cols["in_flight"] = src.gauge(mn.HTTP_IN_FLIGHT)
+    size, over = src.gauge(mn.DB_POOL_SIZE), src.gauge(mn.DB_POOL_MAX_OVERFLOW)
+    cols["pool_size"], cols["pool_max_overflow"] = size, over
+    out = src.gauge(mn.DB_POOL_CHECKED_OUT)
+    cols["pool_checked_out"] = out
+    if size is not None:
+        cap = size + (over if over is not None else 0.0)
+        cols["pool_capacity"] = cap
+        if out is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols["pool_utilization"] = np.where(cap > 0, out / cap, np.nan)
+    cols["pool_overflow"] = src.gauge(mn.DB_POOL_OVERFLOW)
+    wait_n = src.rate(mn.DB_POOL_WAIT + "_count")
+    wait_s = src.rate(mn.DB_POOL_WAIT + "_sum")
+    cols["pool_wait_rate"] = wait_n
+    if wait_n is not None and wait_s is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["pool_wait_mean_s"] = np.where(
+                wait_n > 0, wait_s / wait_n, np.where(wait_n == 0, 0.0, np.nan)
+            )
+    cols["pool_timeouts_rps"] = src.rate(mn.DB_POOL_TIMEOUTS)
+    cols["rate_limit_rps"] = src.rate(mn.RATE_LIMIT_REJECTIONS)
+    cols["breaker_rejections_rps"] = src.rate(mn.BREAKER_REJECTIONS)
+    cols["event_loop_lag_s"] = src.gauge(mn.EVENT_LOOP_LAG)
+    for cache in src.labels(mn.CACHE_HITS, "cache") + src.labels(mn.CACHE_MISSES, "cache"):
+        if f"cache_hits_rps[{cache}]" in cols:
+            continue
+        hits = src.rate(mn.CACHE_HITS, lambda lb, c=cache: lb.get("cache") == c)
+        miss = src.rate(mn.CACHE_MISSES, lambda lb, c=cache: lb.get("cache") == c)
+        cols[f"cache_hits_rps[{cache}]"], cols[f"cache_misses_rps[{cache}]"] = hits, miss
+        cols[f"cache_errors_rps[{cache}]"] = src.rate(
+            mn.CACHE_ERRORS, lambda lb, c=cache: lb.get("cache") == c
+        )
+        h = hits if hits is not None else 0.0
+        m = miss if miss is not None else 0.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols[f"cache_hit_ratio[{cache}]"] = np.where((h + m) > 0, h / (h + m), np.nan)
+    for name in src.labels(mn.BREAKER_STATE, "name"):
+        cols[f"breaker_state[{name}]"] = src.gauge(
+            mn.BREAKER_STATE, lambda lb, n=name: lb.get("name") == n, "max"
+        )
+    for name in src.labels(mn.UPSTREAM_DURATION + "_count", "name"):
+        n_ = src.rate(mn.UPSTREAM_DURATION + "_count", lambda lb, n=name: lb.get("name") == n)
+        s_ = src.rate(mn.UPSTREAM_DURATION + "_sum", lambda lb, n=name: lb.get("name") == n)
+        cols[f"upstream_rps[{name}]"] = n_
+        if n_ is not None and s_ is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols[f"upstream_mean_s[{name}]"] = np.where(n_ > 0, s_ / n_, np.nan)
+    return pd.DataFrame({k: v for k, v in cols.items() if v is not None}, index=src.index)
+
+
+def build_signals(run: RunResult) -> Signals:
+    """All per-second signals of ``run`` (pure; nothing is decoded that is not needed)."""
+    load, errors = _load_frame(run)
+    index = load.index
+    if len(index) == 0 and run.telemetry:
+        tmax = max((max(ts.t) for ts in run.telemetry if ts.t), default=0.0)
+        index = pd.Index(np.arange(int(tmax) + 1, dtype=np.int64), name="t")
+        load = load.reindex(index, fill_value=0.0)
+        errors = errors.reindex(index)
+    resolve = mn.resolver(mn.mapping_from_scenario(run.scenario))
+    replicas: dict[str, pd.DataFrame] = {}
+    buckets: dict[str, pd.DataFrame] = {}
+    proc_cpu: dict[str, np.ndarray] = {}
+    proc_rss: dict[str, np.ndarray] = {}
+    gen_cpu: dict[str, np.ndarray] = {}
+    for ts in run.telemetry:
+        if not ts.t:
+            continue
+        t = np.asarray(ts.t, dtype=float)
+        if ts.kind == "process":
+            cpu = ts.metrics.get("cpu_percent")
+            target = gen_cpu if ts.role == "generator" else (proc_cpu if ts.role == "target" else None)
+            if cpu is not None and target is not None:
+                target[ts.source] = _bin(np.asarray(cpu[: len(t)], dtype=float), t[: len(cpu)], index)
+            rss = ts.metrics.get("rss_bytes")
+            if rss is not None and ts.role == "target":
+                proc_rss[ts.source] = _bin(np.asarray(rss[: len(t)], dtype=float), t[: len(rss)], index)
+            continue
+        if ts.role != "target":
+            continue
+        src = _Source(ts, resolve, index)
+        frame = _replica_frame(src)
+        if not frame.empty:
+            replicas[ts.source] = frame
+        b = src.buckets(mn.DB_POOL_WAIT)
+        if not b.empty:
+            buckets[ts.source] = b
+    cpu_from: str | None = None
+    if proc_cpu:
+        cpu, cpu_from = pd.DataFrame(proc_cpu, index=index), "process"
+    else:
+        cpu = pd.DataFrame(
+            {s: f["cpu_percent"] for s, f in replicas.items() if "cpu_percent" in f}, index=index
+        )
+        cpu_from = "prometheus" if not cpu.empty else None
+    if proc_rss:
+        rss = pd.DataFrame(proc_rss, index=index)
+    else:
+        rss = pd.DataFrame({s: f["rss_bytes"] for s, f in replicas.items() if "rss_bytes" in f}, index=index)
+    return Signals(
+        load=load,
+        errors=errors,
+        replicas=replicas,
+        cpu=cpu,
+        cpu_from=cpu_from,
+        rss=rss,
+        generator_cpu=pd.DataFrame(gen_cpu, index=index),
+        pool_wait_buckets=buckets,
+    )
+
+
+def histogram_quantile(q: float, cumulative: pd.DataFrame, mask: pd.Series | None = None) -> float | None:
+    """The q-quantile (0..1) of a Prometheus histogram's increase over the masked seconds.
+
+    ``cumulative``: cumulative bucket counts (columns: upper bounds, ``inf`` included), one row per
+    second. Interpolates linearly inside the bucket, as Prometheus's ``histogram_quantile`` does.
+    """
+    rows = cumulative if mask is None else cumulative[mask.reindex(cumulative.index, fill_value=False)]
+    rows = rows.dropna(how="any")
+    if len(rows) < 2:
+        return None
+    inc = (rows.iloc[-1] - rows.iloc[0]).to_numpy(dtype=float)
+    bounds = np.asarray(cumulative.columns, dtype=float)
+    total = inc[-1] if np.isinf(bounds[-1]) else inc.max()
+    if not total or total <= 0:
+        return None
+    rank = q * total
+    i = int(np.searchsorted(inc, rank, side="left"))
+    i = min(i, len(inc) - 1)
+    if np.isinf(bounds[i]):
+        return float(bounds[i - 1]) if i > 0 else None
+    lo_b = bounds[i - 1] if i > 0 else 0.0
+    lo_c = inc[i - 1] if i > 0 else 0.0
+    span = inc[i] - lo_c
+    return float(lo_b + (bounds[i] - lo_b) * ((rank - lo_c) / span if span > 0 else 1.0))

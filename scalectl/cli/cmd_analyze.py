@@ -1,0 +1,46 @@
+"""``scalectl analyze RUN_DIR``: walk the monitor → analyze → scale flowchart on a finished run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from scalectl.cli._common import error_boundary, out
+from scalectl.cli.main import app
+
+
+@app.command("analyze")
+@error_boundary
+def analyze(
+    run_dir: Path = typer.Argument(..., help="A run directory (reports/runs/<run-id>) or its run.json."),
+    slo: list[str] = typer.Option(
+        [],
+        "--slo",
+        help="SLO expression, repeatable (e.g. 'p95<300ms', 'error_rate<1%', '/api/x: p99<1s'). "
+        "Default: the run's SLOs, else p95<1000ms and error_rate<1%.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print analysis.json to stdout instead of the tree."),
+) -> None:
+    """Find what limits the run: database, application, infrastructure or code, and what to change.
+
+    Writes analysis.json into the run directory and prints the flowchart path with its evidence.
+    Always exits 0 once the analysis is written (it informs; 'scalectl gate' decides); 2 for a bad
+    run directory or SLO expression.
+    """
+    from scalectl import storage
+    from scalectl.analysis import analyze_run
+    from scalectl.gate.thresholds import parse_all
+
+    parse_all(list(slo))  # a bad expression fails before the run is read
+    run = storage.load_run(run_dir)
+    analysis = analyze_run(run, slo=list(slo) or None)
+    target_dir = run_dir if Path(run_dir).is_dir() else Path(run_dir).parent
+    path = storage.write_model(Path(target_dir) / storage.ANALYSIS_FILE, analysis)
+    if as_json:
+        typer.echo(analysis.model_dump_json(indent=2))
+        return
+    from scalectl.report.analysis_term import render_analysis
+
+    out.print(render_analysis(analysis), soft_wrap=False)
+    out.print(f"wrote {path}", style="dim")

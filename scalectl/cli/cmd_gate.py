@@ -1,0 +1,154 @@
+"""``scalectl gate``: the CI performance gate (absolute thresholds + regression against a baseline)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import typer
+
+from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration
+from scalectl.cli.main import app
+from scalectl.errors import InputError
+
+_HELP = (
+    "Judge a run: absolute thresholds and regressions against a baseline; exit 1 when a check fails.\n\n"
+    "Runs SCENARIO (against the bundled target unless --host is given) and judges the new run, or judges "
+    "an existing run with --run RUN_DIR. A regression fails only when it is beyond its tolerance AND beyond "
+    "the runs' own noise (block bootstrap over per-second histograms); too few samples is reported as "
+    "'insufficient', not guessed.\n\n"
+    "Exit codes: 0 passed, 1 a check failed (one line per failed check), 2 bad input, 3 target or "
+    "environment error.\n\n"
+    "Examples:\n\n"
+    "scalectl gate scenarios/smoke.yaml --baseline reports/baselines/smoke.json\n\n"
+    "scalectl gate --run reports/runs/RUN_ID -t 'p95<300ms' -t '/api/content/{id}: p99<1s'"
+)
+
+
+def _env_pairs(items: list[str]) -> dict[str, str]:
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"invalid --target-env {item!r}: expected KEY=VALUE")
+        env[key.strip()] = value
+    return env
+
+
+@app.command("gate", help=_HELP)
+@error_boundary
+def gate(
+    scenario: Path | None = typer.Argument(
+        None, help="Scenario YAML to run and judge (omit with --run).", show_default=False
+    ),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", "-b", help="Baseline file (reports/baselines/NAME.json) or a run directory."
+    ),
+    run_dir: Path | None = typer.Option(None, "--run", help="Judge this existing run directory instead."),
+    threshold: list[str] = typer.Option(
+        [],
+        "--threshold",
+        "-t",
+        help="Extra threshold, e.g. 'p95<300ms', '/api/x: error_rate<1%'. Repeatable.",
+    ),
+    tolerance: list[str] = typer.Option(
+        [],
+        "--tolerance",
+        help="Regression tolerance: p95=10%, p99=20%, p50=10%, error_rate=1pp, throughput=10%. Repeatable.",
+    ),
+    junit: Path | None = typer.Option(None, "--junit", help="Write a JUnit XML report (one test per check)."),
+    markdown: Path | None = typer.Option(
+        None, "--markdown", help="Write a Markdown summary (e.g. $GITHUB_STEP_SUMMARY)."
+    ),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the verdict as JSON."),
+    host: str | None = typer.Option(None, "--host", help="Target URL; default: start the bundled target."),
+    allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a --host that is not loopback."),
+    users: int | None = typer.Option(None, "--users", "-u", help="Override the scenario's users."),
+    rps: float | None = typer.Option(None, "--rps", help="Override the scenario's arrival rate (req/s)."),
+    duration: str | None = typer.Option(None, "--duration", "-d", help="Override the duration, e.g. 30s."),
+    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas."),
+    target_env: list[str] = typer.Option(
+        [], "--target-env", help="KEY=VALUE for the bundled target (e.g. INJECT_LATENCY_MS=5). Repeatable."
+    ),
+    root: Path = typer.Option(Path("reports"), "--root", help="Where runs are written (reports/)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (results are reproducible)."),
+    alpha: float = typer.Option(
+        0.05, "--alpha", help="Family-wise false-alarm probability allowed from the runs' noise."
+    ),
+    run_noise: float | None = typer.Option(
+        None,
+        "--run-noise",
+        help="Run-to-run noise of this machine (relative sd of a run's level), measured with A/A runs "
+        "(bench/bench_gate.py calibrate); default: the value measured on the project's CI machine.",
+    ),
+    show_passed: bool = typer.Option(True, "--show-passed/--hide-passed", help="List passing checks too."),
+) -> None:
+    from scalectl import storage
+    from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
+    from scalectl.gate.judge import failure_line, judge, select_baseline_run
+    from scalectl.gate.thresholds import parse_all
+    from scalectl.report import gate_junit, gate_markdown, gate_terminal
+
+    if (scenario is None) == (run_dir is None):
+        raise InputError("give either a SCENARIO to run or --run RUN_DIR (exactly one)")
+    if not 0 < alpha < 1:
+        raise InputError(f"--alpha {alpha}: must be between 0 and 1")
+    extra = parse_all(threshold)
+    tolerances = Tolerances().with_overrides(dict(parse_tolerance(t) for t in tolerance))
+    if run_noise is not None and not 0 <= run_noise < 5:
+        raise InputError(f"--run-noise {run_noise}: must be a non-negative fraction, e.g. 0.1")
+    settings = StatSettings(alpha=alpha, seed=seed)
+    if run_noise is not None:
+        settings = dataclasses.replace(settings, run_noise=run_noise)
+    base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
+    if scenario is not None and not scenario.exists():
+        raise InputError(f"{scenario}: no such scenario file")
+    env = _env_pairs(target_env)
+    duration_s = parse_duration(duration) if duration else None
+
+    if run_dir is not None:
+        run = storage.load_run(run_dir)
+    else:
+        from scalectl.load import run_scenario
+
+        with err.status(f"running {scenario} ..."):
+            run, new_dir = run_scenario(
+                scenario,
+                host=host,
+                users=users,
+                rps=rps,
+                duration=duration_s,
+                root=root,
+                allow_remote=allow_remote,
+                replicas=replicas,
+                target_env=env or None,
+            )
+        err.print(f"run written to {new_dir}", markup=False)
+
+    warnings: list[str] = []
+    baseline_run = None
+    if base_model is not None:
+        baseline_run, warnings = select_baseline_run(base_model, run)
+    elif base_runs:
+        baseline_run = base_runs[0]
+    verdict = judge(
+        run,
+        baseline_run,
+        extra,
+        tolerances,
+        settings=settings,
+        baseline_label=str(baseline) if baseline else None,
+        warnings=warnings,
+    )
+
+    if junit:
+        storage.atomic_write_text(junit, gate_junit.render(verdict))
+    if markdown:
+        storage.atomic_write_text(markdown, gate_markdown.render(verdict))
+    if json_file:
+        storage.atomic_write_text(json_file, verdict.model_dump_json(indent=2) + "\n")
+    out.print(gate_terminal.renderable(verdict, show_passed=show_passed))
+    if not verdict.passed:
+        for check in verdict.failed:
+            out.print(failure_line(check), markup=False, highlight=False)
+        raise typer.Exit(code=EXIT_CHECK_FAILED)

@@ -1,0 +1,30 @@
+"""What follows every run that scalectl makes: the analysis and the default HTML report.
+
+``loadtest``, ``baseline`` and ``recommend --verify`` call :func:`finish_run` once the run is on disk,
+so ``analysis.json`` and ``report.html`` sit next to ``run.json`` without a second command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scalectl import storage
+from scalectl.models import Analysis, RunResult
+
+
+def finish_run(run: RunResult, run_dir: Path, *, report: bool = True) -> tuple[Analysis, Path | None]:
+    """Analyze ``run`` (its own SLOs), write ``analysis.json``, and ``report.html`` unless ``report`` is off.
+
+    The run itself is already written, so nothing here can lose it.
+    """
+    from scalectl.analysis import analyze_run
+
+    run_dir = Path(run_dir)
+    analysis = analyze_run(run, slo=run.slo or None)
+    storage.write_model(run_dir / storage.ANALYSIS_FILE, analysis)
+    report_path = None
+    if report:
+        from scalectl.report.files import write_default_report
+
+        report_path = write_default_report(run_dir)
+    return analysis, report_path

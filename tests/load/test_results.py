@@ -1,0 +1,45 @@
+"""RunResult assembly pieces: generator saturation, offered rate, series CSV."""
+
+from __future__ import annotations
+
+from scalectl.load.results import generator_info, offered_rate, series_csv
+from scalectl.models.run import TelemetrySeries
+from tests.factories import make_run
+
+
+def _gen(name: str, cpu: list[float]) -> TelemetrySeries:
+    return TelemetrySeries(
+        source=name, kind="process", role="generator", t=list(range(len(cpu))), metrics={"cpu_percent": cpu}
+    )
+
+
+def test_generator_saturated_only_when_sustained() -> None:
+    busy = generator_info([_gen("master", [20, 95, 97, 99, 50])], 0, [])
+    assert busy.saturated and busy.notes and busy.cpu_percent_max == 99
+    blip = generator_info([_gen("master", [20, 95, 40, 99, 50])], 0, [])
+    assert not blip.saturated
+    two = generator_info([_gen("w0", [50, 50, 50]), _gen("w1", [92, 93, 94])], 2, ["w2"])
+    assert two.saturated and two.processes == 2 and two.workers == 2 and two.lost_workers == ["w2"]
+    target_only = generator_info(
+        [
+            TelemetrySeries(
+                source="r", kind="process", role="target", metrics={"cpu_percent": [100, 100, 100]}
+            )
+        ],
+        0,
+        [],
+    )
+    assert not target_only.saturated
+
+
+def test_offered_rate_follows_ramps() -> None:
+    stages = [{"rps": 10, "duration": 10}, {"start_rps": 10, "rps": 30, "duration": 10}]
+    assert offered_rate(stages, 5) == 10
+    assert offered_rate(stages, 15) == 20
+    assert offered_rate(stages, 25) == 0
+
+
+def test_series_csv_has_one_row_per_second() -> None:
+    run = make_run(seconds=4)
+    lines = series_csv(run).splitlines()
+    assert len(lines) == 5 and lines[0].startswith("t,users,offered_rps,requests")
