@@ -61,7 +61,7 @@ http {{
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
-      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-For $remote_addr;  # the edge: never pass on a client-sent value
       proxy_connect_timeout 5s;
       proxy_send_timeout {timeout}s;
       proxy_read_timeout {timeout}s;

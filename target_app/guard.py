@@ -44,6 +44,7 @@ class GuardMiddleware:
         if template is None:  # unmatched: the router answers 404/405
             await self.app(scope, receive, send)
             return
+        scope["route_template"] = template  # the metrics label also for answers given here (429)
         c = self.context
         s = c.settings
         is_api = template.startswith("/api/")

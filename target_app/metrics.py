@@ -104,7 +104,7 @@ class MetricsMiddleware:
         finally:
             m.in_flight.dec()
             route = scope.get("route")
-            template = getattr(route, "path", None) or UNMATCHED
+            template = getattr(route, "path", None) or scope.get("route_template") or UNMATCHED
             method = scope.get("method", "GET")
             m.duration.labels(method, template).observe(time.perf_counter() - start)
             m.requests.labels(method, template, str(status)).inc()

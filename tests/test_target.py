@@ -30,6 +30,11 @@ def _route_count(metrics_url: str, route: str) -> float:
     )
 
 
+def _gauge(metrics_url: str, name: str) -> float:
+    text = httpx.get(metrics_url).text
+    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name)
+
+
 def _assert_gone(info: TargetInfo) -> None:
     pids = [r.pid for r in info.replicas] + ([info.lb_pid] if info.lb_pid else [])
     for pid in pids:
@@ -67,7 +72,10 @@ def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
 
     t = threading.Thread(target=call)
     t.start()
-    time.sleep(0.3)
+    metrics = info.replicas[0].metrics_url
+    deadline = time.monotonic() + 10
+    while _gauge(metrics, "http_requests_in_flight") < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)  # wait until the request is in flight (this scrape is the other one)
     target.stop_target(info)
     t.join(10)
     assert result.get("status") == 201
@@ -125,7 +133,8 @@ def test_temporary_workdir_is_removed() -> None:
     target.find_nginx() is None, reason="nginx is not installed (apt-get install nginx-light)"
 )
 def test_nginx_least_conn_in_front_of_two_replicas(tmp_path: Path) -> None:
-    info = target.start_target(replicas=2, lb="nginx", env=SMALL, workdir=tmp_path)
+    env = {**SMALL, "RATE_LIMIT_DEFAULT": "1/minute", "RATE_LIMIT_EXEMPT": "/api/content/{id}"}
+    info = target.start_target(replicas=2, lb="nginx", env=env, workdir=tmp_path)
     try:
         assert info.lb == "nginx" and info.lb_pid is not None
         assert info.env["TRUSTED_PROXIES"] == "127.0.0.1"
@@ -136,6 +145,13 @@ def test_nginx_least_conn_in_front_of_two_replicas(tmp_path: Path) -> None:
                 assert client.get(f"{info.url}/api/content/{i + 1}").status_code == 200
         counts = [_route_count(r.metrics_url, "/api/content/{id}") for r in info.replicas]
         assert sum(counts) == 10 and all(c > 0 for c in counts), counts
+        # nginx sends its peer's address, never a client-sent X-Forwarded-For: spoofing gains no budget
+        # (1 request per replica for "ip:127.0.0.1"; honoured spoofs would be 3 users, all allowed)
+        codes = [
+            httpx.get(f"{info.url}/api/content", headers={"X-Forwarded-For": f"6.6.6.{i}"}).status_code
+            for i in range(3)
+        ]
+        assert codes.count(200) <= 2 and 429 in codes, codes
     finally:
         target.stop_target(info)
     _assert_gone(info)

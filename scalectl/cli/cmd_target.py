@@ -108,28 +108,39 @@ def up(
         workdir=workdir,
         ready_timeout=ready_timeout,
     )
-    target.save_state(info, state)
-    _print_target(info)
-    if detach:
-        err.print("running in the background; stop it with 'scalectl target down'")
-        return
+    # From here on, whatever happens (Ctrl-C while printing included), a foreground target is stopped.
+    keep_running = False
+    exited = False
+    previous = signal.getsignal(signal.SIGTERM)
 
     def _sigterm(*_: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, _sigterm)
-    err.print("running; press Ctrl-C to stop")
-    exited = False
     try:
+        target.save_state(info, state)
+        _print_target(info)
+        if detach:
+            keep_running = True
+            err.print("running in the background; stop it with 'scalectl target down'")
+            return
+        signal.signal(signal.SIGTERM, _sigterm)
+        err.print("running; press Ctrl-C to stop")
         while target.is_running(info):
             time.sleep(0.5)
         exited = True
     except KeyboardInterrupt:
         err.print("stopping (draining in-flight requests) ...")
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        target.stop_target(info)
-        state.unlink(missing_ok=True)
+        if not keep_running:
+            signal.signal(signal.SIGTERM, previous)
+            previous_int = signal.signal(
+                signal.SIGINT, signal.SIG_IGN
+            )  # a second Ctrl-C must not cut it short
+            try:
+                target.stop_target(info)
+                state.unlink(missing_ok=True)
+            finally:
+                signal.signal(signal.SIGINT, previous_int)
     if exited:
         raise TargetError(f"every process of the target exited on its own (logs in {workdir})")
     err.print("stopped")

@@ -47,6 +47,7 @@ def _register() -> None:
         cmd_analyze,  # noqa: F401
         cmd_gate,  # noqa: F401
         cmd_loadtest,  # noqa: F401
+        cmd_recommend,  # noqa: F401
         cmd_report,  # noqa: F401
         cmd_target,  # noqa: F401
     )

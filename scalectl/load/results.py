@@ -157,11 +157,12 @@ def build_run(
             fail += slot.failures
         merged = histograms.merge(hists)
         t = float(sec - t0)
+        offered = offered_rate(facts.open_stages, sec + 0.5 - t_start) if facts.open_stages else None
         series.append(
             IntervalStats(
                 t=t,
                 users=int(users.get(sec, users.get(sec + 1, 0))),
-                offered_rps=offered_rate(facts.open_stages, t + 0.5) if facts.open_stages else None,
+                offered_rps=offered,
                 requests=req,
                 failures=fail,
                 rps=float(req),
@@ -169,7 +170,12 @@ def build_run(
                 endpoints=eps,
             )
         )
-    duration = max(t_end - t_start, 1e-9)
+    # Rates divide by the time load was applied: from the start to the end of the last second in which a
+    # request completed. The drain after the load stopped (up to Locust's stop timeout) is not load time;
+    # counting it made short runs read ~30% low.
+    busy = [sec for (sec, _key), slot in rec.slots.items() if slot.requests]
+    load_end = min(t_end, float(max(busy) + 1)) if busy else t_end
+    duration = max(load_end - t_start, 1e-9)
     endpoints = []
     all_hists = []
     total_errors: dict[str, int] = {}

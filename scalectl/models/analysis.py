@@ -47,9 +47,26 @@ class SloResult(Model):
     note: str | None = None
 
 
+#: The flowchart's boxes (``FlowStep.step``) as the diagram names them; every reporter uses these.
+FLOW_STEP_TITLES: dict[str, str] = {
+    "monitor": "Monitor",
+    "generator": "Load generator saturated?",
+    "performance_ok": "Performance OK?",
+    "database": "Database issue?",
+    "application": "Application issue?",
+    "infrastructure": "Infrastructure issue?",
+    "code": "Code issue?",
+    "scale": "Scale",
+}
+
+
+def flow_step_title(step: str) -> str:
+    return FLOW_STEP_TITLES.get(step, step.replace("_", " ").capitalize())
+
+
 class FlowStep(Model):
-    """One box of the flowchart as walked: ``monitor``, ``performance_ok``, ``database``,
-    ``application``, ``infrastructure``, ``code``, ``scale``."""
+    """One box of the flowchart as walked: ``monitor``, ``generator`` (only when the load generator
+    saturated), ``performance_ok``, ``database``, ``application``, ``infrastructure``, ``code``, ``scale``."""
 
     step: str
     verdict: str

@@ -61,3 +61,12 @@ class Recommendation(Model):
     reasoning: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    # Optional additions (capacity engineer): the per-replica concurrency curve, the sizing detail,
+    # configuration advice, and the --verify outcome.
+    concurrency_model: UslModel | None = None
+    needed_replicas: int | None = None
+    predicted_capacity_rps: float | None = None
+    db_usable_connections: int | None = None
+    advice: list[str] = Field(default_factory=list)
+    raise_confidence: list[str] = Field(default_factory=list)
+    verification: dict[str, float | int | str | bool | None] | None = None

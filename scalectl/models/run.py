@@ -148,6 +148,8 @@ class RunResult(Model):
     load_model: Literal["closed", "open", "locustfile"] = "closed"
     started_at: datetime
     ended_at: datetime
+    #: Seconds of load: from the start to the end of the last second in which a request completed
+    #: (the drain after the load stopped is not counted); every ``rps`` divides by it.
     duration_s: float
     complete: bool = True
     #: Why the run ended early (``"interrupted (SIGINT)"``...), when ``complete`` is false.

@@ -7,18 +7,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from scalectl.models import Analysis, Finding
+from scalectl.models.analysis import flow_step_title
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
-STEP_TITLE = {
-    "monitor": "Monitor",
-    "generator": "Load generator saturated?",
-    "performance_ok": "Performance OK?",
-    "database": "Database issue?",
-    "application": "Application issue?",
-    "infrastructure": "Infrastructure issue?",
-    "code": "Code issue?",
-    "scale": "Scale",
-}
 
 
 def _outcome(outcome: bool | None, step: str) -> Text:
@@ -67,7 +58,7 @@ def render_analysis(analysis: Analysis) -> Group:
     for step in analysis.path:
         label = Text.assemble(
             _outcome(step.outcome, step.step),
-            (STEP_TITLE.get(step.step, step.step), "bold"),
+            (flow_step_title(step.step), "bold"),
             ": ",
             step.verdict,
         )

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scalectl.models import Analysis, Recommendation, RunResult
+from scalectl.models.analysis import flow_step_title
 from scalectl.report import fmt
 from scalectl.report import html_charts as charts
 from scalectl.report.html_page import Page, e, footer, kpi, pill, plotly_js, rows, section, started
@@ -181,20 +182,8 @@ def _endpoint_table(run: RunResult) -> str:
     )
 
 
-#: The flowchart's boxes (``FlowStep.step``) as the diagram names them.
-STEP_LABELS = {
-    "monitor": "Monitor",
-    "performance_ok": "Performance OK?",
-    "database": "Database issue?",
-    "application": "Application issue?",
-    "infrastructure": "Infrastructure issue?",
-    "code": "Code issue?",
-    "scale": "Scale",
-}
-
-
 def step_label(step: str) -> str:
-    return STEP_LABELS.get(step, step.replace("_", " ").capitalize())
+    return flow_step_title(step)
 
 
 def _analysis(a: Analysis | None) -> str:

@@ -182,3 +182,20 @@ def test_empty_run_is_not_ok() -> None:
     a = analyze_run(run)
     assert not a.performance_ok
     assert any("no requests" in s.verdict for s in a.path)
+
+
+@pytest.mark.parametrize(
+    ("cpu", "top_rule", "pool_severity"),
+    [(99.0, "app_cpu_saturated", "medium"), (40.0, "db_pool_saturated", "high")],
+)
+def test_a_full_pool_on_a_saturated_cpu_is_a_symptom(cpu: float, top_rule: str, pool_severity: str) -> None:
+    # a slow run: the SLO is missed, the pool is at its maximum all the time
+    run = base_run(latency_ms=2000.0)
+    run.telemetry = [process("replica-0", cpu), prom("replica-0", pool(checked_out=10))]
+    a = analyze_run(run, slo=["p95<300ms"])
+    assert not a.performance_ok
+    assert a.findings[0].rule == top_rule
+    saturated = next(f for f in a.findings if f.rule == "db_pool_saturated")
+    assert saturated.severity == pool_severity
+    says_symptom = any("CPU saturated" in (e.note or "") for e in saturated.evidence)
+    assert says_symptom == (cpu >= 85.0)

@@ -43,3 +43,32 @@ def test_series_csv_has_one_row_per_second() -> None:
     run = make_run(seconds=4)
     lines = series_csv(run).splitlines()
     assert len(lines) == 5 and lines[0].startswith("t,users,offered_rps,requests")
+
+
+def test_rates_divide_by_load_time_not_the_drain() -> None:
+    from scalectl.load.recorder import Recorder
+    from scalectl.load.results import RunFacts, build_run
+
+    t_start = 1_000.5
+    rec = Recorder()
+    for sec in range(1_000, 1_004):  # requests complete in seconds 1000..1003, 100 a second
+        for _ in range(100):
+            rec.record(sec, "GET /a", "/a", "GET", 10.0, None)
+    facts = RunFacts(
+        run_id="r",
+        scenario_name="s",
+        scenario={},
+        host="http://127.0.0.1:1",
+        load_model="closed",
+        slo=[],
+        thresholds=[],
+        open_stages=[{"rps": 100, "duration": 10}],
+    )
+    # the child ends 5 s after the last request (Locust's stop timeout): that drain is not load time
+    run = build_run({"batch": rec.drain(), "t_start": t_start, "t_end": 1_009.0}, facts, lambda t0: [], 0, 0)
+    assert run.duration_s == 3.5
+    assert run.total.requests == 400
+    assert run.total.rps == 400 / 3.5
+    assert run.endpoints[0].rps == run.total.rps
+    # offered rate is read at each interval's middle on the stage clock that starts at t_start
+    assert [s.offered_rps for s in run.series] == [100.0] * 4

@@ -110,11 +110,11 @@ async def test_llm_failures_open_the_breaker_then_it_recovers(make_client: MakeC
         502,
         502,
     ]
-    start = time.perf_counter()
+    calls = metric((await client.get("/metrics")).text, "upstream_duration_seconds_count", name="llm")
     rejected = await client.post("/api/content/generate", json=body)
     assert rejected.status_code == 503 and int(rejected.headers["Retry-After"]) >= 1
-    assert time.perf_counter() - start < 0.5  # rejected without calling the provider
     text = (await client.get("/metrics")).text
+    assert metric(text, "upstream_duration_seconds_count", name="llm") == calls == 2  # provider not called
     assert metric(text, "circuit_breaker_state", name="llm") == OPEN
     assert metric(text, "circuit_breaker_rejections_total", name="llm") == 1
     # the provider recovers; after the recovery window one probe closes the breaker
@@ -124,3 +124,21 @@ async def test_llm_failures_open_the_breaker_then_it_recovers(make_client: MakeC
     assert (await client.post("/api/content/generate", json=body)).status_code == 201
     text = (await client.get("/metrics")).text
     assert metric(text, "circuit_breaker_state", name="llm") == CLOSED
+
+
+async def test_llm_timeouts_count_as_failures(make_client: MakeClient) -> None:
+    client = await make_client(LLM_LATENCY_SCALE="1", LLM_TIMEOUT_S="0.05", BREAKER_FAILURE_THRESHOLD="1")
+    r = await client.post("/api/content/generate", json={"topic": "Slow provider"})
+    assert r.status_code == 502 and "timed out" in r.json()["detail"]
+    assert (await client.post("/api/content/generate", json={"topic": "Slow provider"})).status_code == 503
+
+
+async def test_llm_concurrency_cap(make_client: MakeClient) -> None:
+    # each call sleeps at least 0.8 s x 0.25 x 0.75 = 0.15 s; with one slot three calls take >= 0.45 s
+    client = await make_client(LLM_LATENCY_SCALE="0.25", LLM_MAX_CONCURRENCY="1")
+    start = time.perf_counter()
+    codes = await asyncio.gather(
+        *(client.post("/api/content/generate", json={"topic": f"Cap {i}"}) for i in range(3))
+    )
+    assert [r.status_code for r in codes] == [201] * 3
+    assert time.perf_counter() - start >= 0.45

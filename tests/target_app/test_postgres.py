@@ -64,7 +64,7 @@ async def test_exhausted_pool_on_postgres(make_client: MakeClient, pg_url: str) 
 
     client = await make_client(
         DATABASE_URL=pg_url, DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0", DB_POOL_TIMEOUT="0.3",
-        DB_SLOW_QUERY_MS="800", CACHE_ENABLED="0",
+        DB_SLOW_QUERY_MS="1500", CACHE_ENABLED="0",
     )  # fmt: skip
 
     async def timed() -> tuple[int, float]:
@@ -74,5 +74,5 @@ async def test_exhausted_pool_on_postgres(make_client: MakeClient, pg_url: str) 
 
     results = await asyncio.gather(*(timed() for _ in range(3)))
     assert sorted(c for c, _ in results) == [200, 503, 503]
-    assert all(t < 0.75 for c, t in results if c == 503)  # pool timeout 0.3 s, not the 0.8 s query
+    assert all(t < 1.2 for c, t in results if c == 503)  # pool timeout 0.3 s, not the 1.5 s query
     assert metric((await client.get("/metrics")).text, "db_pool_timeouts_total") == 2

@@ -31,6 +31,7 @@ async def test_generate_limit_per_user_with_headers(make_client: MakeClient) -> 
     text = (await client.get("/metrics")).text
     assert metric(text, "rate_limit_rejections_total", route="/api/content/generate") == 1
     assert metric(text, "rate_limit_rejections_total", route="/api/linkedin/generate-post") == 1
+    assert metric(text, "http_requests_total", route="/api/content/generate", status="429") == 1
 
 
 async def test_exemption_matches_exact_route_template(make_client: MakeClient) -> None:

@@ -20,6 +20,37 @@ def _pool_numbers(ctx: Context) -> tuple[int | None, int]:
     return s, o
 
 
+def cpu_bound_ratio(ctx: Context) -> float | None:
+    """The busiest replica's CPU (p90 under load) as a share of its allotment, when it is at or past
+    ``cpu_high_ratio``; None otherwise. A pool that fills while the CPU is saturated is a symptom:
+    coroutines hold their connections while they wait for the CPU."""
+    if ctx.signals.cpu.empty:
+        return None
+    util = ctx.p90(ctx.signals.cpu) / (ctx.cpu_allotment * 100.0)
+    if util.isna().all():
+        return None
+    u = float(util.max())
+    return u if u >= ctx.params.cpu_high_ratio else None
+
+
+def _symptom_of_cpu(ctx: Context, severity: str, confidence: float, ev: list[Evidence]) -> tuple[str, float]:
+    """Lower a pool finding below the CPU finding when the CPU is saturated, and say why."""
+    cpu = cpu_bound_ratio(ctx)
+    if cpu is None:
+        return severity, confidence
+    ev.append(
+        Evidence(
+            metric="replica CPU p90 / allotment",
+            observed=round(cpu, 3),
+            threshold=ctx.params.cpu_high_ratio,
+            window=ctx.window,
+            note="CPU saturated: connections are held while requests wait for the CPU; "
+            "fix the CPU first, then look at the pool again",
+        )
+    )
+    return "medium", round(confidence * 0.6, 3)
+
+
 def pool_action(ctx: Context) -> tuple[str, dict[str, str]]:
     """ "Raise DB_POOL_SIZE from 5 to 12; 3 replicas × (12 + 5) = 51 connections stay under 100"."""
     p = ctx.params
@@ -38,7 +69,7 @@ def pool_action(ctx: Context) -> tuple[str, dict[str, str]]:
     cap_per_replica = max(budget // n - over, 1)
     new = max(min(want, cap_per_replica), size + 1)
     total = n * (new + over)
-    limit = f"PostgreSQL's max_connections {p.db_max_connections}"
+    limit = f"the database's max_connections ({p.db_max_connections}, PostgreSQL's default)"
     if total <= budget:
         tail = f"{n} replica(s) × ({new} + {over} overflow) = {total} connections stay under {limit}"
     else:
@@ -67,23 +98,25 @@ def pool_saturated(ctx: Context) -> Finding | None:
         return None
     size, over = _pool_numbers(ctx)
     action, env = pool_action(ctx)
+    ev = [
+        Evidence(
+            metric="db_pool_checked_out / (db_pool_size + db_pool_max_overflow)",
+            observed=round(float(share[worst]), 3),
+            threshold=ctx.params.pool_full_min_share,
+            window=ctx.window,
+            source=str(worst),
+            note=f"share of seconds at ≥ {fmt_pct(ctx.params.pool_full_ratio)} of the pool",
+        )
+    ]
+    severity, confidence = _symptom_of_cpu(ctx, "high", 0.9, ev)
     return ctx.finding(
         rule="db_pool_saturated",
         category="database",
-        severity="high",
-        confidence=0.9,
+        severity=severity,  # type: ignore[arg-type]
+        confidence=confidence,
         server_side=True,
         title=f"database pool at its maximum ({size} + {over}) in {fmt_pct(share[worst])} of loaded seconds",
-        evidence=[
-            Evidence(
-                metric="db_pool_checked_out / (db_pool_size + db_pool_max_overflow)",
-                observed=round(float(share[worst]), 3),
-                threshold=ctx.params.pool_full_min_share,
-                window=ctx.window,
-                source=str(worst),
-                note=f"share of seconds at ≥ {fmt_pct(ctx.params.pool_full_ratio)} of the pool",
-            )
-        ],
+        evidence=ev,
         action=action,
         verify=ctx.verify(env=env),
     )
@@ -130,11 +163,14 @@ def pool_wait(ctx: Context) -> Finding | None:
                 note="ms",
             )
         )
+    severity, confidence = _symptom_of_cpu(
+        ctx, "high" if rising or wait_ms >= ctx.params.pool_wait_high_ms else "medium", 0.85, ev
+    )
     return ctx.finding(
         rule="db_pool_wait",
         category="database",
-        severity="high" if rising or wait_ms >= ctx.params.pool_wait_high_ms else "medium",
-        confidence=0.85,
+        severity=severity,  # type: ignore[arg-type]
+        confidence=confidence,
         server_side=True,
         title=f"requests wait {wait_ms:.1f} ms on average for a database connection"
         + (" and the wait is rising" if rising else ""),

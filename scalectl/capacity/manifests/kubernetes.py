@@ -1,0 +1,99 @@
+"""deployment.yaml: Deployment (probes, resources), Service and an autoscaling/v2 HPA."""
+
+from __future__ import annotations
+
+from scalectl.capacity.manifests.common import ManifestOptions, dump_yaml, evidence_comments, hpa_max_replicas
+from scalectl.models import Recommendation
+
+
+def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[dict]:
+    name, port = options.name, options.port
+    labels = {"app.kubernetes.io/name": name}
+    r = rec.resources
+    limits = {"memory": r.memory_limit}
+    if r.cpu_limit:
+        limits["cpu"] = r.cpu_limit
+    container = {
+        "name": name,
+        "image": options.image,
+        "ports": [{"name": "http", "containerPort": port}],
+        "env": [{"name": k, "value": v} for k, v in sorted(rec.settings.items())],
+        "resources": {"requests": {"cpu": r.cpu_request, "memory": r.memory_request}, "limits": limits},
+        "livenessProbe": {
+            "httpGet": {"path": "/health", "port": "http"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        },
+        "readinessProbe": {
+            "httpGet": {"path": "/health/ready", "port": "http"},
+            "periodSeconds": 5,
+            "timeoutSeconds": 2,
+            "failureThreshold": 2,
+        },
+        "startupProbe": {
+            "httpGet": {"path": "/health", "port": "http"},
+            "periodSeconds": 2,
+            "failureThreshold": 30,
+        },
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "replicas": rec.replicas,
+            "selector": {"matchLabels": labels},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "selector": labels,
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
+            "minReplicas": rec.replicas,
+            "maxReplicas": hpa_max_replicas(rec),
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": r.hpa_cpu_utilization
+                            or round(rec.utilization_target * 100),
+                        },
+                    },
+                }
+            ],
+        },
+    }
+    return [deployment, service, hpa]
+
+
+def render_kubernetes(rec: Recommendation, options: ManifestOptions | None = None) -> str:
+    options = options or ManifestOptions()
+    docs = kubernetes_documents(rec, options)
+    head = "\n".join(evidence_comments(rec))
+    notes = {
+        "Deployment": "# Deployment: liveness /health, readiness /health/ready; requests from measured usage",
+        "Service": "# Service: one stable address in front of the replicas",
+        "HorizontalPodAutoscaler": (
+            f"# HPA: floor at the recommended {rec.replicas}; ceiling {hpa_max_replicas(rec)} "
+            "(connection budget and USL peak); CPU target = utilization target"
+        ),
+    }
+    parts = [notes[d["kind"]] + "\n" + dump_yaml(d) for d in docs]
+    return head + "\n" + "---\n".join(parts)

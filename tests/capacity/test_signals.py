@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from scalectl.capacity import signals
+from scalectl.capacity.evidence import collect
+from scalectl.capacity.recommend import recommend
+from tests.factories import make_run, telemetry_series
+
+
+def _run(metrics: dict, rps: float = 20.0, seconds: int = 5):
+    return make_run(rps=rps, seconds=seconds, telemetry=[telemetry_series("replica-0", metrics)])
+
+
+def test_counters_cache_and_upstream() -> None:
+    run = _run(
+        {
+            'cache_hits_total{cache="content"}': [0, 10, 20, 30, 40],
+            'cache_misses_total{cache="content"}': [0, 30, 60, 90, 120],
+            'upstream_duration_seconds_count{name="llm"}': [0, 5, 10, 15, 20],
+            'upstream_duration_seconds_sum{name="llm"}': [0, 2.5, 5, 7.5, 10],
+        }
+    )
+    assert signals.cache_hit_ratio(run) == pytest.approx(0.25)
+    rate, mean = signals.upstream_time_s(run)
+    assert rate == pytest.approx(4.0) and mean == pytest.approx(0.5)
+
+
+def test_pool_saturation_and_hold_time() -> None:
+    busy = _run({"db_pool_size": [2] * 5, "db_pool_max_overflow": [0] * 5, "db_pool_checked_out": [2] * 5})
+    assert signals.pool_saturated(busy)
+    assert signals.limit_from_telemetry(busy)[0] == "database"
+    assert signals.pool_hold_s(busy) == pytest.approx(2 / busy.total.rps)
+    calm = _run({"db_pool_size": [5] * 5, "db_pool_max_overflow": [5] * 5, "db_pool_checked_out": [1] * 5})
+    assert not signals.pool_saturated(calm)
+    timeouts = _run({"db_pool_timeouts_total": [0, 0, 1, 3, 3]})
+    assert signals.pool_saturated(timeouts)
+    assert signals.current_pool([calm]) == (5, 5)
+
+
+def test_low_hit_ratio_and_upstream_earn_advice() -> None:
+    run = _run(
+        {
+            'cache_hits_total{cache="content"}': [0, 1, 2, 3, 4],
+            'cache_misses_total{cache="content"}': [0, 9, 18, 27, 36],
+            'upstream_duration_seconds_count{name="llm"}': [0, 5, 10, 15, 20],
+            'upstream_duration_seconds_sum{name="llm"}': [0, 5, 10, 15, 20],
+        }
+    )
+    rec = recommend(collect([("r", [run], None)], ["p95<300ms"]), 100.0)
+    assert any("cache hit ratio" in a for a in rec.advice)
+    assert rec.upstream_concurrency is not None and rec.upstream_concurrency >= 1
+    assert "LLM_MAX_CONCURRENCY" in rec.settings
+    assert float(rec.settings["LLM_TIMEOUT_S"]) < 30
+
+
+def test_cpu_saturation_outranks_a_busy_pool() -> None:
+    from tests.factories import make_run
+
+    metrics = {"db_pool_size": [2] * 5, "db_pool_max_overflow": [0] * 5, "db_pool_checked_out": [2] * 5}
+    run = make_run(
+        rps=20.0,
+        seconds=5,
+        telemetry=[
+            telemetry_series("replica-0", metrics),
+            telemetry_series(
+                "replica-0", {"cpu_percent": [97.0] * 5, "rss_bytes": [1e8] * 5}, kind="process"
+            ),
+        ],
+    )
+    assert signals.limit_from_telemetry(run)[0] == "infrastructure"
