@@ -116,7 +116,9 @@ def relative_checks(
                 d = float(point[j]) - shift
                 raw.change = math.exp(d) - 1
                 raw.beyond = raw.change > t
-                raw.p_value, se = log_test(d, reps[:, j] - shift_reps, True, df, floor=st.relative_noise)
+                raw.p_value, se = log_test(
+                    d, reps[:, j] - shift_reps, True, df, floor=st.relative_floor(metric)
+                )
                 raw.ci = (math.exp(d - z * se) - 1, math.exp(d + z * se) - 1)
             checks.append(raw)
         out[e] = checks

@@ -79,3 +79,11 @@ def test_a_lone_endpoint_has_no_rest(keys) -> None:
 def test_relative_checks_can_be_turned_off() -> None:
     checks = compare(run(2), run(1), settings=StatSettings(relative=False))
     assert not [c for c in checks if c.metric.endswith(" vs rest")]
+
+
+def test_tails_keep_their_own_relative_floor() -> None:
+    st = StatSettings(relative_noise=0.03, relative_noise_tail=0.07)
+    assert st.relative_floor("p50") == 0.03
+    assert st.relative_floor("p95") == st.relative_floor("p99") == 0.07
+    assert StatSettings(relative_noise=0.2, relative_noise_tail=0.07).relative_floor("p99") == 0.2
+    assert StatSettings(relative_noise=0.03, relative_noise_tail=None).relative_floor("p95") == 0.03
