@@ -107,6 +107,12 @@ def main() -> int:
     ap.add_argument("--factor", type=float, default=1.25, help="ratio between ladder steps")
     ap.add_argument("--refine", type=int, default=3, help="bisections between last ok and first broken")
     ap.add_argument(
+        "--lb",
+        default="auto",
+        choices=["auto", "reuseport", "nginx"],
+        help="how the two replicas share the load (nginx: least_conn, balances by load, not by hash)",
+    )
+    ap.add_argument(
         "--pg",
         default="postgresql://postgres@127.0.0.1:5432/test",
         help="PostgreSQL to create a scratch database in ('' for the target's SQLite)",
@@ -163,7 +169,7 @@ def _bench(args, env, cores) -> int:
     t_cpu, g_cpu = cpu_per_request(knee_run, "target"), cpu_per_request(knee_run, "generator")
     pred_cpu = min(pred_linear, min(cores, 2) / (t_cpu + g_cpu)) if t_cpu + g_cpu > 0 else pred_linear
     lo = 0.5 * min(pred_linear, pred_cpu)
-    with running_target(replicas=2, cpus_per_replica=1, env=env) as two:
+    with running_target(replicas=2, cpus_per_replica=1, env=env, lb=args.lb) as two:
         runs2 = find_knee(two, lo, args, root, "2 replicas")
     cap2 = collect([("r2", runs2, None)], [args.slo]).capacities[0]
     meas = cap2.knee_rps
@@ -171,6 +177,7 @@ def _bench(args, env, cores) -> int:
     err_cpu = (pred_cpu - meas) / meas if meas else float("nan")
     step_res = (args.factor - 1) / 2**args.refine * 100
     what = f"SEO analyses, SEO_CPU_WORK={args.work}, PostgreSQL" if args.workload == "seo" else "cached reads"
+    what += f", lb {args.lb}"
     print(f"\n### capacity: predict 2 replicas from 1 ({what}, {args.slo})\n")
     print(
         f"Machine: {cores} cores, {platform.processor() or platform.machine()}, "
