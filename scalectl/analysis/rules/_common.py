@@ -81,6 +81,22 @@ class Context:
         return cpu_allotment_cores(self.run, self.params, n)
 
     @cached_property
+    def cpu_utilization(self) -> pd.Series:
+        """Per replica: CPU p90 over loaded seconds as a share of its allotment (empty without CPU)."""
+        if self.signals.cpu.empty:
+            return pd.Series(dtype=float)
+        return self.p90(self.signals.cpu) / (self.cpu_allotment * 100.0)
+
+    def trend_evidence(self) -> Evidence:
+        """Evidence that latency follows load (the Spearman correlation of p95 with the load)."""
+        return Evidence(
+            metric=f"p95 latency vs {self.trend.load_name} (Spearman)",
+            observed=round(self.trend.corr or 0, 2),
+            threshold=self.params.latency_load_corr,
+            window=self.window,
+        )
+
+    @cached_property
     def replicas(self) -> int:
         return int(
             self.run.environment.replicas or max(len(self.signals.replicas), self.signals.cpu.shape[1], 1)

@@ -17,7 +17,7 @@ def cpu_saturated(ctx: Context) -> Finding | None:
     if cpu.empty:
         return None
     allot = ctx.cpu_allotment
-    util = ctx.p90(cpu) / (allot * 100.0)
+    util = ctx.cpu_utilization
     if util.isna().all():
         return None
     worst = util.idxmax()
@@ -70,7 +70,7 @@ def event_loop_lag(ctx: Context) -> Finding | None:
     ]
     why = "something blocks the loop"
     if not ctx.signals.cpu.empty:
-        cpu = float(ctx.p90(ctx.signals.cpu).max()) / (ctx.cpu_allotment * 100.0)
+        cpu = float(ctx.cpu_utilization.max())
         evidence.append(
             Evidence(metric="replica CPU p90 / allotment", observed=round(cpu, 3), window=ctx.window)
         )
@@ -115,12 +115,7 @@ def latency_rising_pool_idle(ctx: Context) -> Finding | None:
         title=f"p95 latency rises {trend.high_p95 / (trend.low_p95 or 1):.1f}× with load, database pool "
         f"stays at {fmt_pct(pool_u)}",
         evidence=[
-            Evidence(
-                metric=f"p95 latency vs {trend.load_name} (Spearman)",
-                observed=round(trend.corr or 0, 2),
-                threshold=p.latency_load_corr,
-                window=ctx.window,
-            ),
+            ctx.trend_evidence(),
             Evidence(
                 metric="db pool utilisation p90",
                 observed=round(pool_u, 3),

@@ -19,7 +19,7 @@ def _low_load_mask(ctx: Context) -> tuple[pd.Series | None, bool]:
     cpu, pool = ctx.signals.cpu, ctx.signals.column("pool_utilization")
     if cpu.empty and pool.empty:
         return ctx.loaded, False
-    if not cpu.empty and float(ctx.p90(cpu).max()) >= p.cpu_room_ratio * ctx.cpu_allotment * 100:
+    if not cpu.empty and float(ctx.cpu_utilization.max()) >= p.cpu_room_ratio:
         return None, True
     if not pool.empty and float(ctx.p90(pool).max()) >= p.pool_full_ratio:
         return None, True

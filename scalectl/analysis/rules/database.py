@@ -24,10 +24,8 @@ def cpu_bound_ratio(ctx: Context) -> float | None:
     """The busiest replica's CPU (p90 under load) as a share of its allotment, when it is at or past
     ``cpu_high_ratio``; None otherwise. A pool that fills while the CPU is saturated is a symptom:
     coroutines hold their connections while they wait for the CPU."""
-    if ctx.signals.cpu.empty:
-        return None
-    util = ctx.p90(ctx.signals.cpu) / (ctx.cpu_allotment * 100.0)
-    if util.isna().all():
+    util = ctx.cpu_utilization
+    if util.empty or util.isna().all():
         return None
     u = float(util.max())
     return u if u >= ctx.params.cpu_high_ratio else None
@@ -241,7 +239,7 @@ def latency_rising_cpu_room(ctx: Context) -> Finding | None:
     trend = ctx.trend
     if not trend.rises(p) or ctx.signals.cpu.empty:
         return None
-    cpu = float(ctx.p90(ctx.signals.cpu).max()) / (ctx.cpu_allotment * 100.0)
+    cpu = float(ctx.cpu_utilization.max())
     if np.isnan(cpu) or cpu >= p.cpu_room_ratio:
         return None
     pool = ctx.signals.column("pool_utilization")
@@ -260,12 +258,7 @@ def latency_rising_cpu_room(ctx: Context) -> Finding | None:
             f"stays at {fmt_pct(cpu)} of its allotment"
         ),
         evidence=[
-            Evidence(
-                metric=f"p95 latency vs {trend.load_name} (Spearman)",
-                observed=round(trend.corr or 0, 2),
-                threshold=p.latency_load_corr,
-                window=ctx.window,
-            ),
+            ctx.trend_evidence(),
             Evidence(
                 metric="replica CPU p90 / allotment",
                 observed=round(cpu, 3),
