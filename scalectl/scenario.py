@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -148,9 +149,25 @@ class OpenStage(_M):
     duration: Duration
 
 
+def _check_warmup(warmup: float, info: ValidationInfo) -> float:
+    stages = info.data.get("stages")
+    if stages is None:  # the stages were invalid: that error is reported
+        return warmup
+    total = sum(st.duration for st in stages)
+    if warmup < 0 or warmup >= total:
+        raise ValueError(f"warmup ({warmup:g}s) must be at least 0 and shorter than the load ({total:g}s)")
+    return warmup
+
+
 class ClosedLoad(_M):
     model: Literal["closed"] = "closed"
     stages: list[ClosedStage] = Field(..., min_length=1)
+    #: Seconds at the start whose requests are not counted in the run's summary, SLO verdict, knee or
+    #: gate (start-up transients: the generator starting, cold caches). The load still runs; the
+    #: seconds stay in the timeline, marked.
+    warmup: Duration = 0.0
+
+    _warmup = field_validator("warmup")(_check_warmup)
 
 
 class OpenLoad(_M):
@@ -158,6 +175,12 @@ class OpenLoad(_M):
     #: Concurrency pool (virtual users) that serves the arrival schedule, over all workers.
     max_users: int = Field(100, ge=1)
     stages: list[OpenStage] = Field(..., min_length=1)
+    #: Seconds at the start whose requests are not counted in the run's summary, SLO verdict, knee or
+    #: gate (start-up transients: the generator starting, cold caches). The load still runs; the
+    #: seconds stay in the timeline, marked.
+    warmup: Duration = 0.0
+
+    _warmup = field_validator("warmup")(_check_warmup)
 
 
 class Telemetry(_M):
@@ -179,11 +202,18 @@ class Steps(_M):
     max_error_rate: float = Field(0.05, ge=0, le=1)
     #: Stop after this many consecutive steps past the knee (SLO broken or throughput falling).
     stop_after: int = Field(1, ge=1)
+    #: Seconds at the start of each step not counted (see ``load.warmup``): the knee is judged on the
+    #: steady state of each step.
+    warmup: Duration = 0.0
 
     @model_validator(mode="after")
     def _check(self) -> Any:
         if (self.users is None) == (self.rps is None):
             raise ValueError("give exactly one of users (closed model) or rps (open model)")
+        if self.warmup < 0 or self.warmup >= self.duration:
+            raise ValueError(
+                f"warmup ({self.warmup:g}s) must be at least 0 and shorter than a step ({self.duration:g}s)"
+            )
         return self
 
 

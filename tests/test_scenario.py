@@ -90,6 +90,7 @@ def test_open_model_and_defaults(tmp_path: Path) -> None:
         )
     )
     assert isinstance(sc.load, OpenLoad) and sc.load.max_users == 100 and sc.load.stages[0].start_rps == 1
+    assert sc.load.warmup == 0.0
     assert (sc.think_time.min, sc.think_time.max) == (2.0, 2.0)
     assert sc.requests[0].endpoint_name == "/x" and sc.identity.header == "Authorization"
 
@@ -158,6 +159,19 @@ ERRORS = [
         ["low <= high"],
     ),
     (BASE + "steps: {duration: 5s}\n", 4, "steps", ["exactly one of users"]),
+    (
+        BASE + "steps: {rps: [5], duration: 5s, warmup: 5s}\n",
+        4,
+        "steps",
+        ["warmup (5s)", "shorter than a step"],
+    ),
+    (
+        BASE
+        + "load:\n  warmup: 10s\n  stages:\n    - {users: 2, duration: 4s}\n    - {users: 3, duration: 4s}\n",
+        5,
+        "load.warmup",
+        ["warmup (10s)", "shorter than the load (8s)"],
+    ),
     (BASE + "telemetry: {interval: fast}\n", 4, "telemetry.interval", ["duration"]),
     (BASE + "identity: {pool: -1}\n", 4, "identity.pool", ["greater than or equal to 0"]),
     (BASE + "version: 2\n", 4, "version", ["1"]),
@@ -224,3 +238,14 @@ def test_cli_reports_scenario_errors_without_traceback(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert f"{path}:4: requests[0].wieght: unknown key" in res.output
     assert "Traceback" not in res.output
+
+
+def test_warmup_is_read_for_load_and_steps(tmp_path: Path) -> None:
+    sc = load_scenario(
+        write(
+            tmp_path,
+            BASE + "load:\n  model: open\n  warmup: 2s\n  stages:\n    - {rps: 5, duration: 6s}\n"
+            "steps: {rps: [5, 10], duration: 8s, warmup: 1500ms}\n",
+        )
+    )
+    assert sc.load.warmup == 2.0 and sc.steps is not None and sc.steps.warmup == 1.5

@@ -72,13 +72,14 @@ class EvidenceSet:
 def active_rps(run: RunResult) -> float:
     """Throughput over the intervals that carried load (first to last with requests, without those two
     partial seconds when there are four or more), not over the wall time of the run, which includes
-    start-up and drain seconds; ``total.rps`` when there is no series."""
-    busy = [i for i, iv in enumerate(run.series) if iv.requests > 0]
+    start-up and drain seconds; warm-up seconds are left out; ``total.rps`` when there is no series."""
+    busy = [i for i, iv in enumerate(run.series) if iv.requests > 0 and not iv.warmup]
     if not busy:
         return run.total.rps
     span = run.series[busy[0] : busy[-1] + 1]
     if len(span) >= 4:
-        span = span[1:-1]  # the first and last busy seconds are partial (start-up, drain)
+        # the first and last busy seconds are partial (start-up, drain); after a warm-up the first is whole
+        span = span[0 if run.warmup_s else 1 : -1]
     seconds = sum(iv.duration_s for iv in span)
     return sum(iv.requests for iv in span) / seconds if seconds > 0 else run.total.rps
 
@@ -161,7 +162,7 @@ def points_from_run(
     for i, iv in enumerate(run.series):
         # idle, start-up and drain seconds carry no level
         level = iv.offered_rps if open_model else float(iv.users)
-        if iv.requests > 0 and level:
+        if iv.requests > 0 and level and not iv.warmup:
             groups[level].append(i)
     levels = [lv for lv, idx in groups.items() if len(idx) >= min_level_seconds]
     if len(levels) <= 1:

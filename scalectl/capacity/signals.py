@@ -96,7 +96,7 @@ def upstream_time_s(run: RunResult) -> tuple[float, float] | None:
 
 
 def _busy_window(run: RunResult) -> tuple[float, float] | None:
-    busy = [iv.t for iv in run.series if iv.requests > 0]
+    busy = [iv.t for iv in run.series if iv.requests > 0 and not iv.warmup]
     if len(busy) >= 4:
         busy = busy[1:-1]
     return (busy[0], busy[-1] + 1.0) if busy else None
@@ -143,6 +143,20 @@ def cpu_utilization(run: RunResult) -> float | None:
     ]
     vals = [v for v in vals if not np.isnan(v)]
     return max(vals) if vals else None
+
+
+def cpu_s_per_request(run: RunResult, role: str = "target") -> float | None:
+    """CPU seconds per request of all processes with ``role`` ("target": the replicas; "generator":
+    the Locust processes) over the loaded seconds (start-up, warm-up and drain left out: the
+    generator's start-up would otherwise be charged to a few hundred requests)."""
+    win = _busy_window(run)
+    rps = active_rps(run)
+    procs = [s for s in run.telemetry if s.kind == "process" and s.role == role]
+    if win is None or rps <= 0 or not procs:
+        return None
+    means = [_window_mean(s, s.metrics.get("cpu_percent", []), win) / 100.0 for s in procs]
+    means = [m for m in means if not np.isnan(m)]
+    return sum(means) / rps if means else None
 
 
 def loop_lag_s(run: RunResult) -> float | None:

@@ -66,6 +66,12 @@ def loadtest(
     ),
     rps: float | None = typer.Option(None, "--rps", help="Open model: constant arrival rate (requests/s)."),
     duration: str | None = typer.Option(None, "--duration", "-d", help="Total duration, e.g. 30s, 2m."),
+    warmup: str | None = typer.Option(
+        None,
+        "--warmup",
+        help="Leave the first seconds out of the summary and SLO (start-up transients), e.g. 3s. "
+        "Default: the scenario's load.warmup, else none.",
+    ),
     slo: list[str] = typer.Option(
         [], "--slo", help="SLO expression, e.g. 'p95<300ms' (repeatable; replaces the scenario's)."
     ),
@@ -123,6 +129,7 @@ def loadtest(
             remote_workers=remote_workers,
             master_bind=master_bind,
             master_port=master_port,
+            warmup=parse_duration(warmup) if warmup is not None else None,
         )
     out.print(render_run(run))
     _finish(run, run_dir, report=report)
@@ -181,6 +188,12 @@ def baseline(
         [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
     ),
     workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    warmup: str | None = typer.Option(
+        None,
+        "--warmup",
+        help="Leave the first seconds of each step out of its numbers and SLO verdict (start-up "
+        "transients), e.g. 2s. Default: the scenario's steps.warmup, else none.",
+    ),
     report: bool = typer.Option(
         True, "--report/--no-report", help="Write report.html for the last step's run."
     ),
@@ -224,6 +237,7 @@ def baseline(
                 workers=workers,
                 progress=progress,
                 on_step=on_step,
+                warmup=parse_duration(warmup) if warmup is not None else None,
             )
         out.print(_baseline_table(result))
         steps = [st for st in result.steps if st.run_dir]

@@ -156,6 +156,24 @@ def _scenario_from_evidence(items):
     raise InputError("--verify: the evidence records no scenario; pass --scenario FILE")
 
 
+def _on_this_host(predicted: float | None, replicas: int, cores: int, items) -> float | None:
+    """The model's capacity as this host can show it, with the generator on the replicas' cores: CPU
+    per request of the target and of the generator, medians over the evidence runs that recorded them."""
+    import statistics
+
+    from scalectl.capacity.colocation import host_capacity
+    from scalectl.capacity.signals import cpu_s_per_request
+
+    if predicted is None:
+        return None
+    runs = [run for _, rs, _b in items for run in rs]
+    t = [v for v in (cpu_s_per_request(r, "target") for r in runs) if v]
+    g = [v for v in (cpu_s_per_request(r, "generator") for r in runs) if v is not None]
+    if not t or not g:
+        return None
+    return host_capacity(predicted, replicas, cores, statistics.median(t), statistics.median(g))
+
+
 def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: Path):
     """Run the bundled target with the recommended replicas and settings at the target rate (open
     model) and record predicted versus measured throughput and p95 in ``rec.verification``."""
@@ -207,6 +225,12 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
     results = [(th, *evaluate(th, run)) for th in parse_all(rec.slo)]
     slo_ok = all(ok is not False for _, _, ok in results)
     predicted = model_throughput(rec.model, rec.replicas) if rec.model is not None else None
+    on_host = _on_this_host(predicted, rec.replicas, cores, items)
+    if on_host is not None and predicted is not None and on_host < predicted:
+        notes.append(
+            f"the generator runs on the replicas' cores here: expect about {on_host:.0f} req/s on this host "
+            f"(the model's {predicted:.0f} req/s is for replicas with their cores to themselves)"
+        )
     if run.generator.saturated:
         notes.append("the load generator saturated: the measurement is inconclusive, not the target's fault")
     v: dict[str, float | int | str | bool | None] = {
@@ -216,6 +240,7 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
         "measured_rps": round(active_rps(run), 1),
         "predicted_rps": round(min(rate, predicted), 1) if predicted is not None else None,
         "predicted_capacity_rps": round(predicted, 1) if predicted is not None else None,
+        "predicted_capacity_on_this_host_rps": round(on_host, 1) if on_host is not None else None,
         "measured_p95_ms": round(run.total.latency_ms.p95, 1),
         "error_rate": round(run.total.failure_rate, 4),
         "generator_saturated": run.generator.saturated,

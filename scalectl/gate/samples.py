@@ -61,15 +61,16 @@ class RunSamples:
 
     @classmethod
     def from_run(cls, run: RunResult) -> RunSamples:
-        """Decode every per-second histogram of ``run`` once."""
-        n = len(run.series)
+        """Decode every per-second histogram of ``run`` once (warm-up seconds are not samples)."""
+        series = [iv for iv in run.series if not iv.warmup]
+        n = len(series)
         names: list[str] = [ep.key for ep in run.endpoints]
-        for interval in run.series:
+        for interval in series:
             names.extend(k for k in interval.endpoints if k not in names)
         rows: dict[str, list[tuple[int, np.ndarray, np.ndarray]]] = {k: [] for k in names}
         req = {k: np.zeros(n) for k in names}
         fail = {k: np.zeros(n) for k in names}
-        for t, interval in enumerate(run.series):
+        for t, interval in enumerate(series):
             for key, ep in interval.endpoints.items():
                 req[key][t] = ep.requests
                 fail[key][t] = ep.failures
@@ -85,7 +86,7 @@ class RunSamples:
             np.sum([req[k] for k in names], axis=0) if names else np.zeros(n),
             np.sum([fail[k] for k in names], axis=0) if names else np.zeros(n),
         )
-        durations = np.array([max(s.duration_s, 1e-9) for s in run.series], dtype=np.float64)
+        durations = np.array([max(s.duration_s, 1e-9) for s in series], dtype=np.float64)
         return cls(run_id=run.run_id, durations=durations, keys=keys)
 
 

@@ -29,6 +29,17 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline
 FALLING_THROUGHPUT = 0.95
 
 
+def with_warmup(sc: Scenario, warmup: float) -> Scenario:
+    """``--warmup``: the warm-up of each step (or of the one run of a single-stage scenario)."""
+    per = sc.steps.duration if sc.steps else sc.total_duration
+    if not 0 <= warmup < per:
+        what = "a step" if sc.steps else "the run"
+        raise InputError(f"--warmup ({warmup:g}s) must be at least 0 and shorter than {what} ({per:g}s)")
+    if sc.steps:
+        return sc.model_copy(update={"steps": sc.steps.model_copy(update={"warmup": warmup})})
+    return sc.model_copy(update={"load": sc.load.model_copy(update={"warmup": warmup})})
+
+
 def step_scenarios(sc: Scenario) -> list[tuple[Scenario, int | None, float | None]]:
     """One single-stage scenario per step level: (scenario, users, offered rps).
 
@@ -49,13 +60,19 @@ def step_scenarios(sc: Scenario) -> list[tuple[Scenario, int | None, float | Non
     if steps.users is not None:
         for u in steps.users:
             load = ClosedLoad(
-                stages=[ClosedStage(users=u, spawn_rate=steps.spawn_rate, duration=steps.duration)]
+                stages=[ClosedStage(users=u, spawn_rate=steps.spawn_rate, duration=steps.duration)],
+                warmup=steps.warmup,
             )
             out.append((sc.model_copy(update={"load": load}), u, None))
     else:
         pool = sc.load.max_users if isinstance(sc.load, OpenLoad) else 100
         for r in steps.rps or []:
-            load = OpenLoad(model="open", max_users=pool, stages=[OpenStage(rps=r, duration=steps.duration)])
+            load = OpenLoad(
+                model="open",
+                max_users=pool,
+                stages=[OpenStage(rps=r, duration=steps.duration)],
+                warmup=steps.warmup,
+            )
             out.append((sc.model_copy(update={"load": load}), None, r))
     return out
 
@@ -133,6 +150,7 @@ def run_baseline(
     workers: int = 0,
     progress: Callable[[Any], None] | None = None,
     on_step: Callable[[BaselineStep], None] | None = None,
+    warmup: float | None = None,
 ) -> tuple[Baseline, Path]:
     from scalectl.load.run import _bundled_target, preflight, run_scenario
 
@@ -142,6 +160,8 @@ def run_baseline(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario or DEFAULT_SCENARIO))
     if slo:
         sc = sc.model_copy(update={"slo": [parse_threshold(e).text for e in slo]})
+    if warmup is not None:
+        sc = with_warmup(sc, warmup)
     thresholds = [parse_threshold(e) for e in sc.slo]
     plan = step_scenarios(sc)
     single = sc.steps is None

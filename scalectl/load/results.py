@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import platform
 import socket
@@ -51,6 +52,8 @@ class RunFacts:
     interrupted: str | None = None
     lost_workers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Seconds from the start not counted in the summary (the scenario's ``load.warmup``).
+    warmup: float = 0.0
 
 
 def _cpu_model() -> str:
@@ -137,6 +140,18 @@ def build_run(
     users = {int(k): v for k, v in (raw.get("users") or {}).items()}
     seconds = sorted({sec for sec, _ in rec.slots} | {s for s in users if s >= t0})
     last = max(seconds) if seconds else t0
+    warnings = list(facts.warnings)
+    # Warm-up: a second counts only when it starts at or after the end of the warm-up. When nothing
+    # would be left (a run stopped early), everything counts, with a warning.
+    warmup_s = max(facts.warmup, 0.0)
+    first_counted = math.ceil(t_start + warmup_s)
+    if warmup_s > 0 and not any(
+        sec >= first_counted and slot.requests for (sec, _), slot in rec.slots.items()
+    ):
+        warnings.append(f"the run ended within its {warmup_s:g}s warm-up: every second is counted")
+        warmup_s = 0.0
+    if warmup_s == 0:
+        first_counted = t0
     series: list[IntervalStats] = []
     per_key: dict[str, list[Any]] = {}
     for sec in range(t0, last + 1):
@@ -151,7 +166,8 @@ def build_run(
             eps[key] = IntervalEndpoint(
                 requests=slot.requests, failures=slot.failures, errors=dict(slot.errors), histogram=enc
             )
-            per_key.setdefault(key, []).append(slot)
+            if sec >= first_counted:
+                per_key.setdefault(key, []).append(slot)
             hists.append(slot.hist)
             req += slot.requests
             fail += slot.failures
@@ -168,6 +184,7 @@ def build_run(
                 rps=float(req),
                 latency_ms=histograms.summarize(merged),
                 endpoints=eps,
+                warmup=sec < first_counted,
             )
         )
     # Rates divide by the time load was applied: from the start to the end of the last second in which a
@@ -175,7 +192,9 @@ def build_run(
     # counting it made short runs read ~30% low.
     busy = [sec for (sec, _key), slot in rec.slots.items() if slot.requests]
     load_end = min(t_end, float(max(busy) + 1)) if busy else t_end
-    duration = max(load_end - t_start, 1e-9)
+    # The counted seconds begin at the first whole second after the warm-up (when there is one).
+    counted_from = float(first_counted) if warmup_s > 0 else t_start
+    duration = max(load_end - counted_from, 1e-9)
     endpoints = []
     all_hists = []
     total_errors: dict[str, int] = {}
@@ -204,7 +223,6 @@ def build_run(
     telemetry = list(telemetry_for(t0))
     lost = sorted(set(raw.get("lost_workers") or []) | set(facts.lost_workers))
     gen = generator_info(telemetry, facts.workers, lost)
-    warnings = list(facts.warnings)
     if gen.saturated:
         warnings.append(
             "the load generator saturated its CPU: these numbers measure the generator, not the target"
@@ -222,6 +240,7 @@ def build_run(
         started_at=datetime.fromtimestamp(t_start, UTC),
         ended_at=datetime.fromtimestamp(t_end, UTC),
         duration_s=round(duration, 3),
+        warmup_s=warmup_s,
         complete=facts.interrupted is None and raw.get("batch") is not None,
         stop_reason=facts.interrupted,
         environment=environment(facts, str(raw.get("locust_version", ""))),

@@ -61,9 +61,16 @@ def preflight(host: str, *, allow_remote: bool) -> None:
 
 
 def apply_overrides(
-    sc: Scenario, *, users: int | None, rps: float | None, duration: float | None, slo: Sequence[str]
+    sc: Scenario,
+    *,
+    users: int | None,
+    rps: float | None,
+    duration: float | None,
+    slo: Sequence[str],
+    warmup: float | None = None,
 ) -> Scenario:
-    """CLI overrides: ``--users`` / ``--rps`` replace the stages by one constant stage."""
+    """CLI overrides: ``--users`` / ``--rps`` replace the stages by one constant stage; ``--warmup``
+    replaces the load's warm-up (otherwise the scenario's is kept)."""
     if users is not None and rps is not None:
         raise InputError("give --users (closed model) or --rps (open model), not both")
     total = duration if duration is not None else sc.total_duration
@@ -71,12 +78,20 @@ def apply_overrides(
     if users is not None:
         if users < 1:
             raise InputError("--users must be at least 1")
-        data["load"] = ClosedLoad(stages=[ClosedStage(users=users, spawn_rate=max(users, 1), duration=total)])
+        data["load"] = ClosedLoad(
+            stages=[ClosedStage(users=users, spawn_rate=max(users, 1), duration=total)],
+            warmup=_keep_warmup(sc.load.warmup, total),
+        )
     elif rps is not None:
         if rps <= 0:
             raise InputError("--rps must be positive")
         pool = sc.load.max_users if isinstance(sc.load, OpenLoad) else 100
-        data["load"] = OpenLoad(model="open", max_users=pool, stages=[OpenStage(rps=rps, duration=total)])
+        data["load"] = OpenLoad(
+            model="open",
+            max_users=pool,
+            stages=[OpenStage(rps=rps, duration=total)],
+            warmup=_keep_warmup(sc.load.warmup, total),
+        )
     elif duration is not None:
         stages, left = [], duration
         for st in sc.load.stages:
@@ -86,7 +101,9 @@ def apply_overrides(
             left -= st.duration
         if left > 0:
             stages[-1] = stages[-1].model_copy(update={"duration": stages[-1].duration + left})
-        data["load"] = sc.load.model_copy(update={"stages": stages})
+        data["load"] = sc.load.model_copy(
+            update={"stages": stages, "warmup": _keep_warmup(sc.load.warmup, duration)}
+        )
     if slo:
         from scalectl.gate.thresholds import parse_threshold
 
@@ -95,7 +112,19 @@ def apply_overrides(
         data["slo"] = list(slo)
     if isinstance(data["load"], ClosedLoad | OpenLoad):
         data["load"] = data["load"].model_dump()
+    if warmup is not None:
+        total = sum(float(st["duration"]) for st in data["load"]["stages"])
+        if not 0 <= warmup < total:
+            raise InputError(
+                f"--warmup ({warmup:g}s) must be at least 0 and shorter than the run ({total:g}s)"
+            )
+        data["load"]["warmup"] = warmup
     return Scenario.model_validate(data)
+
+
+def _keep_warmup(warmup: float, total: float) -> float:
+    """The scenario's warm-up, unless a shorter --duration leaves no counted second (then none)."""
+    return warmup if warmup < total else 0.0
 
 
 def run_scenario(
@@ -120,6 +149,7 @@ def run_scenario(
     master_port: int = 0,
     should_stop: Callable[[], str | None] | None = None,
     target: Any = None,
+    warmup: float | None = None,
 ) -> tuple[RunResult, Path]:
     """Run one load test and write its run directory; returns the run and the directory.
 
@@ -135,13 +165,17 @@ def run_scenario(
             raise InputError(f"{locustfile}: no such locustfile")
         if users is None or duration is None:
             raise InputError("a locustfile run needs --users and --duration")
+        if warmup is not None and not 0 <= warmup < duration:
+            raise InputError(
+                f"--warmup ({warmup:g}s) must be at least 0 and shorter than the run ({duration:g}s)"
+            )
         sc = None
         name = locustfile.stem
     else:
         if scenario is None:
             raise InputError("give a scenario file (or --locustfile)")
         sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario))
-        sc = apply_overrides(sc, users=users, rps=rps, duration=duration, slo=slo)
+        sc = apply_overrides(sc, users=users, rps=rps, duration=duration, slo=slo, warmup=warmup)
         name = sc.name
     host = (target.url if target is not None else None) or host or (sc.host if sc else None)
     with contextlib.ExitStack() as stack:
@@ -226,6 +260,7 @@ def run_scenario(
             else None,
             interrupted=outcome.interrupted,
             lost_workers=outcome.lost_workers,
+            warmup=sc.load.warmup if sc else float(warmup or 0.0),
         )
         run = results.build_run(outcome.raw, facts, sampler.series, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)

@@ -76,6 +76,8 @@ class IntervalStats(Model):
     latency_ms: LatencySummary = Field(default_factory=LatencySummary)
     #: Keyed by ``EndpointStats.key`` ("GET /api/content/{id}").
     endpoints: dict[str, IntervalEndpoint] = Field(default_factory=dict)
+    #: In the run's warm-up: shown in the timeline, not counted in the summary, knee or gate.
+    warmup: bool = False
 
 
 class ScrapeError(Model):
@@ -148,9 +150,12 @@ class RunResult(Model):
     load_model: Literal["closed", "open", "locustfile"] = "closed"
     started_at: datetime
     ended_at: datetime
-    #: Seconds of load: from the start to the end of the last second in which a request completed
-    #: (the drain after the load stopped is not counted); every ``rps`` divides by it.
+    #: Seconds of load: from the start (after the warm-up, when there is one) to the end of the last
+    #: second in which a request completed (the drain after the load stopped is not counted); every
+    #: ``rps`` divides by it.
     duration_s: float
+    #: Seconds at the start not counted in ``total``/``endpoints`` (their intervals are marked ``warmup``).
+    warmup_s: float = 0.0
     complete: bool = True
     #: Why the run ended early (``"interrupted (SIGINT)"``...), when ``complete`` is false.
     stop_reason: str | None = None

@@ -69,9 +69,12 @@ def environment(env: Environment) -> str:
 
 
 def completeness(run: RunResult) -> str:
-    if run.complete:
-        return "complete"
-    return "INCOMPLETE" + (f" ({run.stop_reason})" if run.stop_reason else "")
+    state = "complete"
+    if not run.complete:
+        state = "INCOMPLETE" + (f" ({run.stop_reason})" if run.stop_reason else "")
+    if run.warmup_s:
+        state += f"; the first {duration(run.warmup_s)} (warm-up) not counted"
+    return state
 
 
 def samples(run: RunResult) -> str:

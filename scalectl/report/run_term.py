@@ -41,7 +41,8 @@ def render_run(run: RunResult) -> Group:
     env = run.environment
     parts.append(
         Text(
-            f"{run.duration_s:.1f}s against {run.host} ({run.load_model} model), generator "
+            f"{run.duration_s:.1f}s{f' after a {run.warmup_s:g}s warm-up' if run.warmup_s else ''} against "
+            f"{run.host} ({run.load_model} model), generator "
             f"{run.generator.processes} process(es), "
             f"mean CPU {run.generator.cpu_percent_mean:.0f}% of a core; "
             f"{env.cpu_count} cores, locust {env.locust_version}"

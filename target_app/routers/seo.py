@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,9 +24,15 @@ class SeoAnalyzeRequest(BaseModel):
 
 
 @router.post("/analyze")
-async def analyze(body: SeoAnalyzeRequest, request: Request) -> dict[str, Any]:
+async def analyze(
+    body: SeoAnalyzeRequest,
+    request: Request,
+    store: bool = Query(True, description="false: score only (a preview), nothing is written"),
+) -> dict[str, Any]:
     c = ctx(request)
     result = analyze_text(body.text, body.keywords, c.settings.seo_cpu_work)
+    if not store:
+        return {"url": body.url, **result}
     values = {k: result[k] for k in ("score", "readability", "keyword_density", "headings", "issues")}
     values["analyzed_at"] = utcnow()
     insert = sqlite_insert if c.db.is_sqlite else pg_insert

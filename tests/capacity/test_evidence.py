@@ -78,3 +78,15 @@ def test_drain_seconds_do_not_make_a_level() -> None:
     )
     pts = points_from_run(run, parse_all(["p95<300ms"]), replicas=1, source="r")
     assert len(pts) == 1 and not pts[0].slo_ok and pts[0].level == 25.0
+
+
+def test_warmup_seconds_are_neither_rate_nor_level() -> None:
+    from scalectl.capacity.evidence import active_rps
+
+    run = make_run(rps=[40, 40, 20, 20, 20, 20, 20, 9], seconds=8, load_model="open", offered_rps=[20.0] * 8)
+    assert active_rps(run) == (40 + 20 * 5) / 6  # without a warm-up the second 40 counts
+    series = [iv.model_copy(update={"warmup": i < 2}) for i, iv in enumerate(run.series)]
+    warm = run.model_copy(update={"series": series, "warmup_s": 2.0})
+    assert active_rps(warm) == 20.0  # from the first counted second (whole) to the partial last one
+    ths = parse_all(["p95<10s"])
+    assert [p.rps for p in points_from_run(warm, ths, replicas=1, source="s")] == [20.0]

@@ -69,3 +69,31 @@ def test_cpu_saturation_outranks_a_busy_pool() -> None:
         ],
     )
     assert signals.limit_from_telemetry(run)[0] == "infrastructure"
+
+
+def test_cpu_per_request_over_the_loaded_seconds_only() -> None:
+    from scalectl.capacity.signals import cpu_s_per_request
+    from scalectl.models.run import TelemetrySeries
+    from tests.factories import make_run
+
+    n = 10
+    tele = [
+        TelemetrySeries(
+            source="replica-0",
+            kind="process",
+            role="target",
+            t=list(range(n)),
+            metrics={"cpu_percent": [50.0] * n},
+        ),
+        TelemetrySeries(
+            source="generator",
+            kind="process",
+            role="generator",
+            t=list(range(n)),
+            metrics={"cpu_percent": [100.0] + [5.0] * (n - 1)},
+        ),  # start-up second at 100%
+    ]
+    run = make_run(rps=25.0, seconds=n, telemetry=tele)
+    assert cpu_s_per_request(run, "target") == pytest.approx(0.5 / 25)
+    assert cpu_s_per_request(run, "generator") == pytest.approx(0.05 / 25)
+    assert cpu_s_per_request(run, "load_balancer") is None

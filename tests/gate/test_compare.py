@@ -236,3 +236,11 @@ def test_the_tail_has_its_own_run_noise_floor() -> None:
     st = StatSettings(run_noise=0.05, run_noise_tail=0.4)
     assert [st.noise_of(m) for m in ("p50", "p95", "p99", "throughput")] == [0.05, 0.4, 0.4, 0.05]
     assert StatSettings(run_noise=0.05, run_noise_tail=None).noise_of("p99") == 0.05
+
+
+def test_warmup_seconds_are_not_samples() -> None:
+    run = make_run(seconds=10, seed=3)
+    series = [iv.model_copy(update={"warmup": i < 3}) for i, iv in enumerate(run.series)]
+    warm = RunSamples.from_run(run.model_copy(update={"series": series, "warmup_s": 3.0}))
+    assert RunSamples.from_run(run).seconds == 10 and warm.seconds == 7
+    assert warm.keys[OVERALL].requests.sum() == sum(iv.requests for iv in run.series[3:])

@@ -189,3 +189,23 @@ def test_multi_stage_scenario_without_steps_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="2 stages"):
         step_scenarios(load_scenario(sc_file))
+
+
+def test_steps_carry_the_warmup() -> None:
+    from scalectl.load.baseline import step_scenarios, with_warmup
+    from scalectl.scenario import Scenario
+
+    stepped = Scenario.model_validate(
+        {"name": "s", "requests": [{"path": "/x"}], "steps": {"rps": [5, 10], "duration": 6}}
+    )
+    assert [sc.load.warmup for sc, _, _ in step_scenarios(stepped)] == [0, 0]
+    warm = with_warmup(stepped, 2)
+    assert [sc.load.warmup for sc, _, _ in step_scenarios(warm)] == [2, 2]
+    with pytest.raises(InputError, match="shorter than a step"):
+        with_warmup(stepped, 6)
+    single = Scenario.model_validate(
+        {"name": "one", "requests": [{"path": "/x"}], "load": {"stages": [{"users": 2, "duration": 8}]}}
+    )
+    assert [sc.load.warmup for sc, _, _ in step_scenarios(with_warmup(single, 3))] == [3]
+    with pytest.raises(InputError, match="shorter than the run"):
+        with_warmup(single, 8)

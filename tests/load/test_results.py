@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from scalectl.load.results import generator_info, offered_rate, series_csv
 from scalectl.models.run import TelemetrySeries
 from tests.factories import make_run
@@ -72,3 +74,62 @@ def test_rates_divide_by_load_time_not_the_drain() -> None:
     assert run.endpoints[0].rps == run.total.rps
     # offered rate is read at each interval's middle on the stage clock that starts at t_start
     assert [s.offered_rps for s in run.series] == [100.0] * 4
+
+
+def _facts(warmup: float) -> Any:
+    from scalectl.load.results import RunFacts
+
+    return RunFacts(
+        run_id="r",
+        scenario_name="s",
+        scenario={},
+        host="http://127.0.0.1:1",
+        load_model="open",
+        slo=[],
+        thresholds=[],
+        open_stages=[{"rps": 100, "duration": 10}],
+        warmup=warmup,
+    )
+
+
+def _slow_start_recording() -> Any:
+    """Seconds 1000..1005: the first two slow (500 ms, a start-up transient), then 10 ms."""
+    from scalectl.load.recorder import Recorder
+
+    rec = Recorder()
+    for sec in range(1_000, 1_006):
+        for _ in range(100):
+            rec.record(sec, "GET /a", "/a", "GET", 500.0 if sec < 1_002 else 10.0, None)
+    return rec.drain()
+
+
+def test_warmup_seconds_stay_in_the_timeline_but_not_in_the_summary() -> None:
+    from scalectl.load.results import build_run
+
+    raw = {"batch": _slow_start_recording(), "t_start": 1_000.0, "t_end": 1_006.0}
+    cold = build_run(raw, _facts(0.0), lambda t0: [], 0, 0)
+    assert cold.total.requests == 600 and cold.total.latency_ms.p95 >= 490 and cold.warmup_s == 0
+    assert not any(iv.warmup for iv in cold.series)
+
+    warm = build_run(
+        {"batch": _slow_start_recording(), "t_start": 1_000.0, "t_end": 1_006.0},
+        _facts(2.0),
+        lambda t0: [],
+        0,
+        0,
+    )
+    assert warm.warmup_s == 2.0
+    assert [iv.warmup for iv in warm.series] == [True, True, False, False, False, False]
+    assert [iv.requests for iv in warm.series] == [100] * 6  # nothing dropped from the timeline
+    assert warm.total.requests == 400 and warm.endpoints[0].requests == 400
+    assert warm.total.latency_ms.p95 < 20 and warm.total.latency_ms.max < 20
+    assert warm.duration_s == 4.0 and warm.total.rps == 100.0
+
+
+def test_warmup_longer_than_the_run_counts_everything_and_says_so() -> None:
+    from scalectl.load.results import build_run
+
+    raw = {"batch": _slow_start_recording(), "t_start": 1_000.0, "t_end": 1_006.0}
+    run = build_run(raw, _facts(30.0), lambda t0: [], 0, 0)
+    assert run.warmup_s == 0 and run.total.requests == 600
+    assert any("warm-up" in w for w in run.warnings)

@@ -150,3 +150,43 @@ def test_users_own_locustfile_gets_scalectl_measurement(toy_target: str, tmp_pat
     assert run.endpoint("GET /api/fail").errors == {"http_503": run.endpoint("GET /api/fail").requests}
     assert api_requests_counted(toy_target) == run.total.requests
     assert (out / "locustfile.py").exists()
+
+
+def test_warmup_override_and_its_limits() -> None:
+    from scalectl.errors import InputError
+    from scalectl.load.run import apply_overrides
+    from scalectl.scenario import Scenario
+
+    sc = Scenario.model_validate(
+        {
+            "name": "w",
+            "requests": [{"path": "/x"}],
+            "load": {"warmup": 3, "stages": [{"users": 1, "duration": 10}]},
+        }
+    )
+    assert apply_overrides(sc, users=None, rps=None, duration=None, slo=[]).load.warmup == 3
+    assert apply_overrides(sc, users=None, rps=5, duration=None, slo=[]).load.warmup == 3
+    assert apply_overrides(sc, users=None, rps=5, duration=None, slo=[], warmup=1).load.warmup == 1
+    # a --duration shorter than the scenario's warm-up drops the warm-up instead of failing
+    assert apply_overrides(sc, users=2, rps=None, duration=2, slo=[]).load.warmup == 0
+    with pytest.raises(InputError, match="--warmup"):
+        apply_overrides(sc, users=None, rps=None, duration=None, slo=[], warmup=10)
+
+
+def test_cli_warmup_too_long_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "loadtest",
+            str(ROOT / "scenarios" / "smoke.yaml"),
+            "--host",
+            "http://127.0.0.1:9",
+            "-d",
+            "5s",
+            "--warmup",
+            "5s",
+            "--root",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 2 and "--warmup (5s)" in result.output, result.output

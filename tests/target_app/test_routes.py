@@ -154,6 +154,21 @@ async def test_seo_analyze_and_overview(client: httpx.AsyncClient) -> None:
     }
 
 
+async def test_seo_analyze_preview_writes_nothing(make_client: MakeClient) -> None:
+    client = await make_client(CACHE_ENABLED="0")
+    seo = {"url": "https://x.example/p", "text": "# Title\n\nShort words help.", "keywords": ["words"]}
+
+    async def total() -> int:
+        return (await client.get("/api/seo-dashboard/overview")).json()["total_analyses"]
+
+    start = await total()
+    preview = await client.post("/api/seo-dashboard/analyze?store=false", json=seo)
+    assert preview.status_code == 200 and preview.json()["headings"]["h1"] == 1
+    assert await total() == start
+    assert (await client.post("/api/seo-dashboard/analyze", json=seo)).status_code == 200
+    assert await total() == start + 1
+
+
 async def test_admin_invalidate(make_client: MakeClient) -> None:
     client = await make_client(ADMIN_TOKEN="s3cret")
     await client.get("/api/content/1", headers=auth("a"))

@@ -1,0 +1,28 @@
+"""Capacity on the measuring host itself, when the load generator runs on the replicas' cores.
+
+Measurements made here drive the target from the same machine (load goes to loopback). While the
+replicas leave a core free, the generator runs there and the fitted per-replica capacity holds. Once
+the replicas take every core, each request also costs the generator's CPU on those cores, so the
+host delivers ``capacity × t / (t + g)`` (t, g: CPU seconds per request of the target and of the
+generator, both measured). Production has no generator on its cores: the model's own prediction is
+the one to size with; this one is what a check on this host should expect (``recommend --verify``,
+bench/bench_capacity.py).
+"""
+
+from __future__ import annotations
+
+
+def host_capacity(
+    capacity: float, replicas: int, cores: int, target_cpu_s: float | None, generator_cpu_s: float | None
+) -> float:
+    """``capacity`` of ``replicas`` one-core replicas, as measurable on a host of ``cores`` cores that
+    also runs the generator. Unknown CPU costs leave the capacity as it is."""
+    if (
+        replicas < cores
+        or not target_cpu_s
+        or not generator_cpu_s
+        or target_cpu_s <= 0
+        or generator_cpu_s < 0
+    ):
+        return capacity
+    return capacity * target_cpu_s / (target_cpu_s + generator_cpu_s)
