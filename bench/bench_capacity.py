@@ -269,7 +269,12 @@ def _bench(args, env, cores) -> int:
             f"(goal: within ±{args.goal:.0%})"
         )
     print(f"\nruns under {root}")
-    return 0 if abs(statistics.median(r["err_host"] for r in rows)) <= args.goal else 1
+    errs = [r["err"] for r in rows]
+    if any(e != e for e in errs):  # NaN: a ladder found no knee
+        print("a knee was not found (no step met the SLO): see the steps above", file=sys.stderr)
+        return 1
+    # the goal is the model's own prediction (2λ); the on-this-host figure explains the rest
+    return 0 if abs(statistics.median(errs)) <= args.goal else 1
 
 
 if __name__ == "__main__":

@@ -206,14 +206,18 @@ class Steps(_M):
     #: steady state of each step.
     warmup: Duration = 0.0
 
+    @field_validator("warmup")
+    @classmethod
+    def _warmup(cls, warmup: float, info: ValidationInfo) -> float:
+        step = info.data.get("duration")
+        if step is not None and not 0 <= warmup < step:
+            raise ValueError(f"warmup ({warmup:g}s) must be at least 0 and shorter than a step ({step:g}s)")
+        return warmup
+
     @model_validator(mode="after")
     def _check(self) -> Any:
         if (self.users is None) == (self.rps is None):
             raise ValueError("give exactly one of users (closed model) or rps (open model)")
-        if self.warmup < 0 or self.warmup >= self.duration:
-            raise ValueError(
-                f"warmup ({self.warmup:g}s) must be at least 0 and shorter than a step ({self.duration:g}s)"
-            )
         return self
 
 

@@ -160,10 +160,10 @@ ERRORS = [
     ),
     (BASE + "steps: {duration: 5s}\n", 4, "steps", ["exactly one of users"]),
     (
-        BASE + "steps: {rps: [5], duration: 5s, warmup: 5s}\n",
-        4,
-        "steps",
-        ["warmup (5s)", "shorter than a step"],
+        BASE + "steps:\n  rps: [5]\n  duration: 5s\n  warmup: 5s\n",
+        7,
+        "steps.warmup",
+        ["warmup (5s)", "shorter than a step (5s)"],
     ),
     (
         BASE

@@ -82,7 +82,8 @@ class Signals:
 
 
 def _load_frame(run: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
-    series = run.series
+    # warm-up seconds are not counted in the run's numbers: the analysis leaves them out too
+    series = [s for s in run.series if not s.warmup]
     n = len(series)
     t = np.fromiter((s.t for s in series), float, n)
     dur = np.fromiter((s.duration_s or 1.0 for s in series), float, n)

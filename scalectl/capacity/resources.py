@@ -73,6 +73,7 @@ def samples_from_runs(runs: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray
         if not procs:
             continue
         rate_at = {round(iv.t): iv.rps for iv in run.series}
+        warm = {round(iv.t) for iv in run.series if iv.warmup}  # start-up transients size nothing
         n = len(procs)
         for s in procs:
             c = s.metrics.get("cpu_percent", [])
@@ -80,7 +81,7 @@ def samples_from_runs(runs: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray
             for i, t in enumerate(s.t):
                 cv = c[i] if i < len(c) else None
                 mv = m[i] if i < len(m) else None
-                if cv is None or mv is None:
+                if cv is None or mv is None or round(t) in warm:
                     continue
                 load.append(rate_at.get(round(t), 0.0) / n)
                 cpu.append(float(cv) / 100.0)

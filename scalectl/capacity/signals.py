@@ -90,15 +90,18 @@ def upstream_time_s(run: RunResult) -> tuple[float, float] | None:
     """(upstream calls per second, mean seconds per call) from ``upstream_duration_seconds``."""
     count = counter_increase(run, "upstream_duration_seconds_count")
     total = counter_increase(run, "upstream_duration_seconds_sum")
-    if count <= 0 or run.duration_s <= 0:
+    # the counters run over the whole run, warm-up included: so does the time they are divided by
+    seconds = sum(iv.duration_s for iv in run.series if iv.requests > 0) or run.duration_s
+    if count <= 0 or seconds <= 0:
         return None
-    return count / run.duration_s, total / count
+    return count / seconds, total / count
 
 
 def _busy_window(run: RunResult) -> tuple[float, float] | None:
+    """The seconds ``active_rps`` counts: loaded, not warm-up, without the partial edge seconds."""
     busy = [iv.t for iv in run.series if iv.requests > 0 and not iv.warmup]
     if len(busy) >= 4:
-        busy = busy[1:-1]
+        busy = busy[0 if run.warmup_s else 1 : -1]
     return (busy[0], busy[-1] + 1.0) if busy else None
 
 

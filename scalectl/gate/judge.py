@@ -75,6 +75,11 @@ def environment_warnings(run: RunResult, base: RunResult) -> list[str]:
         out.append(f"load model differs: {base.load_model} (baseline) vs {run.load_model} (run)")
     if abs(run.duration_s - base.duration_s) > 0.25 * max(base.duration_s, 1.0):
         out.append(f"duration differs: {base.duration_s:.0f} s (baseline) vs {run.duration_s:.0f} s (run)")
+    if (run.warmup_s > 0) != (base.warmup_s > 0):
+        out.append(
+            f"warm-up differs: {base.warmup_s:g} s (baseline) vs {run.warmup_s:g} s (run) not counted; "
+            "start-up seconds count on one side only"
+        )
     return out
 
 

@@ -141,17 +141,22 @@ def build_run(
     seconds = sorted({sec for sec, _ in rec.slots} | {s for s in users if s >= t0})
     last = max(seconds) if seconds else t0
     warnings = list(facts.warnings)
-    # Warm-up: a second counts only when it starts at or after the end of the warm-up. When nothing
-    # would be left (a run stopped early), everything counts, with a warning.
-    warmup_s = max(facts.warmup, 0.0)
-    first_counted = math.ceil(t_start + warmup_s)
-    if warmup_s > 0 and not any(
-        sec >= first_counted and slot.requests for (sec, _), slot in rec.slots.items()
-    ):
-        warnings.append(f"the run ended within its {warmup_s:g}s warm-up: every second is counted")
-        warmup_s = 0.0
-    if warmup_s == 0:
-        first_counted = t0
+    # Rates divide by the time load was applied: up to the end of the last second in which a request
+    # completed. The drain after the load stopped (up to Locust's stop timeout) is not load time;
+    # counting it made short runs read ~30% low.
+    busy = [sec for (sec, _key), slot in rec.slots.items() if slot.requests]
+    load_end = min(t_end, float(max(busy) + 1)) if busy else t_end
+    # Warm-up: whole seconds count from the first one that starts at or after the end of the warm-up
+    # (so up to a second more than asked is left out; ``warmup_s`` records what was). When less than
+    # a whole second of load would be left (a run stopped early), everything counts, with a warning.
+    first_counted = t0
+    warmup_s = 0.0
+    if facts.warmup > 0:
+        first_counted = math.ceil(t_start + facts.warmup - 1e-6)
+        warmup_s = round(first_counted - t_start, 3)
+        if load_end - first_counted < 1.0:
+            warnings.append(f"the run ended within its {facts.warmup:g}s warm-up: every second is counted")
+            first_counted, warmup_s = t0, 0.0
     series: list[IntervalStats] = []
     per_key: dict[str, list[Any]] = {}
     for sec in range(t0, last + 1):
@@ -187,12 +192,7 @@ def build_run(
                 warmup=sec < first_counted,
             )
         )
-    # Rates divide by the time load was applied: from the start to the end of the last second in which a
-    # request completed. The drain after the load stopped (up to Locust's stop timeout) is not load time;
-    # counting it made short runs read ~30% low.
-    busy = [sec for (sec, _key), slot in rec.slots.items() if slot.requests]
-    load_end = min(t_end, float(max(busy) + 1)) if busy else t_end
-    # The counted seconds begin at the first whole second after the warm-up (when there is one).
+    # from the start, or from the first counted second after a warm-up
     counted_from = float(first_counted) if warmup_s > 0 else t_start
     duration = max(load_end - counted_from, 1e-9)
     endpoints = []

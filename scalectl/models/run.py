@@ -1,7 +1,7 @@
 """RunResult: what one load test measured (``run.json``).
 
 The JSON Schema in ``docs/run.schema.json`` is generated from these models
-(``python -m scalectl.models.schema``); a test keeps the two in step.
+(``python -m scalectl.load.schema``); a test keeps the two in step.
 """
 
 from __future__ import annotations

@@ -97,3 +97,22 @@ def test_cpu_per_request_over_the_loaded_seconds_only() -> None:
     assert cpu_s_per_request(run, "target") == pytest.approx(0.5 / 25)
     assert cpu_s_per_request(run, "generator") == pytest.approx(0.05 / 25)
     assert cpu_s_per_request(run, "load_balancer") is None
+
+
+def test_cpu_per_request_leaves_the_warmup_out() -> None:
+    from scalectl.capacity.signals import cpu_s_per_request
+    from scalectl.models.run import TelemetrySeries
+    from tests.factories import make_run
+
+    n = 10
+    gen = [100.0, 100.0, 100.0] + [5.0] * (n - 3)  # three start-up seconds at 100%
+    tele = [
+        TelemetrySeries(
+            source="g", kind="process", role="generator", t=list(range(n)), metrics={"cpu_percent": gen}
+        )
+    ]
+    run = make_run(rps=25.0, seconds=n, telemetry=tele)
+    assert cpu_s_per_request(run, "generator") > 0.05 / 25  # seconds 1 and 2 are counted
+    series = [iv.model_copy(update={"warmup": iv.t < 3}) for iv in run.series]
+    warm = run.model_copy(update={"series": series, "warmup_s": 3.0})
+    assert cpu_s_per_request(warm, "generator") == pytest.approx(0.05 / 25)

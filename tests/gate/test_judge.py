@@ -85,6 +85,9 @@ def test_warns_when_the_environment_differs(base) -> None:
     text = "\n".join(v.warnings)
     assert "cpu_count 2 (baseline) vs 8 (run)" in text and "replicas 1 (baseline) vs 3 (run)" in text
     assert environment_warnings(base, base) == []
+    warm = base.model_copy(update={"warmup_s": 2.0})
+    assert any("warm-up differs: 0 s (baseline) vs 2 s (run)" in w for w in environment_warnings(warm, base))
+    assert environment_warnings(warm, warm) == []
 
 
 def test_incomplete_and_saturated_runs_are_warned(base) -> None:

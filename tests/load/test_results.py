@@ -133,3 +133,42 @@ def test_warmup_longer_than_the_run_counts_everything_and_says_so() -> None:
     run = build_run(raw, _facts(30.0), lambda t0: [], 0, 0)
     assert run.warmup_s == 0 and run.total.requests == 600
     assert any("warm-up" in w for w in run.warnings)
+
+
+def _constant_recording(first: int, last: int) -> Any:
+    from scalectl.load.recorder import Recorder
+
+    rec = Recorder()
+    for sec in range(first, last + 1):
+        for _ in range(50):
+            rec.record(sec, "GET /a", "/a", "GET", 10.0, None)
+    return rec.drain()
+
+
+def test_warmup_with_a_fractional_start_counts_whole_seconds_and_says_how_long() -> None:
+    from scalectl.load.results import build_run
+
+    # load from 1000.4 to 1008.4; requests complete in seconds 1000..1008
+    raw = {"batch": _constant_recording(1_000, 1_008), "t_start": 1_000.4, "t_end": 1_008.4}
+    plain = build_run(raw, _facts(0.0), lambda t0: [], 0, 0)
+    assert plain.warmup_s == 0 and plain.duration_s == 8.0  # as before: from t_start to the load end
+    warm = build_run(
+        {"batch": _constant_recording(1_000, 1_008), "t_start": 1_000.4, "t_end": 1_008.4},
+        _facts(2.0),
+        lambda t0: [],
+        0,
+        0,
+    )
+    # seconds 1000, 1001, 1002 start before 1002.4: left out; 1003.. counted, up to the load end
+    assert warm.warmup_s == 2.6 and [iv.warmup for iv in warm.series][:4] == [True, True, True, False]
+    assert warm.duration_s == 5.4 and warm.total.requests == 6 * 50
+
+
+def test_warmup_reaching_the_end_of_the_load_counts_everything() -> None:
+    from scalectl.load.results import build_run
+
+    # 5 s of load from 1000.7; drain requests complete after t_end (second 1006)
+    raw = {"batch": _constant_recording(1_000, 1_006), "t_start": 1_000.7, "t_end": 1_005.7}
+    run = build_run(raw, _facts(4.5), lambda t0: [], 0, 0)
+    assert run.warmup_s == 0 and run.total.requests == 7 * 50 and run.total.rps < 100
+    assert any("warm-up" in w for w in run.warnings)
