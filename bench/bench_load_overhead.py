@@ -130,47 +130,17 @@ def main() -> None:
     plugin = work / "scalectl_plugin.py"
     plugin.write_text("from scalectl.load import plugin as p\np.install()\n")
     py = sys.executable
+
+    def locust(files: str) -> list[str]:
+        """Plain Locust, headless, with the bench's users and length (``-f files``)."""
+        run = ["-u", str(args.users), "-r", "500", "-t", f"{args.seconds}s", "--host", host]
+        return [py, "-m", "locust", "-f", files, "--headless", *run, "--only-summary", "--loglevel", "ERROR"]
+
     try:
         for rep in range(args.reps):
             cmds = {
-                "plain": [
-                    py,
-                    "-m",
-                    "locust",
-                    "-f",
-                    "bench/load_plain_locustfile.py",
-                    "--headless",
-                    "-u",
-                    str(args.users),
-                    "-r",
-                    "500",
-                    "-t",
-                    f"{args.seconds}s",
-                    "--host",
-                    host,
-                    "--only-summary",
-                    "--loglevel",
-                    "ERROR",
-                ],
-                "plugin": [
-                    py,
-                    "-m",
-                    "locust",
-                    "-f",
-                    f"bench/load_plain_locustfile.py,{plugin}",
-                    "--headless",
-                    "-u",
-                    str(args.users),
-                    "-r",
-                    "500",
-                    "-t",
-                    f"{args.seconds}s",
-                    "--host",
-                    host,
-                    "--only-summary",
-                    "--loglevel",
-                    "ERROR",
-                ],
+                "plain": locust("bench/load_plain_locustfile.py"),
+                "plugin": locust(f"bench/load_plain_locustfile.py,{plugin}"),
                 "scenario": [
                     py,
                     "-m",

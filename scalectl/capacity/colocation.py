@@ -11,6 +11,12 @@ bench/bench_capacity.py).
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Iterable
+
+from scalectl.capacity.signals import cpu_s_per_request
+from scalectl.models import RunResult
+
 
 def host_capacity(
     capacity: float, replicas: int, cores: int, target_cpu_s: float | None, generator_cpu_s: float | None
@@ -26,3 +32,16 @@ def host_capacity(
     ):
         return capacity
     return capacity * target_cpu_s / (target_cpu_s + generator_cpu_s)
+
+
+def host_capacity_from_runs(
+    capacity: float, replicas: int, cores: int, runs: Iterable[RunResult]
+) -> float | None:
+    """:func:`host_capacity` with the CPU per request of the target and of the generator taken as
+    medians over the ``runs`` that recorded them; None when none did."""
+    runs = list(runs)
+    t = [v for v in (cpu_s_per_request(r, "target") for r in runs) if v]
+    g = [v for v in (cpu_s_per_request(r, "generator") for r in runs) if v is not None]
+    if not t or not g:
+        return None
+    return host_capacity(capacity, replicas, cores, statistics.median(t), statistics.median(g))

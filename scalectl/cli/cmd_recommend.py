@@ -156,30 +156,13 @@ def _scenario_from_evidence(items):
     raise InputError("--verify: the evidence records no scenario; pass --scenario FILE")
 
 
-def _on_this_host(predicted: float | None, replicas: int, cores: int, items) -> float | None:
-    """The model's capacity as this host can show it, with the generator on the replicas' cores: CPU
-    per request of the target and of the generator, medians over the evidence runs that recorded them."""
-    import statistics
-
-    from scalectl.capacity.colocation import host_capacity
-    from scalectl.capacity.signals import cpu_s_per_request
-
-    if predicted is None:
-        return None
-    runs = [run for _, rs, _b in items for run in rs]
-    t = [v for v in (cpu_s_per_request(r, "target") for r in runs) if v]
-    g = [v for v in (cpu_s_per_request(r, "generator") for r in runs) if v is not None]
-    if not t or not g:
-        return None
-    return host_capacity(predicted, replicas, cores, statistics.median(t), statistics.median(g))
-
-
 def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: Path):
     """Run the bundled target with the recommended replicas and settings at the target rate (open
     model) and record predicted versus measured throughput and p95 in ``rec.verification``."""
     import math
     import os
 
+    from scalectl.capacity.colocation import host_capacity_from_runs
     from scalectl.capacity.evidence import active_rps
     from scalectl.capacity.usl import model_throughput
     from scalectl.gate.thresholds import evaluate, parse_all
@@ -225,7 +208,11 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
     results = [(th, *evaluate(th, run)) for th in parse_all(rec.slo)]
     slo_ok = all(ok is not False for _, _, ok in results)
     predicted = model_throughput(rec.model, rec.replicas) if rec.model is not None else None
-    on_host = _on_this_host(predicted, rec.replicas, cores, items)
+    on_host = (
+        host_capacity_from_runs(predicted, rec.replicas, cores, (r for _, rs, _b in items for r in rs))
+        if predicted is not None
+        else None
+    )
     if on_host is not None and predicted is not None and on_host < predicted:
         notes.append(
             f"the generator runs on the replicas' cores here: expect about {on_host:.0f} req/s on this host "

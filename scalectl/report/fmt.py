@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scalectl.durations import format_duration
 from scalectl.models import EndpointStats, Environment, RunResult, SloResult
+from scalectl.models.recommendation import UslModel
 
 
 def ms(v: float | None) -> str:
@@ -133,3 +134,11 @@ def lat_ms(stats: EndpointStats, stat: str) -> str:
 def latency_line(stats: EndpointStats, sep: str = "  ") -> str:
     """``p50 … p95 … p99 … max …`` of ``stats``."""
     return sep.join(f"{s} {lat_ms(stats, s)}" for s in ("p50", "p95", "p99", "max"))
+
+
+def usl_fit(m: UslModel, sep: str = " ") -> str:
+    """The fitted USL in one line: ``λ=… σ=… κ=… R²=… on N points (axis)``; ``sep`` between terms."""
+    terms = [f"λ={m.lam:.4g}", f"σ={m.sigma:.4g}", f"κ={m.kappa:.4g}"]
+    if m.r2 is not None:
+        terms.append(f"R²={m.r2:.3f}")
+    return sep.join(terms) + f" on {m.n_points} points ({m.axis})"

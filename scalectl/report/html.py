@@ -251,15 +251,7 @@ def _recommendation(page: Page, r: Recommendation) -> str:
         facts.append(("DB pool size / overflow", f"{r.db_pool_size} / {r.db_max_overflow or 0}"))
     facts += [(k, v) for k, v in sorted(r.settings.items())]
     if r.model is not None:
-        m = r.model
-        facts.append(
-            (
-                "USL fit",
-                f"λ={m.lam:.4g} σ={m.sigma:.4g} κ={m.kappa:.4g}"
-                + (f" R²={m.r2:.3f}" if m.r2 is not None else "")
-                + f" ({m.n_points} points)",
-            )
-        )
+        facts.append(("USL fit", fmt.usl_fit(r.model)))
     reasoning = "".join(f"<li>{e(x)}</li>" for x in r.reasoning)
     warnings = "".join(f'<div class="alert">{e(w)}</div>' for w in r.warnings)
     chart = page.chart(charts.usl_figure(r))

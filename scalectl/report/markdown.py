@@ -174,15 +174,7 @@ def _recommendation(r: Recommendation) -> list[str]:
     if r.db_pool_size is not None:
         rows.append(("DB pool size / overflow", f"{r.db_pool_size} / {r.db_max_overflow or 0}"))
     if r.model is not None:
-        m = r.model
-        rows.append(
-            (
-                "USL fit",
-                f"λ={m.lam:.4g}, σ={m.sigma:.4g}, κ={m.kappa:.4g}"
-                + (f", R²={m.r2:.3f}" if m.r2 is not None else "")
-                + f" on {m.n_points} points ({m.axis})",
-            )
-        )
+        rows.append(("USL fit", fmt.usl_fit(r.model, sep=", ")))
     rows += [(k, f"`{v}`") for k, v in sorted(r.settings.items())]
     lines += _table(["", ""], rows, "ll")
     notes = [f"- {x}" for x in r.reasoning] + [f"- ⚠️ {w}" for w in r.warnings]

@@ -206,11 +206,7 @@ def recommendation_panel(r: Recommendation) -> RenderableType:
     grid.add_row("CPU", f"request {res.cpu_request}, limit {res.cpu_limit or '–'}")
     grid.add_row("Memory", f"request {res.memory_request}, limit {res.memory_limit}")
     if r.model is not None:
-        m = r.model
-        fit = f"λ={m.lam:.4g} σ={m.sigma:.4g} κ={m.kappa:.4g}" + (
-            f" R²={m.r2:.3f}" if m.r2 is not None else ""
-        )
-        grid.add_row("USL fit", f"{fit} on {m.n_points} points ({m.axis})")
+        grid.add_row("USL fit", fmt.usl_fit(r.model))
     for k, v in sorted(r.settings.items()):
         grid.add_row("Setting", f"{k}={v}")
     grid.add_row("Confidence", r.confidence)

@@ -20,3 +20,19 @@ def test_replicas_on_every_core_pay_for_the_generator() -> None:
 def test_unknown_costs_change_nothing() -> None:
     assert host_capacity(50.0, replicas=2, cores=2, target_cpu_s=None, generator_cpu_s=0.01) == 50.0
     assert host_capacity(50.0, replicas=2, cores=2, target_cpu_s=0.01, generator_cpu_s=None) == 50.0
+
+
+def test_costs_are_read_from_the_runs() -> None:
+    from scalectl.capacity.colocation import host_capacity_from_runs
+    from scalectl.models.run import TelemetrySeries
+    from tests.factories import make_run
+
+    def proc(role: str, cpu: float) -> TelemetrySeries:
+        return TelemetrySeries(
+            source=role, kind="process", role=role, t=list(range(10)), metrics={"cpu_percent": [cpu] * 10}
+        )
+
+    run = make_run(rps=20.0, seconds=10, telemetry=[proc("target", 80.0), proc("generator", 20.0)])
+    # 40 ms target + 10 ms generator per request: 80% of the cores for the replicas
+    assert host_capacity_from_runs(50.0, 2, 2, [run]) == pytest.approx(40.0)
+    assert host_capacity_from_runs(50.0, 2, 2, [make_run(rps=20.0, seconds=10)]) is None
