@@ -16,6 +16,7 @@ from scalectl.models.run import (
     IntervalStats,
     LatencySummary,
     RunResult,
+    TargetSpec,
     TelemetrySeries,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "Recommendation",
     "Resources",
     "RunResult",
+    "TargetSpec",
     "SloResult",
     "TelemetrySeries",
     "UslModel",

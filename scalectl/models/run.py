@@ -140,6 +140,35 @@ class GeneratorInfo(Model):
     notes: list[str] = Field(default_factory=list)
 
 
+class TargetSpec(Model):
+    """How the target of a run was started, so later stages (experiment, ``recommend --verify``) can
+    start the same target again with one change. Only ``bundled`` and ``command`` targets were started
+    by scalectl; an ``external`` one (``--host``) cannot be changed by scalectl.
+    """
+
+    kind: Literal["bundled", "command", "external"] = "external"
+    #: The user's command as given, with its placeholders (``{port}``, ``{replicas}``, ``{cpus}``).
+    command: str | None = None
+    #: Working directory of the command.
+    cwd: str | None = None
+    #: Replicas (bundled) or the ``{replicas}`` value (command); for ``external`` what the user declared
+    #: with ``--replicas``, or None when unknown.
+    replicas: int | None = None
+    #: Cores per replica (``--cpus-per-replica`` / ``{cpus}``), when given.
+    cpus_per_replica: float | None = None
+    #: Port the target listened on (the one scalectl picked for ``{port}``).
+    port: int | None = None
+    #: Readiness path: answers below 500 when the target is up.
+    ready_path: str = "/"
+    ready_timeout_s: float = 30.0
+    #: Environment given to the target (values included: a run must be reproducible).
+    env: dict[str, str] = Field(default_factory=dict)
+    #: Declared knobs an experiment may change: name -> the environment variable or placeholder it sets.
+    knobs: dict[str, str] = Field(default_factory=dict)
+    #: Load balancer in front of bundled replicas (``reuseport`` / ``nginx``), when any.
+    lb: str | None = None
+
+
 class RunResult(Model):
     schema_version: int = RUN_SCHEMA_VERSION
     run_id: str
@@ -160,6 +189,8 @@ class RunResult(Model):
     #: Why the run ended early (``"interrupted (SIGINT)"``...), when ``complete`` is false.
     stop_reason: str | None = None
     environment: Environment = Field(default_factory=Environment)
+    #: How the target was started (None in runs written before it was recorded).
+    target: TargetSpec | None = None
     slo: list[str] = Field(default_factory=list)
     thresholds: list[str] = Field(default_factory=list)
     total: EndpointStats
