@@ -8,7 +8,15 @@ from typing import Any
 
 import typer
 
-from scalectl.cli._common import EXIT_INTERRUPTED, err, error_boundary, is_tty, out, parse_duration
+from scalectl.cli._common import (
+    EXIT_INTERRUPTED,
+    err,
+    error_boundary,
+    is_tty,
+    out,
+    parse_duration,
+    parse_env_pairs,
+)
 from scalectl.cli.main import app
 from scalectl.errors import InputError
 
@@ -92,6 +100,12 @@ def loadtest(
         [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
     ),
     replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas (when no --host)."),
+    target_env: list[str] = typer.Option(
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
+        "run.json, so 'scalectl experiment' starts the same configuration again.",
+    ),
     report: bool = typer.Option(
         True,
         "--report/--no-report",
@@ -123,6 +137,7 @@ def loadtest(
             allow_remote=allow_remote,
             metrics_urls=metrics_url,
             replicas=replicas,
+            target_env=parse_env_pairs(target_env) or None,
             slo=slo,
             progress=progress,
             locustfile=locustfile,
@@ -188,6 +203,9 @@ def baseline(
         [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
     ),
     workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    target_env: list[str] = typer.Option(
+        [], "--target-env", help="KEY=VALUE for the target scalectl starts (repeatable); recorded per step."
+    ),
     warmup: str | None = typer.Option(
         None,
         "--warmup",
@@ -235,6 +253,7 @@ def baseline(
                 slo=slo,
                 metrics_urls=metrics_url,
                 workers=workers,
+                target_env=parse_env_pairs(target_env) or None,
                 progress=progress,
                 on_step=on_step,
                 warmup=parse_duration(warmup) if warmup is not None else None,

@@ -16,7 +16,7 @@ import httpx
 from scalectl import storage
 from scalectl.errors import InputError, TargetError
 from scalectl.load import engine, locustgen, results
-from scalectl.models.run import RunResult
+from scalectl.models.run import RunResult, TargetSpec
 from scalectl.scenario import (
     ClosedLoad,
     ClosedStage,
@@ -263,9 +263,30 @@ def run_scenario(
             warmup=sc.load.warmup if sc else float(warmup or 0.0),
         )
         run = results.build_run(outcome.raw, facts, sampler.series, outcome.started, outcome.ended)
+        run.target = _target_spec(target)
         storage.write_model(run_dir / storage.RUN_FILE, run)
         storage.atomic_write_text(run_dir / "series.csv", results.series_csv(run))
         return run, run_dir
+
+
+def _target_spec(target: Any) -> TargetSpec:
+    """How the run's target was started: the bundled target (its replicas, load balancer and the
+    environment given to it, less what scalectl set for its own working folder), else external."""
+    if target is None:
+        return TargetSpec(kind="external")
+    workdir = getattr(target, "workdir", None) or "\0"
+    env = {k: v for k, v in target.env.items() if not (k == "DATABASE_URL" and workdir in v)}
+    if target.lb == "nginx" and env.get("TRUSTED_PROXIES") == "127.0.0.1":
+        env.pop("TRUSTED_PROXIES")
+    cpus = {len(r.cpus) for r in target.replicas if r.cpus}
+    return TargetSpec(
+        kind="bundled",
+        replicas=len(target.replicas),
+        cpus_per_replica=float(cpus.pop()) if len(cpus) == 1 else None,
+        env=env,
+        lb=target.lb,
+        ready_path="/health/ready",
+    )
 
 
 @contextlib.contextmanager

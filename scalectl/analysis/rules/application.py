@@ -49,6 +49,7 @@ def cpu_saturated(ctx: Context) -> Finding | None:
             f"see `scalectl recommend` on this run; else profile the hottest route"
         ),
         verify=ctx.verify(replicas=want),
+        change={"replicas": str(want)},
     )
 
 
@@ -192,6 +193,7 @@ def rate_limited(ctx: Context) -> Finding | None:
         ],
         action=action,
         verify=ctx.verify(env={"RATE_LIMIT_DEFAULT": f"{suggested}/minute" if suggested else "<higher>"}),
+        change={"RATE_LIMIT_DEFAULT": f"{suggested}/minute"} if suggested else None,
     )
 
 
@@ -320,6 +322,7 @@ def cache_hit_low(ctx: Context) -> Finding | None:
             "if the test reads random keys from a large space, a low hit ratio is the workload, not a fault"
         ),
         verify=ctx.verify(env={"CACHE_TTL_S": "300"}),
+        change={"CACHE_TTL_S": "300"},
     )
 
 

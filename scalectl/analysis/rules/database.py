@@ -117,6 +117,7 @@ def pool_saturated(ctx: Context) -> Finding | None:
         evidence=ev,
         action=action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
@@ -175,6 +176,7 @@ def pool_wait(ctx: Context) -> Finding | None:
         evidence=ev,
         action=action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
@@ -205,6 +207,7 @@ def pool_exhausted(ctx: Context) -> Finding | None:
             ],
             action=action,
             verify=ctx.verify(env=env),
+            change=env,
         )
     # client side only: 503s, nothing that explains them otherwise
     if ctx.signals.column("pool_utilization").shape[1] or (ctx.breaker_open_share or 0) > 0:
@@ -231,6 +234,7 @@ def pool_exhausted(ctx: Context) -> Finding | None:
         ],
         action=action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
@@ -269,6 +273,7 @@ def latency_rising_cpu_room(ctx: Context) -> Finding | None:
         action="the time goes to waiting, not computing: check the database (pool wait, slow queries); "
         + action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
