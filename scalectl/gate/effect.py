@@ -9,13 +9,17 @@ ways, and also whether the change is too small to matter:
 
 * a metric is **better** (or **worse**) when its whole interval lies on that side of zero and the
   point change is at least ``min_effect``;
-* throughput is **same** when its whole interval lies within ±``equivalence`` (an equivalence test
-  in the manner of TOST: "no effect" has to be shown, not assumed from a lack of significance);
+* a metric is **same** when its whole interval lies within ±``equivalence`` (±``min_error_effect``
+  for the error rate): an equivalence test in the manner of TOST, so "no effect" has to be shown,
+  not assumed from a lack of significance. The verdict "no effect" needs throughput (the capacity)
+  to be the same and no metric better or worse; a latency interval too wide to call stays "unclear";
 * several metrics are judged at once, so each interval is at 1 − alpha/m (Bonferroni), keeping the
   chance that an A/A experiment reports any effect at ``alpha``.
 
 The floor is the run-to-run noise of one run in an *interleaved* experiment; an arm pooled from k
-runs averages k such runs, so its floor is ``run_noise/√k``.
+runs averages k such runs, so its floor is ``run_noise/√k``. The calibrated floor is raised to the
+spread the experiment's own runs show (each run's log throughput, p50, p95 around its arm's mean), so
+a busier machine than the one calibrated on widens the intervals instead of inventing an effect.
 """
 
 from __future__ import annotations
@@ -92,10 +96,8 @@ def _status(metric: str, check: CheckResult, s: ExperimentSettings) -> tuple[str
         return "better", change
     if hi < 0 and signed <= -thr:
         return "worse", change
-    band = s.equivalence if metric == "throughput" else thr
-    if metric == "throughput":
-        return ("same" if -band <= lo and hi <= band else "unclear"), change
-    return ("same" if lo <= 0 <= hi or abs(signed) < thr else "unclear"), change
+    band = thr if metric == "error_rate" else s.equivalence
+    return ("same" if -band <= lo and hi <= band else "unclear"), change
 
 
 def effects(b: RunSamples, a: RunSamples, settings: ExperimentSettings, rounds: int) -> list[Effect]:
@@ -144,7 +146,7 @@ def verdict(found: list[Effect], settings: ExperimentSettings) -> tuple[Verdict,
     if better and worse:
         parts = ", ".join(_pct(e) for e in better + worse)
         return "inconclusive", f"a trade-off: {parts}; decide which matters"
-    if tp is not None and tp.status == "same" and all(e.status in ("same", "insufficient") for e in judged):
+    if tp is not None and tp.status == "same":
         band = f"±{settings.equivalence:.0%}"
         return "no effect", f"throughput moved {_pct(tp).split()[-1]}, inside the {band} band, beyond doubt"
     if all(e.status == "insufficient" for e in judged):
@@ -173,12 +175,38 @@ def arm_summary(arm: str, label: str, runs: list[RunResult], found: list[Effect]
     )
 
 
+def observed_noise(a_runs: list[RunResult], b_runs: list[RunResult]) -> dict[str, float]:
+    """Run-to-run noise seen in this experiment: the pooled sd of each run's log throughput, p50 and
+    p95 around its arm's mean (needs two runs in an arm; empty otherwise)."""
+    out: dict[str, float] = {}
+    for name, get in (("throughput", lambda r: r.total.rps), ("p50", lambda r: r.total.latency_ms.p50),
+                      ("p95", lambda r: r.total.latency_ms.p95)):  # fmt: skip
+        dev, dof = 0.0, 0
+        for runs in (a_runs, b_runs):
+            x = np.log([get(r) for r in runs if get(r) > 0])
+            if len(x) > 1:
+                dev += float(((x - x.mean()) ** 2).sum())
+                dof += len(x) - 1
+        if dof:
+            out[name] = math.sqrt(dev / dof)
+    return out
+
+
+def floors(settings: ExperimentSettings, seen: dict[str, float]) -> ExperimentSettings:
+    """The calibrated floors, raised to the noise this experiment showed between its own runs (a
+    machine busier than the one calibrated on must not turn its noise into an effect)."""
+    run_noise = max([settings.run_noise, seen.get("throughput", 0.0), seen.get("p50", 0.0)])
+    tail = max(settings.run_noise_tail, seen.get("p95", 0.0))
+    return settings.model_copy(update={"run_noise": run_noise, "run_noise_tail": tail})
+
+
 def judge(
     a_runs: list[RunResult], b_runs: list[RunResult], settings: ExperimentSettings
 ) -> tuple[list[Effect], Verdict, str]:
     """Effects of B against A and the verdict, from each arm's runs."""
     a = pool([RunSamples.from_run(r) for r in a_runs])
     b = pool([RunSamples.from_run(r) for r in b_runs])
-    found = effects(b, a, settings, rounds=min(len(a_runs), len(b_runs)))
-    v, why = verdict(found, settings)
+    used = floors(settings, observed_noise(a_runs, b_runs))
+    found = effects(b, a, used, rounds=min(len(a_runs), len(b_runs)))
+    v, why = verdict(found, used)
     return found, v, why

@@ -24,6 +24,8 @@ from scalectl.models.run import RunResult, TargetSpec
 from scalectl.scenario import ClosedLoad, Scenario
 
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Shortest arm: a warm-up (a quarter, up to 2 s) and at least 6 measured seconds.
+MIN_DURATION = 8.0
 #: Keys that are knobs of every target scalectl starts (placeholders of the command).
 PLACEHOLDER_KNOBS = ("replicas", "cpus")
 
@@ -138,8 +140,11 @@ def run_experiment(opts: ExperimentOptions, progress: Progress | None = None) ->
     """Run the arms in alternation, judge B against A, write ``experiment.json``; return it and its dir."""
     if opts.rounds < 1:
         raise InputError(f"--rounds must be at least 1 (got {opts.rounds})")
-    if opts.duration < 5:
-        raise InputError(f"--duration must be at least 5s (got {opts.duration:g}s)")
+    if opts.duration < MIN_DURATION:
+        raise InputError(
+            f"--duration must be at least {MIN_DURATION:g}s (got {opts.duration:g}s): each arm leaves its "
+            "first seconds out as warm-up and needs 6 measured seconds"
+        )
     run = storage.load_run(opts.run_dir)
     spec = recorded_target(run)
     arm_a, arm_b, before = arm_configs(spec, opts.change)

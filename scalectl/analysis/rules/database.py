@@ -42,8 +42,9 @@ def _symptom_of_cpu(ctx: Context, severity: str, confidence: float, ev: list[Evi
             observed=round(cpu, 3),
             threshold=ctx.params.cpu_high_ratio,
             window=ctx.window,
-            note="CPU saturated: connections are held while requests wait for the CPU; "
-            "fix the CPU first, then look at the pool again",
+            note="CPU saturated: connections are held while requests wait for the CPU; by the "
+            f"utilisation law a change that leaves CPU per request as it is can raise throughput by at "
+            f"most {max(0.0, 1.0 / cpu - 1.0):.0%} (1/U − 1); fix the CPU first, then look at the pool again",
         )
     )
     return "medium", round(confidence * 0.6, 3)
