@@ -99,7 +99,7 @@ def gate(
     from scalectl import storage
     from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
     from scalectl.gate.judge import failure_line, judge, select_baseline_run
-    from scalectl.gate.thresholds import parse_all
+    from scalectl.slo import parse_all
     from scalectl.report import gate_junit, gate_markdown, gate_terminal
 
     if (scenario is None) == (run_dir is None):

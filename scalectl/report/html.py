@@ -37,7 +37,7 @@ def render(items: Sequence[ReportInput]) -> str:
 
 def _overall_latency_slo(item: ReportInput) -> float | None:
     from scalectl.errors import InputError
-    from scalectl.gate.thresholds import parse_threshold
+    from scalectl.slo import parse_threshold
 
     for text in item.run.slo:
         try:

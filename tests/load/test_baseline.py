@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from scalectl.cli.main import app
 from scalectl.errors import InputError
-from scalectl.gate.thresholds import parse_threshold
+from scalectl.slo import parse_threshold
 from scalectl.load.baseline import find_knees, slo_holds
 from scalectl.models.baseline import BaselineStep
 from scalectl.storage import load_baseline

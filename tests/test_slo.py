@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from scalectl.errors import InputError
-from scalectl.gate.thresholds import Threshold, evaluate, format_value, observe, parse_all, parse_threshold
+from scalectl.slo import Threshold, evaluate, format_value, observe, parse_all, parse_threshold
 from tests.factories import lognormal_latency, make_run
+
+
+def evaluate_one(th, run):
+    """(observed, ok) of one expression through the one evaluator."""
+    (r,) = evaluate(run, [th])
+    return r.observed, r.ok
 
 # text, metric, stat, op, value (canonical units), scope, percentile
 FORMS = [
@@ -138,30 +144,30 @@ def run():
 
 def test_evaluate_overall_and_scoped(run) -> None:
     a, b = run.endpoint("GET /a"), run.endpoint("POST /b")
-    obs, ok = evaluate(parse_threshold("p95<10s"), run)
+    obs, ok = evaluate_one(parse_threshold("p95<10s"), run)
     assert obs == pytest.approx(run.total.latency_ms.p95) and ok is True
-    obs, ok = evaluate(parse_threshold("/a: p50<50"), run)
+    obs, ok = evaluate_one(parse_threshold("/a: p50<50"), run)
     assert obs == pytest.approx(a.latency_ms.p50) and ok is True
-    obs, ok = evaluate(parse_threshold("POST /b: p50<50"), run)
+    obs, ok = evaluate_one(parse_threshold("POST /b: p50<50"), run)
     assert obs == pytest.approx(b.latency_ms.p50) and ok is False
-    obs, ok = evaluate(parse_threshold("POST /b: error_rate<1%"), run)
+    obs, ok = evaluate_one(parse_threshold("POST /b: error_rate<1%"), run)
     assert obs == pytest.approx(b.failures / b.requests) and ok is False
-    obs, ok = evaluate(parse_threshold("http_reqs>100"), run)
+    obs, ok = evaluate_one(parse_threshold("http_reqs>100"), run)
     assert obs == run.total.requests and ok is True
-    obs, ok = evaluate(parse_threshold("rps>=100"), run)
+    obs, ok = evaluate_one(parse_threshold("rps>=100"), run)
     assert obs == pytest.approx(run.total.rps) and ok is True
-    obs, ok = evaluate(parse_threshold("total: max<1"), run)
+    obs, ok = evaluate_one(parse_threshold("total: max<1"), run)
     assert obs == pytest.approx(run.total.latency_ms.max) and ok is False
 
 
 def test_evaluate_reads_any_percentile_from_the_histogram(run) -> None:
-    obs75, _ = evaluate(parse_threshold("/a: p75<1000"), run)
+    obs75, _ = evaluate_one(parse_threshold("/a: p75<1000"), run)
     a = run.endpoint("/a").latency_ms
     assert a.p50 < obs75 < a.p95
 
 
 def test_evaluate_missing_scope_or_no_requests_is_undecided(run) -> None:
-    assert evaluate(parse_threshold("/nope: p95<1"), run) == (None, None)
+    assert evaluate_one(parse_threshold("/nope: p95<1"), run) == (None, None)
     empty = run.endpoint("/a").model_copy(update={"requests": 0})
     assert observe(parse_threshold("p95<1"), empty, 10.0) is None
     assert observe(parse_threshold("rate<0.1"), empty, 10.0) is None
