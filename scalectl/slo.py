@@ -26,8 +26,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Union
 

@@ -1,6 +1,7 @@
 """The outputs of the pure stages on committed fixtures stay the same (issue 12: a refactor changes no
 figure). ``tests/golden/equivalence.json`` was written by the code before the SLO/knee/throughput
-consolidation; regenerate it only for a deliberate change: ``SCALECTL_REGEN=1 pytest tests/test_equivalence.py``.
+consolidation; regenerate it only for a deliberate change:
+``SCALECTL_REGEN=1 pytest tests/test_equivalence.py``.
 
 One deliberate change, made by hand in the golden file: ``lone.knees`` per endpoint. The old
 per-endpoint rule called a knee "beyond the last step" whenever it sat on the last step, even after a
@@ -37,8 +38,12 @@ def _evidence(ev) -> dict:
         "confidence": ev.confidence,
         "notes": ev.notes,
         "raise": ev.raise_confidence,
-        "points": [[p.replicas, p.level, p.rps, p.p95_ms, p.error_rate, p.slo_ok, p.source] for p in ev.points],
-        "caps": [[c.replicas, c.knee_rps, c.knee_p95_ms, c.beyond_last_step, c.n_points] for c in ev.capacities],
+        "points": [
+            [p.replicas, p.level, p.rps, p.p95_ms, p.error_rate, p.slo_ok, p.source] for p in ev.points
+        ],
+        "caps": [
+            [c.replicas, c.knee_rps, c.knee_p95_ms, c.beyond_last_step, c.n_points] for c in ev.capacities
+        ],
     }
 
 
@@ -61,7 +66,9 @@ def outputs() -> dict:
     ev = collect([("smoke", [], smoke)])
     out["smoke.evidence"] = _evidence(ev)
     out["smoke.recommendation"] = recommend(ev, 2 * max(smoke_run.total.rps, 1.0)).model_dump(mode="json")
-    out["smoke.gate"] = judge(smoke_run, smoke_run, ["p95<5ms", "error_rate<1%", "rps>1"]).model_dump(mode="json")
+    out["smoke.gate"] = judge(smoke_run, smoke_run, ["p95<5ms", "error_rate<1%", "rps>1"]).model_dump(
+        mode="json"
+    )
     out["smoke.report_slo"] = [r.model_dump(mode="json") for r in slo_results(ReportInput(run=smoke_run))]
     out["smoke.knees"] = _knees(smoke.steps, SLO)
 

@@ -14,6 +14,7 @@ def evaluate_one(th, run):
     (r,) = evaluate(run, [th])
     return r.observed, r.ok
 
+
 # text, metric, stat, op, value (canonical units), scope, percentile
 FORMS = [
     ("p(95)<300", "latency", "p95", "<", 300.0, None, 95.0),

@@ -9,7 +9,7 @@ import numpy as np
 
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.signals import Signals
-from scalectl.models import RunResult
+from scalectl.models import RunResult, SloResult
 from scalectl.slo import PER_ENDPOINT, evaluate, format_value, parse_threshold
 
 __all__ = ["PER_ENDPOINT", "Monitor", "monitor"]

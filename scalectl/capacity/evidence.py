@@ -113,13 +113,13 @@ def _level_stats(run: RunResult, idx: list[int]) -> Measured:
         method, _, name = key.partition(" ")
         out.append(
             EndpointStats(
-            name=name,
-            method=method,
-            requests=req,
-            failures=fail,
-            rps=req / seconds,
-            failure_rate=fail / req if req else 0.0,
-            latency_ms=histograms.summarize(h),
+                name=name,
+                method=method,
+                requests=req,
+                failures=fail,
+                rps=req / seconds,
+                failure_rate=fail / req if req else 0.0,
+                latency_ms=histograms.summarize(h),
             )
         )
     req = sum(iv.requests for iv in ivs)

@@ -99,8 +99,8 @@ def gate(
     from scalectl import storage
     from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
     from scalectl.gate.judge import failure_line, judge, select_baseline_run
-    from scalectl.slo import parse_all
     from scalectl.report import gate_junit, gate_markdown, gate_terminal
+    from scalectl.slo import parse_all
 
     if (scenario is None) == (run_dir is None):
         raise InputError("give either a SCENARIO to run or --run RUN_DIR (exactly one)")

@@ -165,8 +165,8 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
     from scalectl.capacity.colocation import host_capacity_from_runs
     from scalectl.capacity.evidence import active_rps
     from scalectl.capacity.usl import model_throughput
-    from scalectl.slo import evaluate, holds
     from scalectl.load import run_scenario
+    from scalectl.slo import evaluate, holds
 
     notes: list[str] = []
     cores = os.cpu_count() or 1

@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from scalectl import storage
-from scalectl.errors import InputError
 from scalectl.analysis.knee import LoadPoint, find_knee
+from scalectl.errors import InputError
 from scalectl.models.baseline import Baseline, BaselineStep, KneePoint
 from scalectl.models.run import EndpointStats, Environment, RunResult
-from scalectl.slo import Threshold, meets, parse_threshold
 from scalectl.scenario import (
     ClosedLoad,
     ClosedStage,
@@ -24,6 +23,7 @@ from scalectl.scenario import (
     Steps,
     load_scenario,
 )
+from scalectl.slo import Threshold, meets, parse_threshold
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 #: A step whose throughput falls below this fraction of the best so far is past the knee.

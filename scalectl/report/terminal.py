@@ -134,7 +134,7 @@ def endpoint_table(run: RunResult) -> RenderableType:
         table.add_column(col, justify="right", no_wrap=True)
     kinds: list[Text] = []
     for ep in [*run.endpoints, run.total]:
-        rate = ep.failures / ep.requests if ep.requests else 0.0
+        rate = ep.failure_rate
         table.add_row(
             Text(ep.key, style="bold") if ep is run.total else ep.key,
             f"{ep.requests:,}",
