@@ -54,8 +54,3 @@ class TargetError(ScalectlError):
 
     exit_code = 3
 
-
-class CheckFailed(ScalectlError):
-    """A gate, threshold or SLO verification failed. Exit code 1."""
-
-    exit_code = 1

@@ -153,18 +153,16 @@ def load_recommendation(path: Path) -> Recommendation | None:
 
 
 def is_baseline_file(path: Path) -> bool:
-    """A baseline is a JSON file with ``steps``; a run is a directory or a run.json."""
+    """A baseline is a JSON object with ``steps`` (and no ``run_id``); a run is a directory or a
+    run.json. Decided by the fields present, not by their order in the file."""
     path = Path(path)
     if path.is_dir():
         return False
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
         return False
-    # models dump fields in order: a baseline starts schema_version, name; a run schema_version, run_id
-    start = head[:300]
-    return b'"name"' in start and b'"run_id"' not in start
+    return isinstance(data, dict) and "steps" in data and "run_id" not in data
 
 
 def load_runs_or_baseline(path: Path) -> tuple[list[RunResult], Baseline | None]:
