@@ -53,4 +53,3 @@ class TargetError(ScalectlError):
     """The target or the environment is not usable (unreachable, port busy, nginx missing). Exit code 3."""
 
     exit_code = 3
-

@@ -1,4 +1,4 @@
-"""House rules that code review alone would let slip (DESIGN.md): dependencies point down, only the
+"""House rules that code review alone would let slip (docs/architecture.md): dependencies point down, only the
 CLI prints or imports typer, pure packages do no I/O, and --help stays light."""
 
 from __future__ import annotations

@@ -132,7 +132,9 @@ def walk(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisParam
         summary = f"Performance not OK: {top.title}. Next: {top.action}"
     else:
         action = "no rule found a bottleneck: profile the slowest endpoints" + (
-            "" if sig.telemetry_available else ", and export the metrics in DESIGN.md for a diagnosis"
+            ""
+            if sig.telemetry_available
+            else ", and export the metrics in docs/architecture.md for a diagnosis"
         )
         path.append(FlowStep(step="scale", verdict=action, outcome=False))
         summary = "Performance not OK; " + action

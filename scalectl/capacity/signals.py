@@ -1,6 +1,6 @@
 """Server-side signals the capacity model reads from a run's Prometheus telemetry. Pure.
 
-Metric names are the contract names (DESIGN.md); a sample key may carry labels
+Metric names are the contract names (analysis/metric_names.py); a sample key may carry labels
 (``cache_hits_total{cache="content"}``), so lookups match on the name before ``{``.
 These are small readings for sizing (pool hold time, hit ratio, upstream time), not the analysis'
 findings; where an Analysis is available its category wins.
