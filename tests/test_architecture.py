@@ -135,3 +135,18 @@ def test_import_contract_fails_on_a_wrong_import(tmp_path: Path, module: str, ba
     assert res.returncode != 0, res.stdout
     broken = [line for line in res.stdout.splitlines() if " BROKEN" in line]
     assert any(line.startswith(contract) for line in broken), res.stdout
+
+
+def test_the_reports_layout_is_named_only_in_layout_py() -> None:
+    """``reports/`` paths are built from scalectl/layout.py, not spelled out in code (help texts may
+    show them)."""
+    offenders = []
+    for p in _py_files():
+        if p.name == "layout.py":
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Path" and node.args:
+                arg = node.args[0]
+                if isinstance(arg, ast.Constant) and str(arg.value).startswith("reports"):
+                    offenders.append(f"{p.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from scalectl import layout
 from scalectl.cli import _common
 from scalectl.cli.main import app
 from scalectl.errors import InputError, TargetError
@@ -16,7 +17,7 @@ GENERATOR_RPS_PER_PROCESS = 5000.0
 
 
 def _default_out() -> Path:
-    return Path("reports") / "recommendations" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return layout.recommendations_dir() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @app.command("recommend")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scalectl import storage
+from scalectl import layout, storage
 from scalectl.analysis.knee import LoadPoint, find_knee
 from scalectl.errors import InputError
 from scalectl.models.baseline import Baseline, BaselineStep, KneePoint
@@ -140,7 +140,7 @@ def run_baseline(
     *,
     name: str,
     out: Path | None = None,
-    root: Path = Path("reports"),
+    root: Path = layout.DEFAULT_ROOT,
     replicas: int = 1,
     update: bool = False,
     host: str | None = None,
