@@ -173,3 +173,49 @@ def test_evaluate_missing_scope_or_no_requests_is_undecided(run) -> None:
     assert observe(parse_threshold("p95<1"), empty, 10.0) is None
     assert observe(parse_threshold("rate<0.1"), empty, 10.0) is None
     assert observe(parse_threshold("http_reqs>1"), empty, 10.0) == 0.0
+
+
+def test_evaluate_gives_one_result_per_expression_with_a_reason_when_undecided(run) -> None:
+    from scalectl.slo import NO_ENDPOINT, NOTHING_MEASURED
+
+    res = evaluate(run, ["p95<10s", "/nope: p95<1", " error_rate<50% "])
+    assert [r.scope for r in res] == ["overall", "/nope", "overall"]
+    assert res[0].ok is True and res[0].note is None and res[0].limit == 10_000.0
+    assert res[1].ok is None and res[1].note == NO_ENDPOINT
+    assert res[2].expression == " error_rate<50% "  # as the user wrote it
+    assert res[2].observed == pytest.approx(run.total.failure_rate)
+    empty = run.model_copy(update={"total": run.total.model_copy(update={"requests": 0, "failures": 0})})
+    (r,) = evaluate(empty, ["p95<1s"])
+    assert r.ok is None and r.note == NOTHING_MEASURED
+
+
+def test_evaluate_per_endpoint_adds_informational_rows_for_overall_latency_and_errors(run) -> None:
+    from scalectl.slo import PER_ENDPOINT
+
+    res = evaluate(run, ["p95<50ms", "rps>1", "POST /b: p95<1s"], per_endpoint=True)
+    per = [r for r in res if r.note == PER_ENDPOINT]
+    assert [(r.expression, r.scope) for r in per] == [("p95<50ms", "GET /a"), ("p95<50ms", "POST /b")]
+    assert per[0].ok is True and per[1].ok is False
+    assert len(res) == 5
+
+
+def test_meets_adds_the_knee_guards(run) -> None:
+    from scalectl.slo import Measured, meets
+
+    slo = parse_all(["p95<10s"])
+    assert meets(run, slo, max_error_rate=0.5)
+    assert not meets(run, slo, max_error_rate=0.01)  # POST /b fails 10%
+    assert not meets(run, parse_all(["p95<1ms"]), max_error_rate=0.5)
+    assert meets(run, parse_all(["/nope: p95<1ms"]), max_error_rate=0.5)  # undecided does not fail
+    a = run.endpoint("GET /a")
+    assert a is not None and meets(a, parse_all(["p95<1s"]), 0.0)
+    level = Measured(total=run.total, endpoints=[a], duration_s=2.0)
+    assert evaluate(level, ["/a: p95<1s", "POST /b: p95<1s"])[1].ok is None
+    assert evaluate(level, ["rps>0"])[0].observed == run.total.rps
+
+
+def test_failure_rate_is_filled_in_by_the_model() -> None:
+    from scalectl.models import EndpointStats
+
+    assert EndpointStats(name="Total", requests=200, failures=3).failure_rate == 0.015
+    assert EndpointStats(name="Total", requests=0, failures=0).failure_rate == 0.0
