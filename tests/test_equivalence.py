@@ -8,7 +8,10 @@ per-endpoint rule called a knee "beyond the last step" whenever it sat on the la
 heavier step had broken the SLO (the overall knee of the same baseline said False). The one knee finder
 (``analysis/knee.py``) says False for both. And ``run.report_slo``: a reporter's SLO table for a
 run without an analysis now says "no such endpoint in run" (the analysis's words, from the one
-evaluator) where it said "nothing measured in this scope" with a limit.
+evaluator) where it said "nothing measured in this scope" with a limit. And ``achieved_rps`` (and
+the Monitor line that shows it) in ``*.analysis``: the analysis now uses the one throughput
+definition (``analysis/throughput.active_rps``, as capacity and ``--verify`` do): smoke 43.0 → 48.14
+req/s (run.json's total.rps: 48.06), ramp 47.5 → 47.14. No finding, verdict or recommendation changed.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import numpy as np
 
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.signals import Signals
+from scalectl.analysis.throughput import active_rps
 from scalectl.models import RunResult, SloResult
 from scalectl.slo import PER_ENDPOINT, evaluate, format_value, parse_threshold
 
@@ -77,8 +78,7 @@ def monitor(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisPa
     if error_rate > params.max_error_rate:
         problems.append(f"error rate {error_rate:.2%} above {params.max_error_rate:.2%}")
     loaded = sig.loaded
-    seconds = float(loaded.sum())
-    achieved = float(sig.load.loc[loaded, "requests"].sum() / seconds) if seconds else 0.0
+    achieved = active_rps(run) if total.requests else 0.0
     offered_col = sig.load["offered_rps"][loaded].dropna()
     offered = float(offered_col.mean()) if len(offered_col) else None
     shortfall = None

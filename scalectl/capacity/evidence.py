@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 
 from scalectl import histograms
 from scalectl.analysis.knee import LoadPoint, find_knee
+from scalectl.analysis.throughput import active_rps
 from scalectl.models import Baseline, EndpointStats, RunResult
 from scalectl.slo import Measured, Threshold, meets, parse_all
+
+__all__ = ["active_rps", "collect", "grade", "points_from_baseline", "points_from_run", "replicas_of"]
 
 #: SLO used when neither the command nor the evidence names one.
 DEFAULT_SLO = ("p95<300ms",)
@@ -68,21 +71,6 @@ class EvidenceSet:
     raise_confidence: list[str]
     notes: list[str]
     sources: list[str]
-
-
-def active_rps(run: RunResult) -> float:
-    """Throughput over the intervals that carried load (first to last with requests, without those two
-    partial seconds when there are four or more), not over the wall time of the run, which includes
-    start-up and drain seconds; warm-up seconds are left out; ``total.rps`` when there is no series."""
-    busy = [i for i, iv in enumerate(run.series) if iv.requests > 0 and not iv.warmup]
-    if not busy:
-        return run.total.rps
-    span = run.series[busy[0] : busy[-1] + 1]
-    if len(span) >= 4:
-        # the first and last busy seconds are partial (start-up, drain); after a warm-up the first is whole
-        span = span[0 if run.warmup_s else 1 : -1]
-    seconds = sum(iv.duration_s for iv in span)
-    return sum(iv.requests for iv in span) / seconds if seconds > 0 else run.total.rps
 
 
 def replicas_of(run: RunResult, baseline: Baseline | None = None) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 
 from scalectl.analysis import metric_names as mn
 from scalectl.analysis.params import AnalysisParams
-from scalectl.capacity.evidence import active_rps
+from scalectl.analysis.throughput import active_rps
 from scalectl.models import Analysis, RunResult, TelemetrySeries
 from scalectl.models.analysis import SEVERITY_ORDER
 

@@ -163,8 +163,8 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
     import math
     import os
 
+    from scalectl.analysis.throughput import active_rps
     from scalectl.capacity.colocation import host_capacity_from_runs
-    from scalectl.capacity.evidence import active_rps
     from scalectl.capacity.usl import model_throughput
     from scalectl.load import run_scenario
     from scalectl.slo import evaluate, holds
