@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from scalectl import layout
 from scalectl.cli import _common
 from scalectl.cli.main import app
 
@@ -37,7 +38,7 @@ def experiment(
         "Default: reports/experiments/<run-id>-<time>/.",
         file_okay=False,
     ),  # fmt: skip
-    root: Path = typer.Option(Path("reports"), "--root", help="Reports root (for the default --out)."),
+    root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Reports root (for the default --out)."),
     as_json: bool = typer.Option(False, "--json", help="Print experiment.json instead of the table."),
 ) -> None:
     """Start the run's target again with one change and measure whether it helps.
