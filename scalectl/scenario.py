@@ -297,11 +297,12 @@ class Scenario(_M):
     #: The user's service, started by scalectl for the run (instead of ``host`` or the bundled target).
     target: TargetBlock | None = None
 
-    @model_validator(mode="after")
-    def _one_target(self) -> Any:
-        if self.target is not None and self.host is not None:
+    @field_validator("target")
+    @classmethod
+    def _one_target(cls, v: TargetBlock | None, info: ValidationInfo) -> TargetBlock | None:
+        if v is not None and info.data.get("host") is not None:
             raise ValueError("give host (a running service) or target (a command to start it), not both")
-        return self
+        return v
 
     @field_validator("requests")
     @classmethod

@@ -82,7 +82,7 @@ def resolve_spec(opts: TargetOptions, scenario: Scenario | None) -> TargetSpec:
         return TargetSpec(
             kind="command",
             command=command,
-            cwd=block.cwd if block else None,
+            cwd=str(Path(block.cwd if block and block.cwd else ".").resolve()),
             replicas=opts.replicas or 1,
             cpus_per_replica=opts.cpus,
             ready_path=block.ready_path if block else "/",
@@ -133,7 +133,7 @@ def start_from_spec(
     (bundled, command) can be changed."""
     changed = env or replicas is not None
     if spec.kind == "external" and changed:
-        raise TargetError(
+        raise InputError(
             "this run's target was not started by scalectl (--host): scalectl cannot change its "
             "environment or replicas",
             hint="record the run with --target-cmd (or the bundled target) to experiment on it",
