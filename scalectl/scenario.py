@@ -8,6 +8,7 @@ mapping key and sequence item is recorded by path, so that each validation error
 
 from __future__ import annotations
 
+import re
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -48,7 +49,7 @@ Duration = Annotated[float, BeforeValidator(_duration)]
 
 
 def _expression(text: str) -> str:
-    from scalectl.gate.thresholds import EXPECTED, parse_threshold
+    from scalectl.slo import EXPECTED, parse_threshold
 
     try:
         parse_threshold(text)
@@ -223,6 +224,8 @@ class Steps(_M):
 
 #: The placeholders a target command may use (scalectl fills them in).
 TARGET_PLACEHOLDERS = ("port", "replicas", "cpus")
+#: ``{name}`` placeholders in a target command; ``${VAR}`` (shell) and ``{{`` are left alone.
+PLACEHOLDER = re.compile(r"(?<![{$])\{([A-Za-z_]\w*)\}(?!\})")
 
 
 class TargetBlock(_M):
@@ -241,8 +244,6 @@ class TargetBlock(_M):
     @field_validator("command")
     @classmethod
     def _known_placeholders(cls, v: str) -> str:
-        from scalectl.target_command import PLACEHOLDER
-
         names = set(PLACEHOLDER.findall(v))
         unknown = sorted(names - set(TARGET_PLACEHOLDERS))
         if unknown:

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scalectl.errors import InputError, TargetError
+from scalectl.scenario import PLACEHOLDER
 
 HOST = "127.0.0.1"
-#: ``{name}`` placeholders; ``${VAR}`` (shell) and ``{{`` are left alone.
-PLACEHOLDER = re.compile(r"(?<![{$])\{([A-Za-z_]\w*)\}(?!\})")
 #: Seconds between SIGTERM to the group and SIGKILL.
 GRACE_S = 10.0
 LOG_LINES = 12

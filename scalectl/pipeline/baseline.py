@@ -81,7 +81,7 @@ def _load(opts: BaselineOptions) -> Scenario:
         else load_scenario(Path(opts.scenario or DEFAULT_SCENARIO))
     )
     if opts.slo:
-        from scalectl.gate.thresholds import parse_threshold
+        from scalectl.slo import parse_threshold
 
         sc = sc.model_copy(update={"slo": [parse_threshold(e).text for e in opts.slo]})
     if opts.warmup is not None:
@@ -96,7 +96,7 @@ def run_baseline(
     on_step: Callable[[BaselineStep], None] | None = None,
 ) -> BaselineOutcome:
     """Step the load on one target (started once for all steps) and write ``NAME.json``."""
-    from scalectl.gate.thresholds import parse_threshold
+    from scalectl.slo import parse_threshold
 
     path = storage.baseline_path(opts.name, root=opts.root, out=opts.out)
     if path.exists() and not opts.update:

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from scalectl import layout
 from scalectl.scenario import Scenario
 
 
@@ -55,7 +56,7 @@ class RunOptions:
     master_bind: str = "127.0.0.1"
     master_port: int = 0
     out: Path | None = None
-    root: Path = Path("reports")
+    root: Path = layout.DEFAULT_ROOT
     metrics_urls: tuple[str, ...] = ()
     #: Write ``report.html`` after the analysis (``analysis.json`` is always written).
     report: bool = True
@@ -78,7 +79,7 @@ class BaselineOptions:
     #: One count, or a sweep (one baseline per count, ``NAME-rN``). Empty = one baseline, target's own.
     replicas: tuple[int, ...] = ()
     out: Path | None = None
-    root: Path = Path("reports")
+    root: Path = layout.DEFAULT_ROOT
     update: bool = False
     slo: tuple[str, ...] = ()
     metrics_urls: tuple[str, ...] = ()

@@ -53,7 +53,7 @@ def apply_overrides(
             update={"stages": stages, "warmup": _keep_warmup(sc.load.warmup, duration)}
         )
     if slo:
-        from scalectl.gate.thresholds import parse_threshold
+        from scalectl.slo import parse_threshold
 
         for expr in slo:
             parse_threshold(expr)

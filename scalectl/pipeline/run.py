@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scalectl import storage
+from scalectl import layout, storage
 from scalectl.errors import InputError
 from scalectl.load import engine, locustgen, results
 from scalectl.models import Analysis
@@ -118,7 +118,7 @@ def _plan(opts: RunOptions) -> _Plan:
 def _child_plan(opts: RunOptions, plan: _Plan, host: str, workdir: Path, run_dir: Path) -> engine.ChildPlan:
     workers = opts.workers + opts.remote_workers
     if plan.scenario is not None:
-        storage.atomic_write_text(run_dir / "scenario.yaml", dump_scenario(plan.scenario))
+        storage.atomic_write_text(run_dir / layout.SCENARIO_FILE, dump_scenario(plan.scenario))
         config = {"scenario": plan.scenario.model_dump(mode="json"), "workers": workers}
         files = locustgen.write_locustfiles(workdir, config=config, user_locustfile=None)
         extra: list[str] = []
