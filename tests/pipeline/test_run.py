@@ -87,8 +87,11 @@ def test_target_cmd_run_records_logs_and_watches_the_service(
     assert tagged(tag) == [], "the service is stopped after the run"
 
 
-def test_ctrl_c_stops_the_run_and_leaves_no_process(scenario: Path, tmp_path: Path) -> None:
-    tag = "sigint-" + uuid.uuid4().hex[:8]
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_the_run_and_leaves_no_process(
+    sig: signal.Signals, scenario: Path, tmp_path: Path
+) -> None:
+    tag = "sig-" + uuid.uuid4().hex[:8]
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "scalectl", "loadtest", str(scenario), "--target-cmd", gunicorn(tag)]
     proc = subprocess.Popen(
@@ -104,7 +107,7 @@ def test_ctrl_c_stops_the_run_and_leaves_no_process(scenario: Path, tmp_path: Pa
     seen = tagged(tag)
     assert len(seen) >= 3, "the service started"
     time.sleep(4.0)  # load is flowing
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     output, _ = proc.communicate(timeout=90)
     assert proc.returncode == 130, output.decode()
     assert tagged(tag) == [], "nothing of the service is left running"
@@ -154,3 +157,15 @@ def test_load_test_shape_runs_without_users_and_duration_caps_it(external: str, 
     assert run.complete and run.total.requests > 0
     assert run.duration_s < 10, "--duration capped the 40-s shape"
     assert max(s.users for s in run.series) == 2  # the shape's first stage set the users
+
+
+def test_gate_starts_the_service_too(scenario: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    tag = "gate-" + uuid.uuid4().hex[:8]
+    args = ["gate", str(scenario), "--target-cmd", gunicorn(tag), "--root", str(tmp_path)]
+    res = CliRunner().invoke(app, [*args, "-t", "error_rate<1%", "-t", "p95<1ms"])
+    assert res.exit_code == 1, res.output  # the service answered; p95 < 1 ms cannot hold at 100 ms
+    assert "p95<1ms" in res.output
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert load_run(run_dir).target.kind == "command"
+    assert tagged(tag) == []
