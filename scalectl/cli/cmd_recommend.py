@@ -212,9 +212,9 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
         )
         rate = gen_capacity
     env = {k: v for k, v in rec.settings.items() if "<" not in v}
-    if "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
-        notes.append("REDIS_URL is a placeholder in the recommendation: verified with in-process storage")
     spec = _verify_spec(items, target_cmd, rec.replicas, env)
+    if spec.kind == "bundled" and "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
+        notes.append("REDIS_URL is a placeholder in the recommendation: verified with in-process storage")
     path = scenario or _scenario_from_evidence(items)
     for note in notes:
         _common.err.print(f"verify: {note}", markup=False)
