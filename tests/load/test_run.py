@@ -140,7 +140,7 @@ def test_users_own_locustfile_gets_scalectl_measurement(toy_target: str, tmp_pat
     lf = Path(__file__).with_name("user_locustfile.py")
     res = CliRunner().invoke(
         app,
-        ["loadtest", "--locustfile", str(lf), "--host", toy_target, "-u", "3", "-d", "2s", "--out", str(out)],
+        ["loadtest", "--locustfile", str(lf), "--host", toy_target, "-u", "3", "-d", "4s", "--out", str(out)],
     )
     assert res.exit_code == 0, res.output
     run = load_run(out)
