@@ -155,7 +155,7 @@ def stop_command(t: CommandTarget, grace: float = GRACE_S) -> None:
     with suppress(ProcessLookupError, PermissionError):
         os.killpg(t.pid, signal.SIGTERM)
     for p in procs:  # a descendant that called setsid() is outside the group
-        with suppress(psutil.Error):
+        with suppress(psutil.Error, OSError):  # OSError: it exited on the SIGTERM just sent
             if os.getpgid(p.pid) != t.pid:  # type: ignore[attr-defined]
                 p.terminate()  # type: ignore[attr-defined]
     _, alive = psutil.wait_procs(procs, timeout=grace)  # type: ignore[arg-type]
