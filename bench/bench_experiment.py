@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from scalectl.durations import parse_duration
-from scalectl.load.run import run_scenario
 from scalectl.models.experiment import Experiment
+from scalectl.pipeline import RunOptions, TargetOptions, run_load
 from scalectl.pipeline.experiment import ExperimentOptions, run_experiment
 from scalectl.scenario import load_scenario
 
@@ -51,8 +51,9 @@ load:
 
 
 def _base_run(work: Path, scenario: Path, users: int, env: dict[str, str] | None) -> Path:
-    sc = load_scenario(scenario)
-    _, run_dir = run_scenario(sc, users=users, duration=10.0, root=work, target_env=env)
+    opts = RunOptions(scenario=load_scenario(scenario), users=users, duration=10.0, root=work,
+                      target=TargetOptions(env=env or {}))  # fmt: skip
+    _, run_dir = run_load(opts)
     return run_dir
 
 

@@ -58,6 +58,28 @@ class _Progress:
             err.print(line, markup=False, highlight=False)
 
 
+TARGET_CMD_HELP = (
+    "Start your own service for the run: a shell command with {port} (a free port scalectl picks), "
+    "optionally {replicas} and {cpus}; stopped, with everything it spawned, afterwards."
+)
+
+
+def _target(
+    host: str | None,
+    target_cmd: str | None,
+    replicas: int | None,
+    allow_remote: bool,
+    env: dict[str, str] | None = None,
+) -> Any:
+    from scalectl.pipeline import TargetOptions
+
+    if host is not None and env:
+        raise InputError("--target-env sets the environment of a target scalectl starts; not with --host")
+    return TargetOptions(
+        host=host, command=target_cmd, replicas=replicas, allow_remote=allow_remote, env=env or {}
+    )
+
+
 @app.command("loadtest")
 @error_boundary
 def loadtest(
@@ -65,11 +87,13 @@ def loadtest(
     locustfile: Path | None = typer.Option(
         None,
         "--locustfile",
-        help="Run your own Locust file instead of a scenario (needs --users, --duration).",
+        help="Run your own Locust file instead of a scenario (needs --users and --duration, unless "
+        "it has a LoadTestShape: then --duration, if given, caps it).",
     ),
     host: str | None = typer.Option(
         None, "--host", help="Target URL. Default: the scenario's host, else the bundled target."
     ),
+    target_cmd: str | None = typer.Option(None, "--target-cmd", help=TARGET_CMD_HELP),
     users: int | None = typer.Option(
         None, "--users", "-u", help="Closed model: constant number of virtual users."
     ),
@@ -98,9 +122,16 @@ def loadtest(
     root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Reports root directory."),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
     metrics_url: list[str] = typer.Option(
-        [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
+        [],
+        "--metrics-url",
+        help="Extra Prometheus /metrics URL to sample (repeatable; {port} = the port of --target-cmd).",
     ),
-    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas (when no --host)."),
+    replicas: int | None = typer.Option(
+        None,
+        "--replicas",
+        help="Bundled target replicas, the {replicas} of --target-cmd, or (with --host) how many "
+        "replicas you run there: recorded, so capacity can be fitted per replica.",
+    ),
     target_env: list[str] = typer.Option(
         [],
         "--target-env",
@@ -118,62 +149,73 @@ def loadtest(
     Afterwards the run is analyzed (analysis.json: what limits it, what to change) and an HTML report
     is written (report.html). Ctrl-C stops the load and still writes the partial run (exit 130).
     """
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions
+    from scalectl.pipeline import loadtest as run_loadtest
+    from scalectl.report.analysis_term import render_analysis
     from scalectl.report.run_term import render_run
 
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
-    seconds = parse_duration(duration) if duration is not None else None
-    label = (scenario or locustfile or Path("run")).stem
-    with _Progress(label) as progress:
-        run, run_dir = run_scenario(
-            scenario,
-            host=host,
-            users=users,
-            rps=rps,
-            duration=seconds,
-            workers=workers,
-            out=out_dir,
-            root=root,
-            allow_remote=allow_remote,
-            metrics_urls=metrics_url,
-            replicas=replicas,
-            target_env=parse_env_pairs(target_env) or None,
-            slo=slo,
-            progress=progress,
-            locustfile=locustfile,
-            remote_workers=remote_workers,
-            master_bind=master_bind,
-            master_port=master_port,
-            warmup=parse_duration(warmup) if warmup is not None else None,
-        )
-    out.print(render_run(run))
-    _finish(run, run_dir, report=report)
-    out.print(f"run written to {run_dir}", markup=False, highlight=False)
-    if not run.complete and (run.stop_reason or "").startswith("interrupted"):
+    opts = RunOptions(
+        scenario=scenario,
+        locustfile=locustfile,
+        target=_target(host, target_cmd, replicas, allow_remote, parse_env_pairs(target_env)),
+        users=users,
+        rps=rps,
+        duration=parse_duration(duration) if duration is not None else None,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+        slo=tuple(slo),
+        workers=workers,
+        remote_workers=remote_workers,
+        master_bind=master_bind,
+        master_port=master_port,
+        out=out_dir,
+        root=root,
+        metrics_urls=tuple(metrics_url),
+        report=report,
+    )
+    with _Progress((scenario or locustfile or Path("run")).stem) as progress:
+        res = run_loadtest(opts, progress=progress)
+    out.print(render_run(res.run))
+    out.print(render_analysis(res.analysis), soft_wrap=False)
+    if res.report_path is not None:
+        out.print(f"report: {res.report_path}", markup=False, highlight=False)
+    out.print(f"run written to {res.run_dir}", markup=False, highlight=False)
+    if not res.run.complete and (res.run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
 
 
-def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True) -> None:
-    """Analyze the run and write its report; print the flowchart path."""
-    from scalectl.postrun import finish_run
-    from scalectl.report.analysis_term import render_analysis
-
-    analysis, report_path = finish_run(run, run_dir, report=report)
-    if show:
-        out.print(render_analysis(analysis), soft_wrap=False)
-    if report_path is not None:
-        out.print(f"report: {report_path}", markup=False, highlight=False)
-
-
-def _replica_list(text: str) -> list[int]:
+def _replica_list(text: str | None) -> tuple[int, ...]:
+    if text is None:
+        return ()
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise InputError(f"--replicas {text!r}: expected N or a list such as 1,2,3") from None
     if not values or any(v < 1 for v in values):
         raise InputError(f"--replicas {text!r}: replica counts must be at least 1")
-    return values
+    return tuple(values)
+
+
+def _print_step(step: Any) -> None:
+    mark = "ok" if step.slo_ok else "SLO broken"
+    err.print(
+        f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
+        f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _print_baseline(done: Any) -> None:
+    from scalectl.report.analysis_term import render_analysis
+
+    out.print(_baseline_table(done.baseline))
+    if done.analysis is not None:
+        out.print(render_analysis(done.analysis), soft_wrap=False)
+    if done.report_path is not None:
+        out.print(f"report: {done.report_path}", markup=False, highlight=False)
+    out.print(f"baseline written to {done.path} ({done.baseline.stop_reason})", markup=False, highlight=False)
 
 
 @app.command("baseline")
@@ -193,21 +235,28 @@ def baseline(
     root: Path = typer.Option(
         layout.DEFAULT_ROOT, "--root", help="Reports root (step runs go to ROOT/runs)."
     ),
-    replicas: str = typer.Option(
-        "1", "--replicas", help="Bundled target replicas: N, or a sweep 1,2,3 (NAME-rN.json)."
+    replicas: str | None = typer.Option(
+        None,
+        "--replicas",
+        help="Replicas of the bundled target or of --target-cmd: N, or a sweep 1,2,3 (NAME-rN.json); "
+        "with --host, the N replicas you run there (recorded).",
     ),
     update: bool = typer.Option(
         False, "--update", help="Replace an existing baseline of that name deliberately."
     ),
     host: str | None = typer.Option(None, "--host", help="Target URL instead of the bundled target."),
+    target_cmd: str | None = typer.Option(None, "--target-cmd", help=TARGET_CMD_HELP),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
     slo: list[str] = typer.Option([], "--slo", help="SLO expression (repeatable; replaces the scenario's)."),
     metrics_url: list[str] = typer.Option(
-        [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
+        [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable; {port} = --target-cmd's)."
     ),
     workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
     target_env: list[str] = typer.Option(
-        [], "--target-env", help="KEY=VALUE for the target scalectl starts (repeatable); recorded per step."
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
+        "run.json, so 'scalectl experiment' starts the same configuration again.",
     ),
     warmup: str | None = typer.Option(
         None,
@@ -225,55 +274,31 @@ def baseline(
     SLO broke, or the heaviest load) is shown: what breaks first. The baseline goes to
     reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
     """
-    from scalectl.load.baseline import run_baseline
+    from scalectl.pipeline import BaselineOptions, sweep
 
-    counts = _replica_list(replicas)
-    if host is not None and counts != [1]:
-        raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
-    for n in counts:
-        bname = f"{name}-r{n}" if len(counts) > 1 else name
-        label = f"{bname} step"
-
-        def on_step(step: Any) -> None:
-            mark = "ok" if step.slo_ok else "SLO broken"
-            err.print(
-                f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
-                f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
-                markup=False,
-                highlight=False,
-            )
-
-        with _Progress(label) as progress:
-            result, path = run_baseline(
-                scenario,
-                name=bname,
-                out=out_dir,
-                root=root,
-                replicas=n,
-                update=update,
-                host=host,
-                allow_remote=allow_remote,
-                slo=slo,
-                metrics_urls=metrics_url,
-                workers=workers,
-                target_env=parse_env_pairs(target_env) or None,
-                progress=progress,
-                on_step=on_step,
-                warmup=parse_duration(warmup) if warmup is not None else None,
-            )
-        out.print(_baseline_table(result))
-        steps = [st for st in result.steps if st.run_dir]
-        for st in steps:
-            last = st is steps[-1]
-            _finish(st.run, Path(st.run_dir), report=report and last, show=last)
-        out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
+    opts = BaselineOptions(
+        name=name,
+        scenario=scenario,
+        target=_target(host, target_cmd, None, allow_remote, parse_env_pairs(target_env)),
+        replicas=_replica_list(replicas),
+        out=out_dir,
+        root=root,
+        update=update,
+        slo=tuple(slo),
+        metrics_urls=tuple(metrics_url),
+        workers=workers,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+        report=report,
+    )
+    with _Progress(f"{name} step") as progress:
+        sweep(opts, progress=progress, on_step=_print_step, on_baseline=_print_baseline)
 
 
 def _baseline_table(b: Any) -> Any:
     from rich.table import Table
 
     t = Table(
-        title=f"baseline {b.name} ({b.replicas} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
+        title=f"baseline {b.name} ({b.replicas or 'unknown'} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
         title_justify="left",
     )
     t.caption = "* the knee: highest throughput within the SLO; latency in ms"

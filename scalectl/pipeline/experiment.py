@@ -9,8 +9,7 @@ arms alternate so that drift on the machine moves both alike. The runs are judge
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -239,27 +238,16 @@ def _run_arm(
     rnd: int,
     arm: str,
 ) -> RunResult:
-    from scalectl.load.run import run_scenario
+    from scalectl.pipeline.options import RunOptions
+    from scalectl.pipeline.run import run_load
+    from scalectl.pipeline.targets import start_from_spec
 
-    with start_arm_target(spec, cfg) as target:
+    arm_spec = spec.model_copy(update={"env": cfg.env, "cpus_per_replica": cfg.cpus})
+    with start_from_spec(arm_spec, replicas=cfg.replicas) as running:
         if progress:
-            progress(rnd, arm, f"running {sc.total_duration:g}s at {target.url}")
-        result, _ = run_scenario(sc, out=run_dir, target=target)
+            progress(rnd, arm, f"running {sc.total_duration:g}s at {running.url}")
+        result, _ = run_load(RunOptions(scenario=sc, out=run_dir, report=False), running=running)
     return result
-
-
-@contextmanager
-def start_arm_target(spec: TargetSpec, cfg: ArmConfig) -> Iterator[object]:
-    """Start the recorded target with the arm's configuration; stop it on leaving."""
-    if spec.kind == "bundled":
-        from scalectl.target import running_target
-
-        cpus = int(cfg.cpus) if cfg.cpus else None
-        lb = "nginx" if spec.lb == "nginx" else "auto"
-        with running_target(replicas=cfg.replicas, env=cfg.env, lb=lb, cpus_per_replica=cpus) as info:
-            yield info
-        return
-    raise InputError(f"starting a {spec.kind!r} target again is not supported")
 
 
 #: How many of the top findings ``analyze --experiment`` tries.

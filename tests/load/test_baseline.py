@@ -111,19 +111,30 @@ def test_replica_list_needs_the_bundled_target(tmp_path: Path) -> None:
 
 
 def _fake_steps(monkeypatch, rps_by_step: list[float], median_ms: float = 10.0) -> None:
-    import scalectl.load.run as run_mod
+    import scalectl.pipeline.baseline as baseline_mod
+    import scalectl.pipeline.targets as targets_mod
 
     calls = iter(range(100))
 
-    def fake_run_scenario(sc, **kw):
+    def fake_run_load(opts, **kw):
         i = next(calls)
         run = make_run(
             endpoints={"GET /a": lognormal_latency(median_ms, 0.1)}, rps=rps_by_step[i], seconds=5, seed=i
         )
         return run, Path(f"/nonexistent/step-{i}")
 
-    monkeypatch.setattr(run_mod, "run_scenario", fake_run_scenario)
-    monkeypatch.setattr(run_mod, "preflight", lambda host, allow_remote: None)
+    monkeypatch.setattr(baseline_mod, "run_load", fake_run_load)
+    monkeypatch.setattr(targets_mod, "preflight", lambda host, allow_remote: None)
+
+
+def _run_baseline(scenario, name: str, out: Path):
+    from scalectl.pipeline import BaselineOptions, TargetOptions, run_baseline
+
+    opts = BaselineOptions(
+        scenario=scenario, name=name, out=out, target=TargetOptions(host="http://127.0.0.1:1")
+    )
+    done = run_baseline(opts)
+    return done.baseline, done.path
 
 
 def _steps_scenario(tmp_path: Path, n: int) -> Path:
@@ -134,19 +145,15 @@ def _steps_scenario(tmp_path: Path, n: int) -> Path:
 
 
 def test_one_slow_step_is_noise_two_are_past_the_knee(tmp_path: Path, monkeypatch) -> None:
-    from scalectl.load.baseline import run_baseline
-
     _fake_steps(monkeypatch, [100, 80, 150, 200, 160, 150, 300])
-    b, _ = run_baseline(_steps_scenario(tmp_path, 7), name="x", out=tmp_path, host="http://127.0.0.1:1")
+    b, _ = _run_baseline(_steps_scenario(tmp_path, 7), name="x", out=tmp_path)
     assert [s.index for s in b.steps] == [0, 1, 2, 3, 4, 5]  # the dip at step 1 did not stop it
     assert "below 95%" in b.stop_reason and b.knee is not None and b.knee.step == 3
 
 
 def test_slo_break_stops_at_once(tmp_path: Path, monkeypatch) -> None:
-    from scalectl.load.baseline import run_baseline
-
     _fake_steps(monkeypatch, [100, 200, 300], median_ms=500)
-    b, _ = run_baseline(_steps_scenario(tmp_path, 3), name="y", out=tmp_path, host="http://127.0.0.1:1")
+    b, _ = _run_baseline(_steps_scenario(tmp_path, 3), name="y", out=tmp_path)
     assert len(b.steps) == 1 and "SLO broken" in b.stop_reason and b.knee is None
     assert any("no step met the SLO" in w for w in b.warnings)
 
@@ -164,7 +171,7 @@ load:
 
 
 def test_single_stage_scenario_is_one_step_as_written(tmp_path: Path, monkeypatch) -> None:
-    from scalectl.load.baseline import run_baseline, step_scenarios
+    from scalectl.load.baseline import step_scenarios
     from scalectl.scenario import load_scenario
 
     sc_file = tmp_path / "single.yaml"
@@ -173,7 +180,7 @@ def test_single_stage_scenario_is_one_step_as_written(tmp_path: Path, monkeypatc
     [(step_sc, users, offered)] = step_scenarios(sc)
     assert step_sc == sc and users == 3 and offered is None
     _fake_steps(monkeypatch, [100])
-    b, path = run_baseline(sc_file, name="single", out=tmp_path, host="http://127.0.0.1:1")
+    b, path = _run_baseline(sc_file, name="single", out=tmp_path)
     assert len(b.steps) == 1 and b.steps[0].users == 3 and b.stop_reason.startswith("single-stage")
     assert b.knee is not None and b.knee.step == 0 and b.warnings == []
     assert load_baseline(path).steps[0].run.total.requests == b.steps[0].run.total.requests

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scalectl import histograms
-from scalectl.load import run_scenario
 from scalectl.load.recorder import Recorder
+from scalectl.pipeline import RunOptions, TargetOptions, run_load
 from scalectl.scenario import load_scenario
 
 SCENARIO = Path(__file__).with_name("toy_scenario.yaml")
@@ -19,9 +19,14 @@ def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     monkeypatch.setenv("SCALECTL_WORKER_DUMP", str(dumps))
-    run, _ = run_scenario(
-        load_scenario(SCENARIO), host=toy_target, out=tmp_path / "run", workers=2, duration=3.0
+    opts = RunOptions(
+        scenario=load_scenario(SCENARIO),
+        target=TargetOptions(host=toy_target),
+        out=tmp_path / "run",
+        workers=2,
+        duration=3.0,
     )
+    run, _ = run_load(opts)
     files = sorted(dumps.glob("worker-*.json"))
     assert len(files) == 2, "each worker dumps what it shipped"
     per_worker = []
@@ -62,14 +67,14 @@ def test_a_worker_that_dies_is_reported_and_the_run_goes_on(toy_target: str, tmp
             os.kill(workers[0].pid, signal.SIGKILL)
             killed.append(workers[0].pid)
 
-    run, _ = run_scenario(
-        load_scenario(SCENARIO),
-        host=toy_target,
+    opts = RunOptions(
+        scenario=load_scenario(SCENARIO),
+        target=TargetOptions(host=toy_target),
         out=tmp_path / "run",
         workers=2,
         duration=6.0,
-        progress=progress,
     )
+    run, _ = run_load(opts, progress=progress)
     assert killed
     assert run.generator.lost_workers, "the dead worker is reported"
     assert any("lost" in w for w in run.warnings)
@@ -91,14 +96,15 @@ def test_scalectl_worker_joins_a_remote_master(toy_target: str, tmp_path: Path) 
     box: dict = {}
 
     def master() -> None:
-        box["run"], _ = run_scenario(
-            load_scenario(SCENARIO),
-            host=toy_target,
+        opts = RunOptions(
+            scenario=load_scenario(SCENARIO),
+            target=TargetOptions(host=toy_target),
             out=tmp_path / "run",
             remote_workers=1,
             master_port=port,
             duration=2.0,
         )
+        box["run"], _ = run_load(opts)
 
     t = threading.Thread(target=master)
     t.start()

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 from scalectl import storage
 from scalectl.cli.main import app
 from scalectl.gate import effect
-from scalectl.load.run import run_scenario
 from scalectl.models.experiment import ExperimentSettings
+from scalectl.pipeline import RunOptions, TargetOptions, run_load
 from scalectl.pipeline.experiment import ExperimentOptions, run_experiment
 from scalectl.scenario import Scenario
 
@@ -42,7 +42,8 @@ READS = {
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("exp")
-    run, run_dir = run_scenario(Scenario.model_validate(READS), root=root, target_env=DB_BOUND)
+    opts = RunOptions(scenario=Scenario.model_validate(READS), root=root, target=TargetOptions(env=DB_BOUND))
+    run, run_dir = run_load(opts)
     assert run.target is not None and run.target.kind == "bundled"
     assert run.target.env == DB_BOUND
     return run_dir
