@@ -81,8 +81,9 @@ class ExperimentSettings(Model):
     #: Family-wise error over the judged metrics (Bonferroni: each interval at 1 − alpha/m).
     alpha: float = 0.05
     #: Run-to-run noise of one run of an interleaved experiment (relative sd), for throughput/p50 and
-    #: for p95/p99; divided by √rounds for an arm's pooled runs.
-    run_noise: float = 0.04
+    #: for p95/p99; divided by √rounds for an arm's pooled runs. A floor: raised to the spread the
+    #: experiment's own runs show (``gate.effect.floors``), so a busy machine widens the intervals.
+    run_noise: float = 0.02
     run_noise_tail: float = 0.10
     resamples: int = 400
     seed: int = 0

@@ -51,7 +51,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def pool_experiment(base: Path):
-    opts = ExperimentOptions(run_dir=base, change={"DB_POOL_SIZE": "16"}, duration=8, rounds=1,
+    opts = ExperimentOptions(run_dir=base, change={"DB_POOL_SIZE": "16"}, duration=12, rounds=1,
                              out=base.parent.parent / "exp-pool")  # fmt: skip
     return run_experiment(opts)
 
@@ -68,8 +68,9 @@ def test_raising_the_pool_is_improved(pool_experiment) -> None:
     assert b_run.target.env["DB_POOL_SIZE"] == "16" and b_run.target.env["CACHE_ENABLED"] == "0"
 
 
+@pytest.mark.slow  # four 20-s arms; bench/bench_experiment.py effects records the same case
 def test_a_ttl_with_the_cache_off_has_no_effect(base: Path) -> None:
-    opts = ExperimentOptions(run_dir=base, change={"CACHE_TTL_S": "5"}, duration=8, rounds=2,
+    opts = ExperimentOptions(run_dir=base, change={"CACHE_TTL_S": "5"}, duration=20, rounds=2,
                              out=base.parent.parent / "exp-ttl")  # fmt: skip
     exp, _ = run_experiment(opts)
     assert exp.verdict == "no effect", (exp.reason, exp.throughput_change)
@@ -92,7 +93,7 @@ def test_a_floor_wider_than_the_effect_is_inconclusive(pool_experiment) -> None:
 
 def test_analyze_experiment_confirms_the_pool_finding(base: Path) -> None:
     result = CliRunner().invoke(
-        app, ["analyze", str(base), "--experiment", "--experiment-duration", "8s", "--rounds", "1"]
+        app, ["analyze", str(base), "--experiment", "--experiment-duration", "12s", "--rounds", "1"]
     )
     assert result.exit_code == 0, result.output
     analysis = storage.load_analysis(base)
