@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from scalectl.analysis.scope import TargetKind, env_knob, target_kind
-from scalectl.models import RunResult
+from scalectl.models import RunResult, TargetSpec
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,28 @@ def evidence_kind(runs: Sequence[RunResult]) -> TargetKind | None:
         if kind is not None:
             return kind
     return None
+
+
+@dataclass(frozen=True)
+class MeasuredTarget:
+    """What the evidence says about the service it measured (for settings and manifests)."""
+
+    kind: TargetKind | None
+    spec: TargetSpec | None
+    host: str | None
+    scenario_name: str | None
+
+
+def measured_target(runs: Sequence[RunResult]) -> MeasuredTarget:
+    """The evidence's target: its kind, the first recorded target spec, URL and scenario name."""
+    spec_run = next((r for r in runs if r.target is not None), None)
+    first = runs[0] if runs else None
+    return MeasuredTarget(
+        kind=evidence_kind(runs),
+        spec=spec_run.target if spec_run is not None else None,
+        host=(spec_run or first).host if (spec_run or first) is not None else None,
+        scenario_name=first.scenario_name if first is not None else None,
+    )
 
 
 def _knob_run(runs: Sequence[RunResult]) -> RunResult | None:
