@@ -116,7 +116,13 @@ def run_levels(run: RunResult, sig: Signals, loaded: pd.Series, params: Analysis
     """The load levels inside one run: seconds grouped by their load (users or offered rate), each held
     for at least ``min_window_seconds``; a ramp that holds no level that long is cut into up to
     ``level_bins`` equal groups of seconds. Sorted by load."""
-    df = sig.load[loaded.reindex(sig.load.index, fill_value=False).to_numpy()]
+    loaded = loaded.reindex(sig.load.index, fill_value=False)
+    busy = sig.load.index[loaded.to_numpy()]
+    if len(busy) >= 4:
+        # the first and last loaded seconds are partial (start-up; the drain of the queue, with no new
+        # arrivals): as in the run's own throughput, they belong to no level
+        loaded = loaded & ~sig.load.index.isin([busy[0], busy[-1]])
+    df = sig.load[loaded.to_numpy()]
     if df.empty:
         return []
     name, load = _load_of(df, run.load_model)
@@ -159,7 +165,9 @@ def sweep_levels(sweep: Sequence[RunResult], current: RunResult, params: Analysi
             Level(
                 load=load,
                 load_name=name,
-                rps=lv.rps,
+                # the run's own throughput (over its counted seconds, without the drain), as the
+                # baseline step reports it; per-second means would count the partial edge seconds
+                rps=r.total.rps or lv.rps,
                 mean_ms=r.total.latency_ms.mean or lv.mean_ms,
                 p95_ms=r.total.latency_ms.p95 or lv.p95_ms,
                 seconds=lv.seconds,

@@ -39,7 +39,7 @@ class AnalysisParams:
     #: A ramp that holds no load level for ``min_window_seconds`` is cut into this many groups.
     level_bins: int = 5
     #: Levels whose throughput is within this share of the best are "flat" (the plateau).
-    plateau_tolerance: float = 0.10
+    plateau_tolerance: float = 0.15
     #: The load must grow at least this much (top / first level of the plateau) to call it flat.
     plateau_min_load_growth: float = 1.4
     #: Across the plateau, mean latency must grow by at least this share of the load's growth
