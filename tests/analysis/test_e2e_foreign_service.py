@@ -123,3 +123,44 @@ def test_saturated_sync_workers_are_a_concurrency_limit_not_slow_code(
     # the advice is generic: nothing of the bundled backend for a service that has none of it
     text = json.dumps(analysis)
     assert "REDIS_URL" not in text and "LLM_" not in text and "DB_POOL_SIZE" not in text
+
+
+STEPPED = """\
+version: 1
+name: foreign-sync-steps
+slo: ["p95<250ms"]
+think_time: 0s
+requests:
+  - path: /
+    expect: [200]
+load:
+  model: closed
+  stages:
+    - {users: 1, spawn_rate: 10, duration: 4s}
+steps:
+  users: [1, 2, 4, 8]
+  duration: 5s
+  spawn_rate: 100
+  stop_after: 2
+  warmup: 1s
+"""
+
+
+@pytest.mark.slow
+def test_the_saturated_step_of_a_host_baseline_is_judged_within_its_sweep(
+    gunicorn_app: str, tmp_path: Path
+) -> None:
+    """The issue's own case: `scalectl baseline --host` on 2 sync workers; the last step (past the
+    knee) was called "slow already at low load". Its analysis now names the concurrency limit."""
+    sc = tmp_path / "steps.yaml"
+    sc.write_text(STEPPED)
+    args = ["baseline", "--scenario", str(sc), "--host", gunicorn_app, "--name", "w2", "--no-report"]
+    res = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "b"), "--root", str(tmp_path / "reports")])
+    assert res.exit_code == 0, res.output
+    steps = json.loads((tmp_path / "b" / "w2.json").read_text())["steps"]
+    seen = [(s["users"], round(s["rps"], 1), round(s["p95_ms"])) for s in steps]
+    assert steps[-1]["users"] >= 4 and not steps[-1]["slo_ok"], seen
+    analysis = json.loads((Path(steps[-1]["run_dir"]) / "analysis.json").read_text())
+    rules = [f["rule"] for f in analysis["findings"]]
+    assert rules and rules[0] == "app_concurrency_limit", (seen, analysis["summary"])
+    assert "code_slow_at_low_load" not in rules, (seen, analysis["summary"])
