@@ -150,7 +150,9 @@ class Context:
 
     @cached_property
     def target_env(self) -> Mapping[str, str] | None:
-        """The bundled target's environment as the scenario recorded it, when it did."""
+        """The target's environment as the run (its target spec) or the scenario recorded it."""
+        if self.run.target is not None and self.run.target.env:
+            return dict(self.run.target.env)
         sc = self.run.scenario or {}
         for path in (("target", "env"), ("target_env",), ("env",)):
             node: object = sc
