@@ -48,6 +48,13 @@ class Level:
     mask: pd.Series | None = None
 
     @property
+    def label(self) -> str:
+        """"1 user", "8 users", "40 req/s offered"."""
+        if self.load_name == "users":
+            return f"{self.load:g} user" + ("" if self.load == 1 else "s")
+        return f"{self.load:g} req/s offered"
+
+    @property
     def in_flight(self) -> float:
         """Little's law: requests in flight = throughput × mean latency."""
         return self.rps * self.mean_ms / 1000.0

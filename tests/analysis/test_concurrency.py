@@ -110,7 +110,7 @@ def test_the_slow_handler_is_named_from_the_lowest_step_of_the_sweep() -> None:
     sweep = service_sweep([1, 2, 4, 8], 20, target=GUNICORN, service_ms=600.0, slo=("p95<300ms",))
     f = code.slow_at_low_load(context(sweep[-1], sweep=sweep))
     assert f is not None
-    assert "the sweep's lowest step (1 users, run step-1)" in f.title
+    assert "the sweep's lowest step (1 user, run step-1)" in f.title
     assert 550 < f.evidence[0].observed < 700  # the 1-user step's p95, not the 8-user step's ~2.4 s
 
 
@@ -171,7 +171,7 @@ def test_a_ramp_judges_slowness_on_its_lowest_level() -> None:
     stairs = [1] * 20 + STAIRS[5:]  # 20 s at 1 user: enough requests of a 600 ms route for a p95
     run = service_run(stairs, service_ms=600.0, target=GUNICORN, slo=("p95<300ms",))
     f = code.slow_at_low_load(context(run))
-    assert f is not None and "this run's lowest load (1 users, t=1-20s)" in f.title
+    assert f is not None and "this run's lowest load (1 user, t=1-20s)" in f.title
     fast = service_run(STAIRS, service_ms=100.0, target=GUNICORN, slo=("p95<300ms",))
     assert code.slow_at_low_load(context(fast)) is None  # the 8-user stair is ~400 ms: queueing
 

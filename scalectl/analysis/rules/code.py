@@ -57,7 +57,7 @@ def low_load(ctx: Context) -> LowLoad | None:
         low = levels[0]
         if not below_knee(low, levels, ctx.params):
             return None
-        where = f"{low.load:g} {'users' if low.load_name == 'users' else 'req/s offered'}"
+        where = low.label
         if low.run is not None:
             if low.run.run_id == ctx.run.run_id:
                 return LowLoad(f"the sweep's lowest step ({where})", mask=ctx.loaded, backed=True)

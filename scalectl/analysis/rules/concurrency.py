@@ -97,7 +97,7 @@ def concurrency_limit(ctx: Context) -> Finding | None:
         Evidence(
             metric="Little's law: plateau throughput × mean latency at the lowest load",
             observed=round(c, 2),
-            note=f"{pl.rps:.4g} req/s × {pl.low.mean_ms:.0f} ms at {pl.low.load:g} {unit} "
+            note=f"{pl.rps:.4g} req/s × {pl.low.mean_ms:.0f} ms at {pl.low.label} "
             f"({pl.low.source}): requests served at once; at the top {pl.top.in_flight:.1f} are in flight",
         ),
     ]
