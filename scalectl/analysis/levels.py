@@ -49,7 +49,7 @@ class Level:
 
     @property
     def label(self) -> str:
-        """"1 user", "8 users", "40 req/s offered"."""
+        """ "1 user", "8 users", "40 req/s offered"."""
         if self.load_name == "users":
             return f"{self.load:g} user" + ("" if self.load == 1 else "s")
         return f"{self.load:g} req/s offered"

@@ -5,8 +5,8 @@ import pytest
 from scalectl.capacity.evidence import collect, grade, points_from_run
 from scalectl.capacity.recommend import recommend
 from scalectl.errors import InputError
-from scalectl.gate.thresholds import parse_all
 from scalectl.models import TargetSpec
+from scalectl.slo import parse_all
 from tests.capacity.conftest import evidence_of
 from tests.capacity.synth import make_baseline, make_step_run, retarget
 from tests.factories import lognormal_latency, make_run

@@ -10,6 +10,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from scalectl import layout
 from scalectl.analysis import levels as lv
 from scalectl.analysis import scope
 from scalectl.analysis.monitor import Monitor, cpu_allotment_cores
@@ -172,7 +173,7 @@ class Context:
         A target scalectl starts (bundled, or the user's command) inherits knobs from the environment;
         an external one (``--host``) is changed by the user first, then measured again at its URL.
         """
-        scenario = f"reports/runs/{self.run.run_id}/scenario.yaml"
+        scenario = (layout.run_dir(self.run.run_id) / layout.SCENARIO_FILE).as_posix()
         tail = " && scalectl analyze <new run dir>"
         settings = [f"{k}={v}" for k, v in (env or {}).items()]
         target = self.run.target

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import yaml
 
@@ -112,7 +111,8 @@ def _port_of(kind: str | None, target: TargetSpec | None, host: str | None) -> t
         if target is not None and target.command and "{port}" not in target.command and target.port:
             return target.port, "the port the command listens on"
         return DEFAULT_PORT, "the command takes {port}; the container listens here"
-    url_port = urlsplit(host).port if host else None
+    m = re.search(r"://(?:\[[^\]]*\]|[^/:@]+):(\d+)", host or "")
+    url_port = int(m.group(1)) if m else None
     if url_port:
         return url_port, f"the port of {host}"
     if target is not None and target.port:
