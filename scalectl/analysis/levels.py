@@ -92,6 +92,27 @@ def cpu_share(run: RunResult, sig: Signals, mask: pd.Series, params: AnalysisPar
     return v / (cpu_allotment_cores(run, params, cpu.shape[1]) * 100.0)
 
 
+def busiest_process_cpu(run: RunResult, window: tuple[float, float] | None) -> float | None:
+    """The busiest single process of the target's trees (``cpu_percent{pid="N"}`` samples, p90 within
+    ``window``) in cores: a sync worker serving one request at a time can use at most one."""
+    best = None
+    for ts in run.telemetry:
+        if ts.kind != "process" or ts.role != "target":
+            continue
+        for key, values in ts.metrics.items():
+            if not key.startswith("cpu_percent{"):
+                continue
+            pts = [
+                v
+                for t, v in zip(ts.t, values, strict=False)
+                if v is not None and (window is None or window[0] <= t < window[1])
+            ]
+            if len(pts) >= 2:
+                v = float(np.percentile(pts, 90)) / 100.0
+                best = v if best is None else max(best, v)
+    return best
+
+
 def _load_of(load: pd.DataFrame, load_model: str) -> tuple[str, pd.Series]:
     if load_model == "open" and load["offered_rps"].notna().any():
         return "offered_rps", load["offered_rps"].fillna(0.0)

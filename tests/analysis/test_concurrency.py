@@ -183,3 +183,25 @@ def test_cpu_bound_is_left_to_the_cpu_rule() -> None:
     assert concurrency_limit(ctx) is None
     f = application.cpu_saturated(ctx)
     assert f is not None and "2 core(s)" in f.title  # a command's process tree may use every core
+
+
+def test_cpu_bound_workers_with_free_cores_are_a_worker_limit() -> None:
+    # 2 sync workers, each computing 100 ms per request, on a 4-core host: the tree uses 2 of 4 cores
+    # (under its allotment), each worker a whole core: more workers would use the free cores
+    from scalectl.models import Environment
+
+    sweep = service_sweep(
+        [1, 2, 4, 8],
+        target=GUNICORN,
+        cpu_ms_per_request=100.0,
+        environment=Environment(cpu_count=4, hostname="test"),
+    )
+    for run in sweep:
+        tree = run.telemetry[0].metrics["cpu_percent"]
+        run.telemetry[0].metrics['cpu_percent{pid="11"}'] = [min(c, 100.0) for c in tree]
+        run.telemetry[0].metrics['cpu_percent{pid="12"}'] = [max(c - 100.0, 0.0) for c in tree]
+    ctx = context(sweep[-1], sweep=sweep)
+    assert application.cpu_saturated(ctx) is None  # 50% of the host's 4 cores
+    f = concurrency_limit(ctx)
+    assert f is not None and "busiest process at 100% of a core" in f.title
+    assert "add workers or replicas" in f.action

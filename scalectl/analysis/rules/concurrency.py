@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from scalectl.analysis import scope
+from scalectl.analysis.levels import busiest_process_cpu
 from scalectl.analysis.rules._common import Context, fmt_pct
 from scalectl.models import Evidence, Finding
 
@@ -75,8 +76,16 @@ def concurrency_limit(ctx: Context) -> Finding | None:
     unit = "users" if pl.top.load_name == "users" else "req/s offered"
     c = pl.concurrency
     about = "at most " if pl.from_lowest else "≈"
+    worker = busiest_process_cpu(ctx.run, ctx.window)
     if cpu is None:
         kind, conf, server = "CPU not measured", 0.8, False
+    elif worker is not None and worker >= p.cpu_high_ratio:
+        kind, conf, server = (
+            f"CPU at {fmt_pct(cpu)} of its allotment, its busiest process at {fmt_pct(worker)} of a core: "
+            "each worker computes; more workers can use the free cores",
+            0.8,
+            True,
+        )
     elif cpu < p.cpu_room_ratio:
         kind, conf, server = f"CPU at {fmt_pct(cpu)} of its allotment: a worker/connection limit", 0.85, True
     else:
