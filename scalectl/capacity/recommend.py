@@ -249,7 +249,7 @@ def recommend(
             "concurrent slots (Erlang C)"
         )
     scoped = service_settings(
-        runs,
+        [p.run for p in evidence.points] or runs,
         Sizing(
             replicas=replicas,
             pool_size=pool_size,

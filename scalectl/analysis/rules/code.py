@@ -50,21 +50,30 @@ def _one_level_is_low(ctx: Context) -> LowLoad | None:
 
 
 def low_load(ctx: Context) -> LowLoad | None:
-    """The lowest load level, when it lies below the knee: a sweep's lowest step, or this run's lowest
-    level; never a saturated step (there the latency is queueing, not the code)."""
+    """Low load, below the knee: a sweep's lowest step; in one run, its levels in the bottom
+    ``low_load_fraction`` of the load range that lie below the knee (at least the lowest). Never a
+    saturated level: its latency is the queue, not the code."""
     levels = ctx.levels
+    p = ctx.params
     if len(levels) >= 2:
         low = levels[0]
-        if not below_knee(low, levels, ctx.params):
+        if not below_knee(low, levels, p):
             return None
-        where = low.label
         if low.run is not None:
             if low.run.run_id == ctx.run.run_id:
-                return LowLoad(f"the sweep's lowest step ({where})", mask=ctx.loaded, backed=True)
+                return LowLoad(f"the sweep's lowest step ({low.label})", mask=ctx.loaded, backed=True)
             return LowLoad(
-                f"the sweep's lowest step ({where}, run {low.run.run_id})", run=low.run, backed=True
+                f"the sweep's lowest step ({low.label}, run {low.run.run_id})", run=low.run, backed=True
             )
-        return LowLoad(f"this run's lowest load ({where}, {low.source})", mask=low.mask, backed=True)
+        cut = low.load + p.low_load_fraction * (levels[-1].load - low.load)
+        chosen = [x for x in levels if x.load <= cut and below_knee(x, levels, p) and x.mask is not None]
+        mask = chosen[0].mask
+        for x in chosen[1:]:
+            mask = mask | x.mask
+        idx = ctx.signals.load.index[mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy()]
+        span = low.label if len(chosen) == 1 else f"{low.label} to {chosen[-1].label}"
+        where = f"this run's low load ({span}, t={int(idx.min())}-{int(idx.max()) + 1}s)"
+        return LowLoad(where, mask=mask, backed=True)
     if ctx.sweep:
         return None
     return _one_level_is_low(ctx)
