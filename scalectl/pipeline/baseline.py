@@ -58,9 +58,11 @@ def sweep(
         one = opts.replace(name=name, target=opts.target.replace(replicas=n))
         outcome = run_baseline(one, progress=progress, on_step=on_step)
         steps = [st for st in outcome.baseline.steps if st.run_dir]
+        runs = [st.run for st in outcome.baseline.steps]  # each step is judged within its sweep
         for st in steps:
+            last = st is steps[-1]
             analysis, report = finish_run(
-                st.run, Path(st.run_dir or ""), report=opts.report and st is steps[-1]
+                st.run, Path(st.run_dir or ""), report=opts.report and last, sweep=runs
             )
             outcome = replace(outcome, analysis=analysis, report_path=report)
         if on_baseline:
