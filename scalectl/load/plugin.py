@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 import gevent
+import gevent.lock
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -96,6 +97,7 @@ class _State:
         self.runner = runner
         if isinstance(runner, MasterRunner):
             runner.register_message(BATCH_MESSAGE, self.on_batch)
+            _serialize_quit(runner)
         elif isinstance(runner, WorkerRunner):
             runner.register_message(DRAIN_MESSAGE, self.on_drain, concurrent=True)
             gevent.spawn(self._ship_loop)
@@ -103,12 +105,16 @@ class _State:
             # Locust installs its own SIGTERM handler only after a headless shape test has ended;
             # until then, SIGTERM (sent by the parent on Ctrl-C) stops the users gracefully here.
             gevent.signal_handler(signal.SIGTERM, lambda: gevent.spawn(self._on_term))
-            environment.events.quitting.add_listener(self.on_quitting)
             environment.events.quit.add_listener(self.on_quit)
             gevent.spawn(self._progress_loop)
 
     def _on_term(self) -> None:
-        if self.runner.state not in ("stopped", "stopping"):
+        if self.runner.state in ("stopped", "stopping", "cleanup"):
+            return  # already ending (a master collecting its workers' final batches)
+        if isinstance(self.runner, MasterRunner):
+            # a master's stop() leaves it running: quit, which first collects the final batches
+            self.runner.quit()
+        else:
             self.runner.stop()  # ends the shape greenlet; Locust then quits the normal way
 
     def on_test_start(self, environment: Any, **_kw: Any) -> None:
@@ -229,12 +235,6 @@ class _State:
             if out is not None:
                 out.close()
 
-    def on_quitting(self, environment: Any, **_kw: Any) -> None:
-        runner = self.runner
-        if isinstance(runner, MasterRunner) and runner.state not in ("stopped", "init"):
-            runner.stop()  # graceful: workers send their last batch before "client_stopped"
-            gevent.sleep(0.3)
-
     def on_quit(self, exit_code: int = 0, **_kw: Any) -> None:
         self.write_results()
 
@@ -267,6 +267,27 @@ class _State:
         with open(tmp, "w") as fh:
             json.dump(data, fh)
         os.replace(tmp, self.results_path)
+
+
+def _serialize_quit(runner: MasterRunner) -> None:
+    """A master's ``quit`` runs once, and a second caller waits for the first to finish.
+
+    On SIGTERM during a shape test, two greenlets quit the master: this plugin's handler, and Locust's
+    main greenlet once the shape greenlet it waits on has been killed. Locust's quit kills the message
+    listener 0.5 s after telling the workers to quit, so the second quit ended the first one's wait for
+    the workers' final batches (``_State._collect_finals``, run from ``test_stop`` inside the first).
+    """
+    original = runner.quit
+    lock = gevent.lock.Semaphore()
+    done: list[bool] = []
+
+    def quit() -> None:
+        with lock:
+            if not done:
+                done.append(True)
+                original()
+
+    runner.quit = quit  # type: ignore[method-assign]
 
 
 STATE = _State()

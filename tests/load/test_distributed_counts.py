@@ -54,3 +54,35 @@ def test_saturated_two_worker_run_counts_every_request(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_saturated_two_worker_run_at_2000_users_for_20s_counts_every_request(tmp_path: Path) -> None:
     _counted_run(tmp_path, users=2000, seconds=20.0)
+
+
+def test_a_distributed_run_stopped_early_still_counts_every_request(tmp_path: Path) -> None:
+    """Ctrl-C / SIGTERM (here the engine's ``should_stop``, the same SIGTERM to the master): the
+    master quits once, after the workers' final batches (before, the run wrote no results at all)."""
+    seen: dict[str, float] = {}
+
+    def progress(p) -> None:
+        if p.requests > 0:
+            seen.setdefault("load", p.elapsed)
+            seen["last"] = p.elapsed
+
+    def should_stop() -> str | None:
+        if "load" in seen and seen["last"] - seen["load"] >= 2.0:
+            return "stopped by the test"
+        return None
+
+    with counting_nginx() as ngx:
+        run, _ = run_scenario(
+            _scenario(1000, 120.0),
+            host=ngx.url,
+            out=tmp_path / "run",
+            workers=2,
+            progress=progress,
+            should_stop=should_stop,
+        )
+        served = ngx.served()
+    assert run.stop_reason == "stopped by the test" and not run.complete
+    assert run.duration_s < 60, "stopped early, not at the end of the 120-s stage"
+    assert served - PREFLIGHT == run.total.requests > 0, (served, run.total.requests, run.warnings)
+    assert run.generator.lost_workers == [] and run.generator.unaccounted_requests == 0
+    assert all(a.final for a in run.generator.accounts) and len(run.generator.accounts) == 2
