@@ -55,6 +55,8 @@ class RunFacts:
     warnings: list[str] = field(default_factory=list)
     #: Seconds from the start not counted in the summary (the scenario's ``load.warmup``).
     warmup: float = 0.0
+    #: Lines for the generator block (e.g. what ``--workers auto`` chose and why).
+    generator_notes: list[str] = field(default_factory=list)
 
 
 def _cpu_model() -> str:
@@ -225,6 +227,7 @@ def build_run(
     accounts = [WorkerAccount.model_validate(a) for a in raw.get("worker_accounts") or []]
     lost = lost_workers(raw, accounts, facts.lost_workers)
     gen = generator_info(telemetry, facts.workers, lost)
+    gen.notes = [*facts.generator_notes, *gen.notes]
     _account(gen, accounts, warnings)
     if gen.saturated:
         warnings.append(
