@@ -103,7 +103,8 @@ def find_knees(
     steps: list[BaselineStep], slo: Sequence[Threshold], max_error_rate: float
 ) -> tuple[KneePoint | None, dict[str, KneePoint]]:
     knee = None
-    ok_steps = [s for s in steps if s.slo_ok]
+    # a step whose generator saturated measured the generator, not the target: no knee from it
+    ok_steps = [s for s in steps if s.slo_ok and not s.run.generator.saturated]
     if ok_steps:
         best = max(ok_steps, key=lambda s: s.rps)
         knee = KneePoint(
@@ -117,7 +118,7 @@ def find_knees(
         )
     per: dict[str, KneePoint] = {}
     for s in steps:
-        for ep in s.run.endpoints:
+        for ep in s.run.endpoints if not s.run.generator.saturated else []:
             if not endpoint_ok(ep, slo, s.run.duration_s, max_error_rate):
                 continue
             cur = per.get(ep.key)
@@ -134,6 +135,29 @@ def find_knees(
     return knee, per
 
 
+def after_generator_saturated(
+    step: int, workers: int, *, auto: bool, pinned: set[int]
+) -> tuple[int | None, str]:
+    """The generator saturated at ``step`` with ``workers``: the next step's worker count, more of
+    them with ``--workers auto`` when the free cores allow, or None and why the baseline stops."""
+    from scalectl.load.workers import more_workers, usable_cpus
+
+    had = f"{workers} worker(s)" if workers else "one generator process"
+    nxt = more_workers(workers, pinned) if auto else None
+    if nxt is not None:
+        return nxt, (
+            f"step {step}: the load generator saturated with {had}; not used for the knee. "
+            f"The next steps run with {nxt} workers (--workers auto)"
+        )
+    free = len(usable_cpus() - pinned)
+    why = f"no free core is left for more workers ({free} free)" if auto else "pass --workers auto"
+    return None, (
+        f"the load generator saturated at step {step} with {had}: its numbers measure the generator, "
+        f"not the target, so the baseline stops here ({why}; or run the generator elsewhere: "
+        "loadtest --emit k8s|compose, docs/distributed.md)"
+    )
+
+
 def run_baseline(
     scenario: Path | Scenario | None,
     *,
@@ -147,12 +171,13 @@ def run_baseline(
     target_env: Mapping[str, str] | None = None,
     metrics_urls: Sequence[str] = (),
     slo: Sequence[str] = (),
-    workers: int = 0,
+    workers: int | str = 0,
     progress: Callable[[Any], None] | None = None,
     on_step: Callable[[BaselineStep], None] | None = None,
     warmup: float | None = None,
 ) -> tuple[Baseline, Path]:
     from scalectl.load.run import _bundled_target, preflight, run_scenario
+    from scalectl.load.workers import AUTO, choose, parse_workers, target_cpus
 
     path = storage.baseline_path(name, root=root, out=out)
     if path.exists() and not update:
@@ -178,6 +203,12 @@ def run_baseline(
             url = target.url
         else:
             preflight(url, allow_remote=allow_remote)
+        requested = parse_workers(workers)
+        pinned = target_cpus(target, url, Path(root) / "target" / "state.json")
+        choice = choose(requested, pinned)
+        current = choice.workers
+        if requested == AUTO:
+            warnings.append(choice.reason)
         broken = fell = 0
         best_rps = 0.0
         for i, (step_sc, users, offered) in enumerate(plan):
@@ -187,9 +218,10 @@ def run_baseline(
                 root=root,
                 allow_remote=allow_remote,
                 metrics_urls=metrics_urls,
-                workers=workers,
+                workers=current,
                 progress=progress,
                 target=target,
+                generator_cpus=choice.cpus,
             )
             ok = slo_holds(run, thresholds, max_err)
             step = BaselineStep(
@@ -209,7 +241,12 @@ def run_baseline(
             if on_step:
                 on_step(step)
             if run.generator.saturated:
-                warnings.append(f"step {i}: the load generator saturated; its numbers measure the generator")
+                nxt, message = after_generator_saturated(i, current, auto=requested == AUTO, pinned=pinned)
+                warnings.append(message)
+                if nxt is None:
+                    stop_reason = message
+                    break
+                current = nxt
             if not run.complete:
                 stop_reason = run.stop_reason or "interrupted"
                 break

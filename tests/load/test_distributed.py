@@ -130,3 +130,40 @@ def test_scalectl_worker_joins_a_remote_master(toy_target: str, tmp_path: Path) 
     assert worker.returncode == 0, worker.stdout[-2000:]
     run = box["run"]
     assert run.total.requests > 0 and run.complete and run.generator.lost_workers == []
+
+
+def test_workers_auto_leaves_the_targets_pinned_core_alone(toy_target: str, tmp_path: Path) -> None:
+    """A target pinned to core 0 on a machine with cores {0, 1}: one free core, so one generator
+    process, pinned to core 1 (checked on the live process)."""
+    import os
+
+    import psutil
+
+    from scalectl.target import ReplicaInfo, TargetInfo
+
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("needs two usable cores")
+    pinned, free = usable[0], usable[1:]
+    replica = ReplicaInfo(0, os.getpid(), toy_target, toy_target + "/metrics", (pinned,))
+    target = TargetInfo(url=toy_target, replicas=(replica,), lb="single", lb_pid=None, env={})
+    seen: list[set[int]] = []
+
+    def progress(p) -> None:
+        if not seen:
+            me = psutil.Process(os.getpid())
+            gens = [c for c in me.children(recursive=True) if "locust" in " ".join(c.cmdline())]
+            seen.extend(set(c.cpu_affinity()) for c in gens)
+
+    run, _ = run_scenario(
+        load_scenario(SCENARIO),
+        target=target,
+        out=tmp_path / "run",
+        workers="auto",
+        duration=2.0,
+        progress=progress,
+    )
+    expected_workers = len(free) if len(free) >= 2 else 0
+    assert run.generator.workers == expected_workers and run.total.requests > 0
+    assert any("--workers auto" in n for n in run.generator.notes)
+    assert seen and all(aff == set(free) for aff in seen), seen
