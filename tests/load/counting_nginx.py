@@ -31,7 +31,7 @@ error_log {d}/error.log;
 events {{ worker_connections 16384; }}
 http {{
   log_format counted '$request_uri $status';
-  access_log {d}/access.log counted;
+  {access_log};
   client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
   uwsgi_temp_path {d}; scgi_temp_path {d};
   server {{ listen 127.0.0.1:{port} backlog=8192; keepalive_requests 10000000;
@@ -74,8 +74,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def counting_nginx(workers: int = 1) -> Iterator[CountingNginx]:
-    """Start nginx (``nginx_missing`` → RuntimeError); stop it on exit."""
+def counting_nginx(workers: int = 1, access_log: bool = True) -> Iterator[CountingNginx]:
+    """Start nginx (not installed → RuntimeError); stop it on exit. Without ``access_log`` only
+    ``served_total`` counts (a lighter server for throughput benches)."""
     nginx = find_nginx()
     if nginx is None:
         raise RuntimeError("nginx is not installed (.ci/run installs Debian's nginx-light)")
@@ -83,7 +84,10 @@ def counting_nginx(workers: int = 1) -> Iterator[CountingNginx]:
     port = _free_port()
     user = "user root root;\n" if os.geteuid() == 0 else ""
     conf = d / "nginx.conf"
-    conf.write_text(_CONF.format(user=user, workers=workers, d=d, port=port, status=STATUS_PATH))
+    log = f"access_log {d}/access.log counted" if access_log else "access_log off"
+    conf.write_text(
+        _CONF.format(user=user, workers=workers, d=d, port=port, status=STATUS_PATH, access_log=log)
+    )
     proc = subprocess.Popen(
         [nginx, "-c", str(conf), "-p", str(d)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
