@@ -136,10 +136,11 @@ class _State:
 
     def on_drain(self, environment: Any, msg: Any, **_kw: Any) -> None:
         """Worker: the master ends the run; stop the users (test_stop then ships the final batch)."""
-        if self.runner.state != "stopped":
-            self.runner.stop()
-        else:
+        state = self.runner.state
+        if state == "stopped":
             self._ship(final=True)
+        elif state not in ("stopping", "cleanup"):  # else a stop is under way: its test_stop ships
+            self.runner.stop()
 
     def on_batch(self, environment: Any, msg: Any, **_kw: Any) -> None:
         data = msg.data
