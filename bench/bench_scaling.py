@@ -106,8 +106,9 @@ def memory(args: argparse.Namespace, work: Path) -> None:
     with counting_nginx(access_log=False) as ngx:
         for users in (1000, 10000):
             out = work / f"mem-{users}"
-            cmd = [PY, "-m", "scalectl", "loadtest", "bench/memory_users.yaml", "-u", str(users), "-d", "60s",
-                   "--host", ngx.url, "--workers", "2", "--out", str(out), "--no-report"]  # fmt: skip
+            cmd = [PY, "-m", "scalectl", "loadtest", "bench/memory_users.yaml", "-u", str(users),
+                   "-d", f"{args.memory_seconds}s", "--host", ngx.url, "--workers", "2", "--out", str(out),
+                   "--no-report"]  # fmt: skip
             rows[users] = peak_rss(cmd, out)
             peak, seen, summary = rows[users]
             print(
@@ -124,6 +125,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--window", type=float, default=8.0)
     ap.add_argument("--users", type=int, default=200)
+    ap.add_argument("--memory-seconds", type=int, default=30)
     ap.add_argument("--only", choices=["throughput", "memory"], default=None)
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="scalectl-scaling-"))
