@@ -109,7 +109,8 @@ def _fit(evidence: EvidenceSet, d: Draft) -> tuple[UslModel, list[ReplicaCapacit
     lightest = {c.replicas: min(p.rps for p in evidence.points if p.replicas == c.replicas) for c in missed}
     for c in missed:
         d.warnings.append(
-            f"{c.replicas} replica(s): no measured point met the SLO (lightest at {lightest[c.replicas]:.0f} req/s)"
+            f"{c.replicas} replica(s): no measured point met the SLO "
+            f"(lightest at {lightest[c.replicas]:.0f} req/s)"
         )
     fit_points = [(c.replicas, c.knee_rps) for c in caps]
     if not caps and missed:
@@ -283,7 +284,8 @@ def _settings_and_advice(runs: list[RunResult], s: Settings, d: Draft) -> int | 
 
 def _margin_line(plan: ReplicaPlan, s: Settings, target_rps: float) -> str:
     return (
-        f"margin: {plan.usable_rps:.0f} req/s usable at {s.utilization:.0%} utilization vs {target_rps:g} target"
+        f"margin: {plan.usable_rps:.0f} req/s usable at {s.utilization:.0%} utilization "
+        f"vs {target_rps:g} target"
         + (
             f"; with N+{s.redundancy} the service keeps the target with {s.redundancy} replica(s) down"
             if s.redundancy
@@ -338,7 +340,8 @@ def size_now(
         )
     if missed and not caps:
         d.advice.append(
-            "latency misses the SLO even at the lightest load: fix the slow path; replicas add capacity, not speed"
+            "latency misses the SLO even at the lightest load: fix the slow path; "
+            "replicas add capacity, not speed"
         )
     conc = _per_replica_load(base, model, d)
     res = recommend_resources(evidence.runs, d.per_replica, utilization=s.utilization)
