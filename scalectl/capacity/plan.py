@@ -98,7 +98,8 @@ def assess_risk(
     holds = down > 0 and peak_rps <= down
     notes = [
         f"one of {replicas} replicas down: {down:.0f} req/s predicted at the SLO "
-        f"for a peak of {peak_rps:.0f} req/s ({util:.0%} of it) → the SLO {'holds' if holds else 'is predicted to break'}"
+        f"for a peak of {peak_rps:.0f} req/s ({util:.0%} of it) → the SLO "
+        + ("holds" if holds else "is predicted to break")
         if down > 0
         else f"one replica down leaves none: a single replica ({peak_rps:.0f} req/s peak) has no spare"
     ]
