@@ -23,7 +23,7 @@ from scalectl.capacity import plan as timeline
 from scalectl.capacity.evidence import EvidenceSet, _capacity, grade
 from scalectl.capacity.growth import Growth, project
 from scalectl.capacity.recommend import Analyzer, Draft, Settings, size_now
-from scalectl.capacity.resources import parse_cpu, parse_memory
+from scalectl.capacity.resources import format_cpu, parse_cpu, parse_memory
 from scalectl.capacity.sizing import ReplicaPlan
 from scalectl.capacity.usl import model_throughput
 from scalectl.models import Analysis, Recommendation
@@ -70,23 +70,25 @@ def split_by_cores(evidence: EvidenceSet) -> dict[float | None, EvidenceSet]:
     return out
 
 
-def _request_shape(rec: Recommendation) -> tuple[float, float]:
-    """(CPU request in cores, memory request in GiB) as the manifests state them."""
-    return parse_cpu(rec.resources.cpu_request), parse_memory(rec.resources.memory_request) / 2**30
+def _request_shape(rec: Recommendation, cores: float | None = None) -> tuple[float, float]:
+    """(CPU request in cores, memory request in GiB) as the manifests state them; a replica measured
+    pinned to ``cores`` cores is priced for those cores (the shape that gave its capacity)."""
+    cpu = parse_cpu(rec.resources.cpu_request)
+    return (cores if cores else cpu), parse_memory(rec.resources.memory_request) / 2**30
 
 
-def cost_of(rec: Recommendation, prices: Prices | None, replicas: int | None = None) -> CostEstimate | None:
+def cost_of(rec: Recommendation, prices: Prices | None, cores: float | None = None) -> CostEstimate | None:
     if prices is None:
         return None
-    cpu, mem = _request_shape(rec)
-    return costs.estimate(rec.replicas if replicas is None else replicas, cpu, mem, prices)
+    cpu, mem = _request_shape(rec, cores)
+    return costs.estimate(rec.replicas, cpu, mem, prices)
 
 
 def _option(k: float | None, rec: Recommendation, plan: ReplicaPlan, prices: Prices | None) -> ScalingOption:
     n = rec.replicas
     total = model_throughput(rec.model, n) if rec.model is not None else 0.0
     lost = total - (model_throughput(rec.model, n - 1) if rec.model is not None and n > 1 else 0.0)
-    c = cost_of(rec, prices)
+    c = cost_of(rec, prices, k)
     return ScalingOption(
         cores_per_replica=k or 0.0,
         replicas=n,
@@ -136,20 +138,27 @@ def choose(options: list[ScalingOption], currency: str = "") -> tuple[int, str]:
 
 def _options(
     evidence: EvidenceSet, target_rps: float, s: Settings, inputs: PlanInputs, analyses, analyzer
-) -> tuple[tuple[Recommendation, Draft, ReplicaPlan], list[ScalingOption], str | None]:
+) -> tuple[tuple[Recommendation, Draft, ReplicaPlan], list[ScalingOption], str | None, float | None]:
     groups = split_by_cores(evidence)
     sized = {k: size_now(ev, target_rps, s, analyses, analyzer) for k, ev in groups.items()}
     known = [k for k in sized if k is not None]
     if not known:
-        return sized[next(iter(sized))], [], None
+        return sized[next(iter(sized))], [], None, None
     keys = sorted(known)
     opts = [_option(k, sized[k][0], sized[k][2], inputs.prices) for k in keys]
     win, reason = choose(opts, inputs.prices.currency if inputs.prices else "")
     opts[win] = opts[win].model_copy(update={"chosen": True})
-    return sized[keys[win]], opts, (reason if len(opts) > 1 else None)
+    if len(opts) == 1:
+        return sized[keys[win]], opts, None, None
+    rec, d, rplan = sized[keys[win]]
+    k = keys[win]
+    # the chosen shape: k cores requested per replica (what its capacity was measured with)
+    res = rec.resources.model_copy(update={"cpu_request": format_cpu(k), "cpu_limit": format_cpu(k)})
+    rec = rec.model_copy(update={"resources": res})
+    return (rec, d, rplan), opts, reason, k
 
 
-def _forecast(rec: Recommendation, d: Draft, s: Settings, inputs: PlanInputs) -> dict:
+def _forecast(rec: Recommendation, d: Draft, s: Settings, inputs: PlanInputs, cores: float | None) -> dict:
     if inputs.growth is None or rec.model is None or inputs.start is None:
         return {}
     start_rps = inputs.start_rps if inputs.start_rps is not None else rec.target_rps
@@ -159,7 +168,7 @@ def _forecast(rec: Recommendation, d: Draft, s: Settings, inputs: PlanInputs) ->
     price = None
     if inputs.prices is not None:
         prices = inputs.prices
-        cpu, mem = _request_shape(rec)
+        cpu, mem = _request_shape(rec, cores)
         price = lambda n: costs.monthly_cost(n, cpu, mem, prices)  # noqa: E731
     months = timeline.forecast(sizing, loads, inputs.start, cost_of=price, connections_per_replica=conns)
     current = inputs.current_replicas if inputs.current_replicas is not None else rec.replicas
@@ -236,8 +245,8 @@ def plan(
 ) -> Recommendation:
     """Today's recommendation (the chosen option's), plus cost, forecast, risk and DB advice."""
     inputs = inputs or PlanInputs()
-    (rec, d, _), options, reason = _options(evidence, target_rps, s, inputs, analyses, analyzer)
-    fc = _forecast(rec, d, s, inputs)
+    (rec, d, _), options, reason, cores = _options(evidence, target_rps, s, inputs, analyses, analyzer)
+    fc = _forecast(rec, d, s, inputs, cores)
     line = fc.pop("_line", None)
     months = fc.get("forecast", [])
     risk = _risk(rec, d, months)
@@ -252,7 +261,7 @@ def plan(
     return rec.model_copy(
         update={
             **fc,
-            "cost": cost_of(rec, inputs.prices),
+            "cost": cost_of(rec, inputs.prices, cores),
             "options": options if len(options) > 1 else [],
             "option_reason": reason,
             "risk": risk,
