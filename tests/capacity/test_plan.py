@@ -10,7 +10,8 @@ import pytest
 from scalectl.capacity.cost import parse_prices
 from scalectl.capacity.growth import parse_growth
 from scalectl.capacity.plan import Sizing, assess_risk, forecast, runs_out_line, runs_out_month
-from scalectl.capacity.planner import PlanInputs, runs_out_line as rec_line
+from scalectl.capacity.planner import PlanInputs
+from scalectl.capacity.planner import runs_out_line as rec_line
 from scalectl.capacity.recommend import recommend
 from scalectl.capacity.resources import parse_cpu, parse_memory
 from scalectl.capacity.sizing import size_replicas
