@@ -73,10 +73,11 @@ def runs_out_month(months: Sequence[ForecastMonth], current_replicas: int) -> in
 
 def runs_out_line(label: str, months: Sequence[ForecastMonth], current: int, out: int | None) -> str:
     """'at +10 %/month, 2 replicas run out in month 5 (2027-04)'."""
+    reps = f"{current} replica" + ("s" if current != 1 else "")
     if out is None:
         horizon = months[-1].month if months else 0
-        return f"at {label}, {current} replica(s) last the {horizon}-month horizon"
-    return f"at {label}, {current} replica(s) run out in month {out} ({months[out].date})"
+        return f"at {label}, {reps} last{'' if current != 1 else 's'} the {horizon}-month horizon"
+    return f"at {label}, {reps} run{'' if current != 1 else 's'} out in month {out} ({months[out].date})"
 
 
 def assess_risk(

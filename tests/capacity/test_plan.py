@@ -53,7 +53,7 @@ def test_the_issue_example_line() -> None:
     assert out == 4
     assert (
         runs_out_line("+10 %/month", months, 2, out)
-        == "at +10 %/month, 2 replica(s) run out in month 4 (2027-03)"
+        == "at +10 %/month, 2 replicas run out in month 4 (2027-03)"
     )
     assert "last the 12-month horizon" in runs_out_line("+10 %/month", months, 9, runs_out_month(months, 9))
 
@@ -108,7 +108,7 @@ def test_whole_plan_on_a_sweep(sweep_baselines) -> None:
         rec.db_pool_size + rec.db_max_overflow
     )
     line = rec_line(rec)
-    assert line is not None and line.startswith("at +10 %/month, 2 replica(s)") and line in rec.reasoning
+    assert line is not None and line.startswith("at +10 %/month, 2 replicas") and line in rec.reasoning
     assert Recommendation.model_validate_json(rec.model_dump_json(by_alias=True)) == rec
 
 
