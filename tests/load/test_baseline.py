@@ -90,7 +90,10 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     assert b.knee is not None and b.knee.step in (0, 1)
     assert all(Path(s.run_dir).joinpath("run.json").exists() for s in b.steps), "step runs are kept"
     assert all(Path(s.run_dir).joinpath("analysis.json").exists() for s in b.steps), "steps are analyzed"
-    assert Path(b.steps[-1].run_dir).joinpath("report.html").exists(), "the last step is reported"
+    assert all(Path(s.run_dir).joinpath("report.html").exists() for s in b.steps), "each step is reported"
+    page = (tmp_path / "b" / "toy.html").read_text(encoding="utf-8")
+    assert "hockey stick" in page and page.count('class="step"') == len(b.steps), "steps link to runs"
+    assert "baseline report:" in res.output and "toy.html" in res.output
     assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
     # refused without --update
     res2 = CliRunner().invoke(app, args)
