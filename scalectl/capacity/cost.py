@@ -96,6 +96,7 @@ def estimate(replicas: int, cpu_cores: float, memory_gib: float, prices: Prices)
         hours_per_month=HOURS_PER_MONTH,
         basis=basis,
         packing=packing,
+        prices=prices,
     )
 
 

@@ -45,6 +45,8 @@ class CostEstimate(Model):
     #: ``requests`` (unit prices × the CPU/memory requests) or ``instances`` (the packing alone).
     basis: str = "requests"
     packing: InstancePacking | None = None
+    #: The prices it was computed from (so the gate can price another replica count the same way).
+    prices: Prices | None = None
 
 
 class ForecastMonth(Model):

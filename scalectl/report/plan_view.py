@@ -19,10 +19,10 @@ class TextTable:
     note: str = ""
 
 
-def money(v: float | None, currency: str = "") -> str:
+def money(v: float | None, currency: str = "", digits: int = 2) -> str:
     if v is None:
         return "–"
-    return f"{v:,.2f}" + (f" {currency}" if currency else "")
+    return f"{v:,.{digits}f}" + (f" {currency}" if currency else "")
 
 
 def _currency(rec: Recommendation) -> str:
@@ -41,7 +41,7 @@ def cost_lines(rec: Recommendation) -> list[str]:
     if c is None:
         return []
     lines = [
-        f"{c.replicas} replicas × {money(c.per_replica_hourly, c.currency)}/h per replica × "
+        f"{c.replicas} replicas × {money(c.per_replica_hourly, c.currency, 4)}/h per replica × "
         f"{c.hours_per_month:g} h = {money(c.monthly, c.currency)}/month",
     ]
     if c.basis == "requests":
