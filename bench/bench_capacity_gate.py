@@ -125,7 +125,8 @@ def main() -> int:
         start = max(1.0, 0.6 * rows[-1]["knee_after"])
     print(
         f"\nSEO previews, SEO_CPU_WORK {args.work} → {float(args.work) * args.raise_:g}, "
-        "one replica pinned to one core, open model, {args.step:g}-s steps (+{args.warmup:g}-s warm-up), SLO {args.slo}; "
+        f"one replica pinned to one core, open model, {args.step:g}-s steps "
+        f"(+{args.warmup:g}-s warm-up), SLO {args.slo}; "
         f"{time.time() - t0:.0f} s on {os.cpu_count()} cores\n"
     )
     print(
