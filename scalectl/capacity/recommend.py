@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from scalectl.capacity import queueing, signals
 from scalectl.capacity.evidence import CapacityPoint, EvidenceSet, ReplicaCapacity
 from scalectl.capacity.resources import recommend_resources
+from scalectl.capacity.settings_advice import settings_and_advice
 from scalectl.capacity.sizing import (
     DEFAULT_CONNECTION_HEADROOM,
     DEFAULT_DB_MAX_CONNECTIONS,
@@ -29,8 +30,6 @@ from scalectl.models import Analysis, Recommendation, RunResult, UslModel
 #: Categories of a bottleneck shared by all replicas: without a replica sweep that shows scaling,
 #: adding replicas is not assumed to help.
 SHARED_CATEGORIES = frozenset({"database"})
-#: Cache hit ratio below this earns a cache recommendation.
-LOW_HIT_RATIO = 0.5
 #: Pool overflow as a fraction of the pool (bursts), at least 1.
 OVERFLOW_RATIO = 0.5
 #: Load balancer read timeout the nginx manifest uses, and the app's upstream timeout assumed.
@@ -240,48 +239,6 @@ def _pool(runs: list[RunResult], s: Settings, d: Draft) -> None:
     )
 
 
-def _settings_and_advice(runs: list[RunResult], s: Settings, d: Draft) -> int | None:
-    """Environment settings and configuration advice; returns the upstream concurrency (Erlang C)."""
-    if d.pool_size is not None:
-        d.settings["DB_POOL_SIZE"] = str(d.pool_size)
-        d.settings["DB_MAX_OVERFLOW"] = str(d.pool_over)
-    if d.limited_by == "database":
-        d.advice.append(
-            "database-bound: raise DB_POOL_SIZE to the Erlang C figure (within the connection budget) and "
-            "cut connection hold time (slow queries, indexes, DB_SLOW_QUERY_MS) before adding replicas"
-        )
-    if d.replicas > 1:
-        d.settings.setdefault("REDIS_URL", "redis://<shared-redis>:6379/0")
-        d.advice.append(
-            "more than one replica: keep rate limits and the cache in shared storage (REDIS_URL); "
-            "in-process limits would let each user through N times"
-        )
-    hit_ratios = [h for r in runs if (h := signals.cache_hit_ratio(r)) is not None]
-    if hit_ratios and min(hit_ratios) < LOW_HIT_RATIO:
-        d.advice.append(
-            f"cache hit ratio {min(hit_ratios):.0%} < {LOW_HIT_RATIO:.0%}: enable the cache "
-            "(CACHE_ENABLED=1) and raise CACHE_TTL_S on cacheable routes"
-        )
-    upstream = [u for r in runs if (u := signals.upstream_time_s(r)) is not None]
-    upstream_c = None
-    if upstream:
-        rate, mean_s = upstream[0]
-        per_rate = rate * d.per_replica / max(runs[0].total.rps, 1e-9)
-        upstream_c = queueing.min_servers(per_rate, mean_s, max_p_wait=s.max_p_wait)
-        d.settings["LLM_MAX_CONCURRENCY"] = str(upstream_c)
-        d.reasoning.append(
-            f"upstream: {per_rate:.1f} calls/s per replica × {mean_s:.2f} s → {upstream_c} "
-            "concurrent slots (Erlang C)"
-        )
-    d.settings["LLM_TIMEOUT_S"] = f"{min(s.upstream_timeout_s, s.lb_timeout_s - 5):g}"
-    d.advice.append(
-        f"timeouts: the app's upstream timeout (LLM_TIMEOUT_S={d.settings['LLM_TIMEOUT_S']}s) stays below "
-        f"the load balancer's read timeout ({s.lb_timeout_s:g}s), so the breaker and the app answer "
-        "before the LB cuts"
-    )
-    return upstream_c
-
-
 def _margin_line(plan: ReplicaPlan, s: Settings, target_rps: float) -> str:
     return (
         f"margin: {plan.usable_rps:.0f} req/s usable at {s.utilization:.0%} utilization "
@@ -310,6 +267,38 @@ def _per_replica_load(base: ReplicaCapacity | None, model: UslModel, d: Draft) -
         f"= {conc:.1f} requests in flight per replica"
     )
     return conc
+
+
+def _assemble(evidence, d: Draft, s: Settings, model, plan, resources, conc, conc_model, upstream_c):
+    return Recommendation(
+        target_rps=d.target_rps,
+        slo=evidence.slo,
+        replicas=max(d.replicas, 1),
+        reachable=d.reachable,
+        limited_by=d.limited_by,
+        per_replica_capacity_rps=model.lam or None,
+        utilization_target=s.utilization,
+        redundancy=s.redundancy,
+        resources=resources,
+        model=model,
+        db_pool_size=d.pool_size,
+        db_max_overflow=d.pool_over,
+        db_max_connections=d.max_conn,
+        upstream_concurrency=upstream_c,
+        concurrency_per_replica=conc,
+        settings=d.settings,
+        confidence=evidence.confidence,
+        evidence=[_point_line(p) for p in evidence.points],
+        reasoning=d.reasoning,
+        warnings=d.warnings,
+        sources=evidence.sources,
+        concurrency_model=conc_model,
+        needed_replicas=d.needed,
+        predicted_capacity_rps=plan.capacity_rps,
+        db_usable_connections=d.usable,
+        advice=d.advice,
+        raise_confidence=evidence.raise_confidence,
+    )
 
 
 def size_now(
@@ -348,37 +337,9 @@ def size_now(
     d.reasoning.extend(res.reasoning)
     d.warnings.extend(res.warnings)
     _pool(evidence.runs, s, d)
-    upstream_c = _settings_and_advice(evidence.runs, s, d)
+    upstream_c = settings_and_advice(evidence.runs, s, d)
     d.reasoning.append(_margin_line(plan, s, target_rps))
-    rec = Recommendation(
-        target_rps=target_rps,
-        slo=evidence.slo,
-        replicas=max(d.replicas, 1),
-        reachable=d.reachable,
-        limited_by=d.limited_by,
-        per_replica_capacity_rps=model.lam or None,
-        utilization_target=s.utilization,
-        redundancy=s.redundancy,
-        resources=res.resources,
-        model=model,
-        db_pool_size=d.pool_size,
-        db_max_overflow=d.pool_over,
-        db_max_connections=d.max_conn,
-        upstream_concurrency=upstream_c,
-        concurrency_per_replica=conc,
-        settings=d.settings,
-        confidence=evidence.confidence,
-        evidence=[_point_line(p) for p in evidence.points],
-        reasoning=d.reasoning,
-        warnings=d.warnings,
-        sources=evidence.sources,
-        concurrency_model=conc_model,
-        needed_replicas=d.needed,
-        predicted_capacity_rps=plan.capacity_rps,
-        db_usable_connections=d.usable,
-        advice=d.advice,
-        raise_confidence=evidence.raise_confidence,
-    )
+    rec = _assemble(evidence, d, s, model, plan, res.resources, conc, conc_model, upstream_c)
     return rec, d, plan
 
 

@@ -127,11 +127,7 @@ def recommend_cmd(
     from scalectl.capacity.recommend import default_analyzer, recommend
 
     _check(target_rps, utilization, redundancy, db_max_connections, horizon, current_replicas)
-    if db_max_connections is None and db_url:
-        from scalectl.capacity.pg import read_max_connections
-
-        db_max_connections = read_max_connections(db_url)
-        _common.err.print(f"max_connections = {db_max_connections} (read from {db_url})")
+    db_max_connections = _max_connections(db_max_connections, db_url)
     items, analyses, evidence = _evidence(sources, slo)
     plan, target_rps = _plan_inputs(
         target_rps,
@@ -157,17 +153,21 @@ def recommend_cmd(
     )
     out_dir = Path(out) if out else _default_out()
     if verify:
-        rec = _verify(
-            rec,
-            items,
-            scenario=scenario,
-            duration=_common.parse_duration(verify_duration),
-            workers=workers,
-            per_process_rps=GENERATOR_RPS_PER_PROCESS,
-            root=out_dir,
-        )
+        duration = _common.parse_duration(verify_duration)
+        rec = _verify(rec, items, scenario=scenario, duration=duration, workers=workers,
+                      per_process_rps=GENERATOR_RPS_PER_PROCESS, root=out_dir)  # fmt: skip
     _write(rec, out_dir, name=name, image=image)
     _exit_on_verification(rec)
+
+
+def _max_connections(given: int | None, db_url: str | None) -> int | None:
+    if given is not None or not db_url:
+        return given
+    from scalectl.capacity.pg import read_max_connections
+
+    value = read_max_connections(db_url)
+    _common.err.print(f"max_connections = {value} (read from {db_url})")
+    return value
 
 
 def _check(target_rps, utilization, redundancy, db_max_connections, horizon, current_replicas) -> None:
