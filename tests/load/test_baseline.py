@@ -212,3 +212,21 @@ def test_steps_carry_the_warmup() -> None:
     assert [sc.load.warmup for sc, _, _ in step_scenarios(with_warmup(single, 3))] == [3]
     with pytest.raises(InputError, match="shorter than the run"):
         with_warmup(single, 8)
+
+
+def test_pinned_cores_are_recorded_from_the_target() -> None:
+    from types import SimpleNamespace
+
+    from scalectl.load.run import _pinned_cores
+
+    pinned = SimpleNamespace(replicas=(SimpleNamespace(cpus=(0, 1)), SimpleNamespace(cpus=(2, 3))))
+    assert _pinned_cores(pinned) == 2.0
+    assert _pinned_cores(SimpleNamespace(replicas=(SimpleNamespace(cpus=None),))) is None
+    assert _pinned_cores(None) is None
+
+
+def test_cpus_per_replica_needs_the_bundled_target(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["baseline", "--host", "http://127.0.0.1:9", "--cpus-per-replica", "2", "--root", str(tmp_path)]
+    )
+    assert res.exit_code == 2 and "--cpus-per-replica" in res.output
