@@ -74,7 +74,7 @@ def forecast_table(rec: Recommendation) -> TextTable | None:
         if not f.reachable:
             note.append("not reachable by replicas")
         if rec.capacity_runs_out_month == f.month and cur_n is not None:
-            note.append(f"{cur_n} replica(s) run out")
+            note.append(f"{cur_n} replica{'s run' if cur_n != 1 else ' runs'} out")
         if rec.risk is not None and rec.risk.db_budget_breaks_month == f.month:
             note.append("DB connection budget breaks")
         t.rows.append(
