@@ -13,17 +13,9 @@ from scalectl.report.plan_charts import baseline_hockey_figure, baseline_through
 
 def slo_latency_ms(b: Baseline) -> float | None:
     """The overall latency SLO's limit in ms (the line on the hockey stick), if there is one."""
-    from scalectl.errors import InputError
-    from scalectl.gate.thresholds import parse_threshold
+    from scalectl.slo import overall_latency_limit_ms
 
-    for text in b.slo:
-        try:
-            th = parse_threshold(text)
-        except InputError:
-            continue
-        if th.metric == "latency" and th.scope is None and th.op in ("<", "<="):
-            return th.value
-    return None
+    return overall_latency_limit_ms(b.slo)
 
 
 def step_rows(b: Baseline) -> tuple[list[str], list[list[str]]]:
