@@ -256,8 +256,6 @@ def plan(
         reasoning.append(f"options: {reason}")
     if line:
         reasoning.append(line)
-    if risk is not None:
-        reasoning.extend(risk.notes)
     return rec.model_copy(
         update={
             **fc,
