@@ -337,7 +337,7 @@ def size_now(
     d.reasoning.extend(res.reasoning)
     d.warnings.extend(res.warnings)
     _pool(evidence.runs, s, d)
-    upstream_c = settings_and_advice(evidence.runs, s, d)
+    upstream_c = settings_and_advice(evidence, s, d)
     d.reasoning.append(_margin_line(plan, s, target_rps))
     rec = _assemble(evidence, d, s, model, plan, res.resources, conc, conc_model, upstream_c)
     return rec, d, plan

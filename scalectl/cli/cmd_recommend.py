@@ -53,8 +53,30 @@ _OUT = typer.Option(
     help="Directory for recommendation.json, report.html and manifests "
     "(default reports/recommendations/<ts>/).",
 )
-_NAME = typer.Option("alwrity-backend", "--name", help="Service name used in the manifests.")
-_IMAGE = typer.Option("alwrity-backend:latest", "--image", help="Container image for the manifests.")
+_NAME = typer.Option(
+    None,
+    "--name",
+    help="Service name in the manifests (default: alwrity-backend for the bundled backend, else the "
+    "scenario's name).",
+)
+_IMAGE = typer.Option(None, "--image", help="Container image for the manifests (NAME:latest).")
+_PORT = typer.Option(
+    None,
+    "--port",
+    min=1,
+    max=65535,
+    help="Port the service listens on in its container (default: from the evidence's target: the "
+    "bundled backend's 8000, the --host URL's port, or 8000 for a command that takes {port}).",
+)
+_READY_PATH = typer.Option(
+    None,
+    "--ready-path",
+    help="Readiness path for the health checks (default: the target's ready_path, '/' for a --host "
+    "service; the bundled backend's /health/ready).",
+)
+_ENV = typer.Option(
+    [], "--env", "-e", help="KEY=VALUE for the service's containers in the manifests (repeatable)."
+)
 _VERIFY = typer.Option(
     False, "--verify", help="Start the bundled target as recommended, drive the target rate, compare."
 )
@@ -105,8 +127,11 @@ def recommend_cmd(
     db_url: str | None = _DB_URL,
     max_replicas: int = _MAX_REPLICAS,
     out: Path | None = _OUT,
-    name: str = _NAME,
-    image: str = _IMAGE,
+    name: str | None = _NAME,
+    image: str | None = _IMAGE,
+    port: int | None = _PORT,
+    ready_path: str | None = _READY_PATH,
+    env: list[str] = _ENV,
     verify: bool = _VERIFY,
     scenario: Path | None = _SCENARIO,
     verify_duration: str = _VERIFY_DURATION,
@@ -126,8 +151,12 @@ def recommend_cmd(
     advice). Writes recommendation.json, report.html and ready-to-use manifests
     (docker-compose.scale.yml, deployment.yaml, nginx-upstream.conf). With --verify, measure it."""
     from scalectl.capacity.recommend import default_analyzer, recommend
+    from scalectl.cli.cmd_target import parse_env
 
     _check(target_rps, utilization, redundancy, db_max_connections, horizon, current_replicas)
+    if ready_path is not None and not ready_path.startswith("/"):
+        raise InputError(f"--ready-path {ready_path!r}: expected a path starting with '/'")
+    manifest = {"name": name, "image": image, "port": port, "ready_path": ready_path, "env": parse_env(env)}
     db_max_connections = _max_connections(db_max_connections, db_url)
     items, analyses, evidence = _evidence(sources, slo)
     plan, target_rps = _plan_inputs(
@@ -157,7 +186,7 @@ def recommend_cmd(
         duration = _common.parse_duration(verify_duration)
         rec = _verify(rec, items, scenario=scenario, duration=duration, workers=workers,
                       per_process_rps=GENERATOR_RPS_PER_PROCESS, root=out_dir)  # fmt: skip
-    _write(rec, out_dir, name=name, image=image)
+    _write(rec, out_dir, evidence.runs, manifest)
     _exit_on_verification(rec)
 
 
@@ -248,15 +277,20 @@ def _plan_inputs(target_rps, growth, history, horizon, current, vcpu, gib, price
     return plan, target_rps
 
 
-def _write(rec, out_dir: Path, *, name: str, image: str) -> None:
-    """recommendation.json, report.html and the manifests; the terminal view."""
+def _write(rec, out_dir: Path, runs, manifest: dict) -> None:
+    """recommendation.json, report.html and the manifests (for the measured target); the terminal view."""
     from scalectl import storage
-    from scalectl.capacity.manifests import ManifestOptions, render_all
+    from scalectl.capacity.manifests import options_for_target, render_all
+    from scalectl.capacity.settings import measured_target
     from scalectl.report.recommendation_html import render_recommendation_html
     from scalectl.report.recommendation_term import recommendation_renderable
 
     storage.write_model(out_dir / storage.RECOMMENDATION_FILE, rec)
-    for fname, text in render_all(rec, ManifestOptions(name=name, image=image)).items():
+    measured = measured_target(runs)
+    options = options_for_target(
+        measured.kind, measured.spec, measured.host, service_name=measured.scenario_name, **manifest
+    )
+    for fname, text in render_all(rec, options).items():
         storage.atomic_write_text(out_dir / fname, text)
     storage.atomic_write_text(out_dir / "report.html", render_recommendation_html(rec))
     _common.out.print(recommendation_renderable(rec))
