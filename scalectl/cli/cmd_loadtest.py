@@ -203,8 +203,8 @@ def _emit(
     slo: list[str],
     warmup: str | None,
 ) -> None:
-    from scalectl.load.emit import emit_test
     from scalectl.load.workers import parse_workers
+    from scalectl.pipeline.emit import emit_test
 
     if scenario is None:
         raise InputError("--emit needs a SCENARIO file (a --locustfile run cannot be emitted)")

@@ -117,7 +117,8 @@ def recommend_cmd(
     if verify:
         duration = _common.parse_duration(verify_duration)
         rec = _verify(rec, items, scenario=scenario, duration=duration, workers=workers,
-                      per_process_rps=GENERATOR_RPS_PER_PROCESS, root=out_dir, target_cmd=target_cmd)  # fmt: skip
+                      per_process_rps=GENERATOR_RPS_PER_PROCESS, root=out_dir,
+                      target_cmd=target_cmd)  # fmt: skip
     _write(rec, out_dir, evidence.runs, manifest)
     _exit_on_verification(rec)
 
