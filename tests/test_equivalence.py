@@ -12,6 +12,8 @@ evaluator) where it said "nothing measured in this scope" with a limit. And ``ac
 the Monitor line that shows it) in ``*.analysis``: the analysis now uses the one throughput
 definition (``analysis/throughput.active_rps``, as capacity and ``--verify`` do): smoke 43.0 → 48.14
 req/s (run.json's total.rps: 48.06), ramp 47.5 → 47.14. No finding, verdict or recommendation changed.
+Regenerated once more for one wording: the placeholder-resources warning now points to --target-cmd
+(issue 11) instead of --metrics-url (which never gave process CPU/RSS); no figure changed.
 
 Regenerated for issue 11 (deliberate, analysis only): "slow already at low load" is judged only below
 the knee. ``run.analysis`` (one level of 10 users, no telemetry: nothing says it is low load) no

@@ -63,13 +63,22 @@ def gate(
     ),
     json_file: Path | None = typer.Option(None, "--json", help="Write the verdict as JSON."),
     host: str | None = typer.Option(None, "--host", help="Target URL; default: start the bundled target."),
+    target_cmd: str | None = typer.Option(
+        None,
+        "--target-cmd",
+        help="Start your own service for the run: a shell command with {port} (and optionally {replicas}).",
+    ),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a --host that is not loopback."),
     users: int | None = typer.Option(None, "--users", "-u", help="Override the scenario's users."),
     rps: float | None = typer.Option(None, "--rps", help="Override the scenario's arrival rate (req/s)."),
     duration: str | None = typer.Option(None, "--duration", "-d", help="Override the duration, e.g. 30s."),
-    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas."),
+    replicas: int | None = typer.Option(
+        None, "--replicas", help="Replicas of the bundled target or --target-cmd (with --host: recorded)."
+    ),
     target_env: list[str] = typer.Option(
-        [], "--target-env", help="KEY=VALUE for the bundled target (e.g. INJECT_LATENCY_MS=5). Repeatable."
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (e.g. INJECT_LATENCY_MS=5). Repeatable.",
     ),
     root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Where runs are written (reports/)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (results are reproducible)."),
@@ -146,20 +155,16 @@ def gate(
     if run_dir is not None:
         run = storage.load_run(run_dir)
     else:
-        from scalectl.load import run_scenario
+        from scalectl.pipeline import RunOptions, TargetOptions, run_load
 
+        target = TargetOptions(
+            host=host, command=target_cmd, replicas=replicas, env=env, allow_remote=allow_remote
+        )
+        opts = RunOptions(
+            scenario=scenario, target=target, users=users, rps=rps, duration=duration_s, root=root
+        )
         with err.status(f"running {scenario} ..."):
-            run, new_dir = run_scenario(
-                scenario,
-                host=host,
-                users=users,
-                rps=rps,
-                duration=duration_s,
-                root=root,
-                allow_remote=allow_remote,
-                replicas=replicas,
-                target_env=env or None,
-            )
+            run, new_dir = run_load(opts)
         err.print(f"run written to {new_dir}", markup=False)
 
     warnings: list[str] = []
