@@ -79,7 +79,7 @@ def _parse_route_ms(text: str, name: str) -> dict[str, float]:
 
 
 def _client_cap(get: Callable[[str, str], str], name: str) -> Rate | None:
-    """The per-client-address cap behind self-declared tokens: default 30 x RATE_LIMIT_GENERATE; 0/off: none."""
+    """The per-address cap behind self-declared tokens: default 30 x RATE_LIMIT_GENERATE; 0/off: none."""
     raw = get(name, "")
     if raw.lower() in ("0", "off", "none"):
         return None

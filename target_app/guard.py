@@ -64,8 +64,10 @@ class GuardMiddleware:
         s = c.settings
         is_api = template.startswith("/api/")
         delay_ms = s.inject_latency_routes.get(template, 0.0)
-        if is_api:
-            delay_ms += s.inject_latency_ms + c.chaos.latency_ms
+        if is_api:  # chaos never slows the admin routes that turn it off
+            delay_ms += s.inject_latency_ms + (
+                0.0 if template.startswith("/api/admin/") else c.chaos.latency_ms
+            )
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000.0)
         if not is_api:
