@@ -90,3 +90,74 @@ def server_errors_in_log(workdir: Path) -> str:
     """Tracebacks the replica logged (a 500 also shows there, with its cause)."""
     text = (workdir / "replica.log").read_text(errors="replace")
     return text if "Traceback" in text else ""
+
+
+#: Values no schema generator sends but an attacker does: NaN/infinities, integers past 2^31 and
+#: 2^63, lone surrogates, NUL, long strings and lists (sent as raw JSON text; NaN as its literal).
+HOSTILE_JSON: list[object] = [
+    float("nan"), float("inf"), 2**31, 2**63, -(2**63) - 1, 10**30,
+    "\ud800", "a\x00b", "x" * 5000, ["x"] * 500, {"\ud800": 1},
+]  # fmt: skip
+HOSTILE_PARAMS = ["2147483648", "9223372036854775808", "-9223372036854775809", "NaN", "1e400", "a\x00b",
+                  "\udcff", "x" * 5000]  # fmt: skip
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    """Where to put a hostile value: every key of the body, one level into objects and lists."""
+    out: list[tuple] = [prefix] if prefix else []
+    if isinstance(value, dict) and len(prefix) < 2:
+        for k, v in value.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(value, list) and value and len(prefix) < 2:
+        out += _paths(value[0], (*prefix, 0))
+    return out
+
+
+def _replace(value: object, path: tuple, new: object) -> object:
+    if not path:
+        return new
+    if isinstance(value, dict):
+        return {**value, path[0]: _replace(value[path[0]], path[1:], new)}
+    assert isinstance(value, list)
+    return [_replace(value[0], path[1:], new), *value[1:]]
+
+
+def hostile_requests(case) -> list[tuple[str, str, dict, bytes | None]]:
+    """(method, path, query, raw body) variants of a generated case, one hostile value at a time."""
+    import json
+    from urllib.parse import quote
+
+    def path_with(params: dict) -> str:
+        path = case.path
+        for k, v in params.items():
+            path = path.replace("{" + k + "}", quote(str(v).encode("utf-8", "surrogatepass"), safe=""))
+        return path
+
+    out: list[tuple[str, str, dict, bytes | None]] = []
+    params = dict(case.path_parameters or {})
+    query = dict(case.query or {})
+    body = json.dumps(case.body).encode() if isinstance(case.body, dict | list) else None
+    for name in params:
+        for bad in HOSTILE_PARAMS:
+            out.append((case.method, path_with({**params, name: bad}), query, body))
+    for name in query:
+        for bad in HOSTILE_PARAMS:
+            out.append((case.method, path_with(params), {**query, name: bad}, body))
+    if isinstance(case.body, dict | list):
+        for where in [(), *_paths(case.body)]:
+            for bad in HOSTILE_JSON:
+                raw = json.dumps(_replace(case.body, where, bad)).encode()  # NaN/Infinity literals
+                out.append((case.method, path_with(params), query, raw))
+    return out
+
+
+def send_raw(base_url: str, method: str, path: str, query: dict, body: bytes | None, headers: dict) -> int:
+    from urllib.parse import quote
+
+    qs = "&".join(
+        f"{quote(str(k), safe='')}={quote(str(v).encode('utf-8', 'surrogatepass'), safe='')}"
+        for k, v in query.items()
+    )
+    url = base_url + path + ("?" + qs if qs else "")
+    hdrs = {**headers, "content-type": "application/json"} if body is not None else headers
+    return httpx.request(method, url, content=body, headers=hdrs, timeout=30).status_code

@@ -18,7 +18,7 @@ pytest.importorskip("schemathesis")
 import schemathesis
 from schemathesis.checks import not_a_server_error
 
-from tests.target_app.fuzzing import load_schema, replica, server_errors_in_log
+from tests.target_app.fuzzing import hostile_requests, load_schema, replica, send_raw, server_errors_in_log
 
 pytestmark = pytest.mark.integration
 #: bench/fuzz_target.py raises these for the long run (more examples, random rather than fixed seeds)
@@ -83,6 +83,7 @@ def fuzz_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             _drop(pg)
 
 
+_HOSTILE_DONE: set[tuple[str, str, str]] = set()
 schema = load_schema(MAX_EXAMPLES, DETERMINISTIC)  # the app's own document (no server needed to read it)
 
 
@@ -98,6 +99,13 @@ def test_no_server_error_on_any_route(case: schemathesis.Case, fuzz_target: tupl
     url = fuzz_target[0]
     try:
         case.call_and_validate(base_url=url, checks=[not_a_server_error])
+        key = (url, case.method, case.path)
+        if key not in _HOSTILE_DONE:  # once per operation: each field in turn gets a hostile value
+            _HOSTILE_DONE.add(key)
+            headers = {k: str(v) for k, v in (case.headers or {}).items()}
+            for method, path, query, body in hostile_requests(case):
+                status = send_raw(url, method, path, query, body, headers)
+                assert status < 500, (status, method, path, query, (body or b"")[:300])
     finally:
         if case.path == "/api/admin/chaos":  # leave no injected fault behind for the next case
             httpx.post(url + case.path, json={"reset": True}, headers={"X-Admin-Token": ADMIN}, timeout=10)
