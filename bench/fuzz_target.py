@@ -4,7 +4,7 @@
 
 Runs tests/target_app/test_fuzz.py (a real replica per database, the app's own OpenAPI document,
 positive and negative data, examples + coverage/boundary + fuzzing phases) with more examples per
-operation than the default suite's 5. Exit status is pytest's: 0 means no 500 on any route.
+operation than the default suite's 4. Exit status is pytest's: 0 means no 500 on any route.
 """
 
 from __future__ import annotations
