@@ -32,6 +32,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limit
+        chunked = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -44,6 +45,11 @@ class BodyLimitMiddleware:
                 if declared >= 0:  # the server never delivers more than the declared length
                     await self.app(scope, receive, send)
                     return
+            elif name == b"transfer-encoding":
+                chunked = True
+        if not chunked:  # neither header: HTTP/1.1 framing says there is no body (a plain GET)
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = False
 
