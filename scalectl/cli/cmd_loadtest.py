@@ -76,8 +76,12 @@ def loadtest(
     slo: list[str] = typer.Option(
         [], "--slo", help="SLO expression, e.g. 'p95<300ms' (repeatable; replaces the scenario's)."
     ),
-    workers: int = typer.Option(
-        0, "--workers", "-w", help="Local Locust worker processes (0 = one process)."
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes (0 = one process), or 'auto': one per core the target is "
+        "not pinned to. With --emit: the number of worker pods/containers.",
     ),
     remote_workers: int = typer.Option(
         0, "--remote-workers", help="Also wait for this many 'scalectl worker' joins."
@@ -98,6 +102,15 @@ def loadtest(
         "--report/--no-report",
         help="Write report.html next to run.json (analysis.json is always written).",
     ),
+    emit: tuple[str, Path] | None = typer.Option(
+        None,
+        "--emit",
+        help="Do not run: write what runs this test on a cluster, 'k8s DIR' (master Job, worker Job, "
+        "ConfigMap) or 'compose DIR' (docs/distributed.md). Needs --workers N and --host.",
+    ),
+    image: str = typer.Option(
+        "scalectl:latest", "--image", help="With --emit: the image with scalectl installed (Dockerfile)."
+    ),
 ) -> None:
     """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml).
 
@@ -110,6 +123,9 @@ def loadtest(
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
     seconds = parse_duration(duration) if duration is not None else None
+    if emit is not None:
+        _emit(emit, scenario, host, workers, image, users, rps, seconds, slo, warmup)
+        return
     label = (scenario or locustfile or Path("run")).stem
     with _Progress(label) as progress:
         run, run_dir = run_scenario(
@@ -139,7 +155,45 @@ def loadtest(
         raise typer.Exit(code=EXIT_INTERRUPTED)
 
 
-def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True, sweep: Any = ()) -> None:
+def _emit(
+    emit: tuple[str, Path],
+    scenario: Path | None,
+    host: str | None,
+    workers: str,
+    image: str,
+    users: int | None,
+    rps: float | None,
+    seconds: float | None,
+    slo: list[str],
+    warmup: str | None,
+) -> None:
+    from scalectl.load.emit import emit_test
+    from scalectl.load.workers import parse_workers
+
+    if scenario is None:
+        raise InputError("--emit needs a SCENARIO file (a --locustfile run cannot be emitted)")
+    kind, directory = emit
+    written = emit_test(
+        kind,
+        directory,
+        scenario,
+        host=host,
+        workers=parse_workers(workers),
+        image=image,
+        users=users,
+        rps=rps,
+        duration=seconds,
+        slo=slo,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+    )
+    for path in written:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    out.print("how to run it and get run.json back: docs/distributed.md", markup=False, highlight=False)
+
+
+def _finish(
+    run: Any, run_dir: Path, *, report: bool, show: bool = True, announce: bool = True, sweep: Any = ()
+) -> None:
     """Analyze the run (a baseline step: with its sweep) and write its report; print the flowchart path."""
     from scalectl.postrun import finish_run
     from scalectl.report.analysis_term import render_analysis
@@ -147,7 +201,7 @@ def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True, sweep: 
     analysis, report_path = finish_run(run, run_dir, report=report, sweep=sweep)
     if show:
         out.print(render_analysis(analysis), soft_wrap=False)
-    if report_path is not None:
+    if report_path is not None and announce:
         out.print(f"report: {report_path}", markup=False, highlight=False)
 
 
@@ -190,7 +244,13 @@ def baseline(
     metrics_url: list[str] = typer.Option(
         [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
     ),
-    workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes per step, or 'auto': one per core the target is not pinned "
+        "to, and more on the next step when the generator saturates (if the cores allow).",
+    ),
     warmup: str | None = typer.Option(
         None,
         "--warmup",
@@ -198,7 +258,16 @@ def baseline(
         "transients), e.g. 2s. Default: the scenario's steps.warmup, else none.",
     ),
     report: bool = typer.Option(
-        True, "--report/--no-report", help="Write report.html for the last step's run."
+        True,
+        "--report/--no-report",
+        help="Write the baseline's report (NAME.html beside NAME.json: throughput and the hockey stick "
+        "with the knee, each step linked to its run's report.html).",
+    ),
+    cpus_per_replica: int | None = typer.Option(
+        None,
+        "--cpus-per-replica",
+        help="Pin each bundled replica to K CPUs; baselines at several K give recommend its "
+        "horizontal vs vertical options.",
     ),
 ) -> None:
     """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO).
@@ -212,6 +281,10 @@ def baseline(
     counts = _replica_list(replicas)
     if host is not None and counts != [1]:
         raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
+    if host is not None and cpus_per_replica is not None:
+        raise InputError(
+            "--cpus-per-replica applies to the bundled target; it cannot be combined with --host"
+        )
     for n in counts:
         bname = f"{name}-r{n}" if len(counts) > 1 else name
         label = f"{bname} step"
@@ -241,14 +314,21 @@ def baseline(
                 progress=progress,
                 on_step=on_step,
                 warmup=parse_duration(warmup) if warmup is not None else None,
+                cpus_per_replica=cpus_per_replica,
             )
         out.print(_baseline_table(result))
         steps = [st for st in result.steps if st.run_dir]
         sweep = [st.run for st in result.steps]
         for st in steps:
-            last = st is steps[-1]
-            _finish(st.run, Path(st.run_dir), report=report and last, show=last, sweep=sweep)
+            _finish(
+                st.run, Path(st.run_dir), report=report, show=st is steps[-1], announce=False, sweep=sweep
+            )
         out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
+        if report:
+            from scalectl.report.files import write_baseline_report
+
+            html = write_baseline_report(path)
+            out.print(f"baseline report: {html}", markup=False, highlight=False)
 
 
 def _baseline_table(b: Any) -> Any:

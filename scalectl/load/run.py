@@ -16,6 +16,7 @@ import httpx
 from scalectl import layout, storage
 from scalectl.errors import InputError, TargetError
 from scalectl.load import engine, locustgen, results
+from scalectl.load import workers as workers_mod
 from scalectl.models.run import RunResult
 from scalectl.scenario import (
     ClosedLoad,
@@ -134,7 +135,7 @@ def run_scenario(
     users: int | None = None,
     rps: float | None = None,
     duration: float | None = None,
-    workers: int = 0,
+    workers: int | str = 0,
     out: Path | None = None,
     root: Path = layout.DEFAULT_ROOT,
     allow_remote: bool = False,
@@ -150,15 +151,19 @@ def run_scenario(
     should_stop: Callable[[], str | None] | None = None,
     target: Any = None,
     warmup: float | None = None,
+    generator_cpus: tuple[int, ...] | None = None,
 ) -> tuple[RunResult, Path]:
     """Run one load test and write its run directory; returns the run and the directory.
 
     With ``host=None`` (and no host in the scenario) the bundled target is started for the run.
     A run stopped by SIGINT/SIGTERM still returns (and writes) its partial result, ``complete=False``.
     ``target`` is an already running bundled target (``TargetInfo``) to use, e.g. across baseline steps.
+    ``workers`` is a count or ``"auto"`` (one per core the target is not pinned to: ``load.workers``);
+    ``generator_cpus`` pins the generator's processes (a baseline passes its auto choice on).
     """
-    if workers < 0 or remote_workers < 0:
-        raise InputError("--workers must not be negative")
+    workers = workers_mod.parse_workers(workers)
+    if remote_workers < 0:
+        raise InputError("--remote-workers must not be negative")
     if locustfile is not None:
         locustfile = Path(locustfile)
         if not locustfile.is_file():
@@ -186,6 +191,11 @@ def run_scenario(
             host = target.url
         else:
             preflight(host, allow_remote=allow_remote)
+        choice = workers_mod.choose(
+            workers, workers_mod.target_cpus(target, host, Path(root) / "target" / "state.json")
+        )
+        workers = choice.workers
+        cpus = generator_cpus if generator_cpus is not None else choice.cpus
         run_dir = storage.new_run_dir(name, root=root, out=out)
         workdir = engine.make_workdir()
         stack.callback(shutil.rmtree, workdir, True)
@@ -210,6 +220,7 @@ def run_scenario(
             master_port=master_port,
             extra=extra,
             expected_duration=expected,
+            cpus=cpus,
         )
         prom, procs = _telemetry_sources(
             target, list(metrics_urls) + (sc.telemetry.metrics_urls if sc else [])
@@ -255,12 +266,14 @@ def run_scenario(
             thresholds=list(sc.thresholds) if sc else [],
             workers=workers + remote_workers,
             replicas=len(target.replicas) if target is not None else None,
+            cpus_per_replica=_pinned_cores(target),
             open_stages=[s.model_dump() for s in sc.load.stages]
             if sc and isinstance(sc.load, OpenLoad)
             else None,
             interrupted=outcome.interrupted,
             lost_workers=outcome.lost_workers,
             warmup=sc.load.warmup if sc else float(warmup or 0.0),
+            generator_notes=[choice.reason] if choice.reason.startswith("--workers auto") else [],
         )
         run = results.build_run(outcome.raw, facts, sampler.series, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)
@@ -268,15 +281,22 @@ def run_scenario(
         return run, run_dir
 
 
+def _pinned_cores(target: Any) -> float | None:
+    """Cores each replica of a bundled target is pinned to (``--cpus-per-replica``), if pinned."""
+    reps = getattr(target, "replicas", None) or ()
+    cpus = [r.cpus for r in reps if getattr(r, "cpus", None)]
+    return float(len(cpus[0])) if cpus and len(cpus) == len(reps) else None
+
+
 @contextlib.contextmanager
-def _bundled_target(replicas: int, env: Mapping[str, str] | None) -> Any:
+def _bundled_target(replicas: int, env: Mapping[str, str] | None, cpus_per_replica: int | None = None) -> Any:
     try:
         from scalectl.target import running_target
     except ImportError:
         raise TargetError(
             "the bundled target is not available in this installation; give --host URL"
         ) from None
-    with running_target(replicas=replicas, env=env) as info:
+    with running_target(replicas=replicas, env=env, cpus_per_replica=cpus_per_replica) as info:
         yield info
 
 
