@@ -70,13 +70,18 @@ def _target(
     replicas: int | None,
     allow_remote: bool,
     env: dict[str, str] | None = None,
+    cpus: float | None = None,
 ) -> Any:
     from scalectl.pipeline import TargetOptions
 
     if host is not None and env:
         raise InputError("--target-env sets the environment of a target scalectl starts; not with --host")
+    if host is not None and cpus is not None:
+        raise InputError(
+            "--cpus-per-replica applies to a target scalectl starts; it cannot be combined with --host"
+        )
     return TargetOptions(
-        host=host, command=target_cmd, replicas=replicas, allow_remote=allow_remote, env=env or {}
+        host=host, command=target_cmd, replicas=replicas, allow_remote=allow_remote, env=env or {}, cpus=cpus
     )
 
 
@@ -108,8 +113,12 @@ def loadtest(
     slo: list[str] = typer.Option(
         [], "--slo", help="SLO expression, e.g. 'p95<300ms' (repeatable; replaces the scenario's)."
     ),
-    workers: int = typer.Option(
-        0, "--workers", "-w", help="Local Locust worker processes (0 = one process)."
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes (0 = one process), or 'auto': one per core the target is "
+        "not pinned to. With --emit: the number of worker pods/containers.",
     ),
     remote_workers: int = typer.Option(
         0, "--remote-workers", help="Also wait for this many 'scalectl worker' joins."
@@ -143,6 +152,15 @@ def loadtest(
         "--report/--no-report",
         help="Write report.html next to run.json (analysis.json is always written).",
     ),
+    emit: tuple[str, Path] | None = typer.Option(
+        None,
+        "--emit",
+        help="Do not run: write what runs this test on a cluster, 'k8s DIR' (master Job, worker Job, "
+        "ConfigMap) or 'compose DIR' (docs/distributed.md). Needs --workers N and --host.",
+    ),
+    image: str = typer.Option(
+        "scalectl:latest", "--image", help="With --emit: the image with scalectl installed (Dockerfile)."
+    ),
 ) -> None:
     """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml).
 
@@ -156,13 +174,17 @@ def loadtest(
 
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
+    seconds = parse_duration(duration) if duration is not None else None
+    if emit is not None:
+        _emit(emit, scenario, host, workers, image, users, rps, seconds, slo, warmup)
+        return
     opts = RunOptions(
         scenario=scenario,
         locustfile=locustfile,
         target=_target(host, target_cmd, replicas, allow_remote, parse_env_pairs(target_env)),
         users=users,
         rps=rps,
-        duration=parse_duration(duration) if duration is not None else None,
+        duration=seconds,
         warmup=parse_duration(warmup) if warmup is not None else None,
         slo=tuple(slo),
         workers=workers,
@@ -183,6 +205,42 @@ def loadtest(
     out.print(f"run written to {res.run_dir}", markup=False, highlight=False)
     if not res.run.complete and (res.run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
+
+
+def _emit(
+    emit: tuple[str, Path],
+    scenario: Path | None,
+    host: str | None,
+    workers: str,
+    image: str,
+    users: int | None,
+    rps: float | None,
+    seconds: float | None,
+    slo: list[str],
+    warmup: str | None,
+) -> None:
+    from scalectl.load.workers import parse_workers
+    from scalectl.pipeline.emit import emit_test
+
+    if scenario is None:
+        raise InputError("--emit needs a SCENARIO file (a --locustfile run cannot be emitted)")
+    kind, directory = emit
+    written = emit_test(
+        kind,
+        directory,
+        scenario,
+        host=host,
+        workers=parse_workers(workers),
+        image=image,
+        users=users,
+        rps=rps,
+        duration=seconds,
+        slo=slo,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+    )
+    for path in written:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    out.print("how to run it and get run.json back: docs/distributed.md", markup=False, highlight=False)
 
 
 def _replica_list(text: str | None) -> tuple[int, ...]:
@@ -214,7 +272,7 @@ def _print_baseline(done: Any) -> None:
     if done.analysis is not None:
         out.print(render_analysis(done.analysis), soft_wrap=False)
     if done.report_path is not None:
-        out.print(f"report: {done.report_path}", markup=False, highlight=False)
+        out.print(f"baseline report: {done.report_path}", markup=False, highlight=False)
     out.print(f"baseline written to {done.path} ({done.baseline.stop_reason})", markup=False, highlight=False)
 
 
@@ -251,7 +309,13 @@ def baseline(
     metrics_url: list[str] = typer.Option(
         [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable; {port} = --target-cmd's)."
     ),
-    workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes per step, or 'auto': one per core the target is not pinned "
+        "to, and more on the next step when the generator saturates (if the cores allow).",
+    ),
     target_env: list[str] = typer.Option(
         [],
         "--target-env",
@@ -265,7 +329,16 @@ def baseline(
         "transients), e.g. 2s. Default: the scenario's steps.warmup, else none.",
     ),
     report: bool = typer.Option(
-        True, "--report/--no-report", help="Write report.html for the last step's run."
+        True,
+        "--report/--no-report",
+        help="Write the baseline's report (NAME.html beside NAME.json: throughput and the hockey stick "
+        "with the knee, each step linked to its run's report.html).",
+    ),
+    cpus_per_replica: int | None = typer.Option(
+        None,
+        "--cpus-per-replica",
+        help="Pin each bundled replica to K CPUs; baselines at several K give recommend its "
+        "horizontal vs vertical options.",
     ),
 ) -> None:
     """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO).
@@ -279,7 +352,9 @@ def baseline(
     opts = BaselineOptions(
         name=name,
         scenario=scenario,
-        target=_target(host, target_cmd, None, allow_remote, parse_env_pairs(target_env)),
+        target=_target(
+            host, target_cmd, None, allow_remote, parse_env_pairs(target_env), cpus=cpus_per_replica
+        ),
         replicas=_replica_list(replicas),
         out=out_dir,
         root=root,

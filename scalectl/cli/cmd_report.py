@@ -47,18 +47,19 @@ def report(
 ) -> None:
     """Render a run's report (HTML, Markdown, JSON or terminal), or compare runs side by side.
 
-    Reads run.json and, when present, analysis.json and recommendation.json beside it. An experiment
-    directory (experiment.json, from 'scalectl experiment') gives the experiment's report.
+    Reads run.json and, when present, analysis.json and recommendation.json beside it. Also renders a
+    baseline (reports/baselines/NAME.json → NAME.html) and a plan written by 'scalectl recommend'
+    (its directory → report.html) and an experiment directory (experiment.json, from 'scalectl
+    experiment').
     """
     from scalectl import storage
     from scalectl.report import render
     from scalectl.report.files import load_input
 
-    fmt = format.value
-    if len(run_dirs) == 1 and _is_experiment(run_dirs[0]):
-        _experiment_report(run_dirs[0], fmt, out)
+    if len(run_dirs) == 1 and _standalone(run_dirs[0], format.value, out):
         return
     items = [load_input(p) for p in run_dirs]
+    fmt = format.value
     color = fmt == "term" and out is None and _common.out.is_terminal
     width = _common.out.width if color else 100
     if fmt == "html" and out is None:
@@ -79,25 +80,25 @@ def report(
     _common.err.print(f"{what} written to {out} ({len(text.encode()) / 1e6:.1f} MB)", markup=False)
 
 
-def _is_experiment(path: Path) -> bool:
+def _standalone(path: Path, fmt: str, out: Path | None) -> bool:
+    """A baseline file or a recommendation directory: render it and return True."""
     from scalectl import storage
+    from scalectl.report.files import render_standalone, write_baseline_report
 
-    return (path / storage.EXPERIMENT_FILE).is_file() or path.name == storage.EXPERIMENT_FILE
-
-
-def _experiment_report(path: Path, fmt: str, out: Path | None) -> None:
-    """An experiment directory: its own report (html to EXP_DIR/report.html by default)."""
-    from scalectl import storage
-    from scalectl.report.experiment import render
-
-    exp = storage.load_experiment(path)
-    text = render(exp, fmt)
-    folder = path if path.is_dir() else path.parent
-    if out is None and fmt == "html":
-        out = folder / "report.html"
+    found = render_standalone(path, fmt)
+    if found is None:
+        return False
+    text, default = found
+    if fmt == "html" and storage.is_baseline_file(path):
+        written = write_baseline_report(path, out)
+        _common.err.print(f"baseline report written to {written}", markup=False)
+        return True
+    if fmt == "html":
+        out = out or default
     if out is None:
         _common.out.file.write(text)
         _common.out.file.flush()
-        return
+        return True
     storage.atomic_write_text(out, text)
-    _common.err.print(f"experiment report written to {out}", markup=False)
+    _common.err.print(f"report written to {out}", markup=False)
+    return True

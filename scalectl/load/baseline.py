@@ -104,7 +104,10 @@ def find_knees(
 ) -> tuple[KneePoint | None, dict[str, KneePoint]]:
     """The knee over all steps and per endpoint (``analysis.knee.find_knee`` on each)."""
     knee = None
-    found = find_knee([LoadPoint(_level(s), s.rps, s.slo_ok) for s in steps])
+    # a step whose generator saturated measured the generator, not the target: no knee from it
+    found = find_knee(
+        [LoadPoint(_level(s), s.rps, s.slo_ok and not s.run.generator.saturated) for s in steps]
+    )
     if found is not None:
         best = steps[found.index]
         knee = _knee_point(best.rps, best.p95_ms, best.p99_ms, best, found.beyond_last_step)
@@ -113,7 +116,11 @@ def find_knees(
     for key in keys:
         seen = [(s, ep) for s in steps for ep in s.run.endpoints if ep.key == key]
         pts = [
-            LoadPoint(_level(s), ep.rps, endpoint_ok(ep, slo, s.run.duration_s, max_error_rate))
+            LoadPoint(
+                _level(s),
+                ep.rps,
+                endpoint_ok(ep, slo, s.run.duration_s, max_error_rate) and not s.run.generator.saturated,
+            )
             for s, ep in seen
         ]
         found = find_knee(pts)
@@ -122,3 +129,26 @@ def find_knees(
             lat = ep.latency_ms
             per[key] = _knee_point(ep.rps, lat.p95, lat.p99, s, found.beyond_last_step)
     return knee, per
+
+
+def after_generator_saturated(
+    step: int, workers: int, *, auto: bool, pinned: set[int]
+) -> tuple[int | None, str]:
+    """The generator saturated at ``step`` with ``workers``: the next step's worker count, more of
+    them with ``--workers auto`` when the free cores allow, or None and why the baseline stops."""
+    from scalectl.load.workers import more_workers, usable_cpus
+
+    had = f"{workers} worker(s)" if workers else "one generator process"
+    nxt = more_workers(workers, pinned) if auto else None
+    if nxt is not None:
+        return nxt, (
+            f"step {step}: the load generator saturated with {had}; not used for the knee. "
+            f"The next steps run with {nxt} workers (--workers auto)"
+        )
+    free = len(usable_cpus() - pinned)
+    why = f"no free core is left for more workers ({free} free)" if auto else "pass --workers auto"
+    return None, (
+        f"the load generator saturated at step {step} with {had}: its numbers measure the generator, "
+        f"not the target, so the baseline stops here ({why}; or run the generator elsewhere: "
+        "loadtest --emit k8s|compose, docs/distributed.md)"
+    )

@@ -10,9 +10,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scalectl import storage
+from scalectl import layout, storage
 from scalectl.errors import InputError
-from scalectl.load.baseline import find_knees, slo_holds, step_scenarios, with_warmup
+from scalectl.load import workers as workers_mod
+from scalectl.load.baseline import (
+    after_generator_saturated,
+    find_knees,
+    slo_holds,
+    step_scenarios,
+    with_warmup,
+)
 from scalectl.models import Analysis
 from scalectl.models.baseline import Baseline, BaselineStep
 from scalectl.models.run import Environment, RunResult
@@ -30,8 +37,9 @@ FALLING_THROUGHPUT = 0.95
 class BaselineOutcome:
     baseline: Baseline
     path: Path
-    #: The analysis of the last step (what breaks first) and its report, once ``sweep`` made them.
+    #: The analysis of the last step (what breaks first), once ``sweep`` made it.
     analysis: Analysis | None = None
+    #: The baseline's own HTML report (the sweep, the knee, each step linked to its run's report).
     report_path: Path | None = None
 
 
@@ -58,11 +66,14 @@ def sweep(
         one = opts.replace(name=name, target=opts.target.replace(replicas=n))
         outcome = run_baseline(one, progress=progress, on_step=on_step)
         steps = [st for st in outcome.baseline.steps if st.run_dir]
+        runs = [st.run for st in outcome.baseline.steps]  # each step is judged within its sweep
         for st in steps:
-            analysis, report = finish_run(
-                st.run, Path(st.run_dir or ""), report=opts.report and st is steps[-1]
-            )
-            outcome = replace(outcome, analysis=analysis, report_path=report)
+            analysis, _ = finish_run(st.run, Path(st.run_dir or ""), report=opts.report, sweep=runs)
+            outcome = replace(outcome, analysis=analysis)
+        if opts.report:
+            from scalectl.report.files import write_baseline_report
+
+            outcome = replace(outcome, report_path=write_baseline_report(outcome.path))
         if on_baseline:
             on_baseline(outcome)
         done.append(outcome)
@@ -142,15 +153,29 @@ def _step(opts, sc, running, thresholds, stepping, progress, on_step):  # type: 
     warnings: list[str] = []
     broken = fell = 0
     best_rps = 0.0
-    run_opts = RunOptions(root=opts.root, metrics_urls=opts.metrics_urls, workers=opts.workers)
+    auto = workers_mod.parse_workers(opts.workers) == workers_mod.AUTO
+    pinned = running.pinned_cpus or workers_mod.target_cpus(
+        None, running.url, layout.target_dir(opts.root) / "state.json"
+    )
+    choice = workers_mod.choose(workers_mod.parse_workers(opts.workers), pinned)
+    if auto:
+        warnings.append(choice.reason)
+    current = choice.workers
+    run_opts = RunOptions(root=opts.root, metrics_urls=opts.metrics_urls, generator_cpus=choice.cpus)
     for i, (step_sc, users, offered) in enumerate(step_scenarios(sc)):
-        run, run_dir = run_load(run_opts.replace(scenario=step_sc), progress=progress, running=running)
+        step_opts = run_opts.replace(scenario=step_sc, workers=current)
+        run, run_dir = run_load(step_opts, progress=progress, running=running)
         step = _step_record(i, users, offered, run, run_dir, slo_holds(run, thresholds, max_err))
         steps.append(step)
         if on_step:
             on_step(step)
         if run.generator.saturated:
-            warnings.append(f"step {i}: the load generator saturated; its numbers measure the generator")
+            nxt, message = after_generator_saturated(i, current, auto=auto, pinned=pinned)
+            warnings.append(message)
+            if nxt is None:
+                stop_reason = message
+                break
+            current = nxt
         if not run.complete:
             stop_reason = run.stop_reason or "interrupted"
             break

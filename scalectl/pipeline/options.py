@@ -51,7 +51,10 @@ class RunOptions:
     duration: float | None = None
     warmup: float | None = None
     slo: tuple[str, ...] = ()
-    workers: int = 0
+    #: Local worker processes (0 = one process), or ``"auto"``: one per core the target leaves free.
+    workers: int | str = 0
+    #: Cores to pin the generator to (a baseline passes its ``auto`` choice on); None = as chosen.
+    generator_cpus: tuple[int, ...] | None = None
     remote_workers: int = 0
     master_bind: str = "127.0.0.1"
     master_port: int = 0
@@ -83,7 +86,7 @@ class BaselineOptions:
     update: bool = False
     slo: tuple[str, ...] = ()
     metrics_urls: tuple[str, ...] = ()
-    workers: int = 0
+    workers: int | str = 0
     warmup: float | None = None
     #: Write ``report.html`` for the last step of each baseline.
     report: bool = True

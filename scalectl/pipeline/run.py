@@ -17,6 +17,7 @@ from typing import Any
 from scalectl import layout, storage
 from scalectl.errors import InputError
 from scalectl.load import engine, locustgen, results
+from scalectl.load import workers as workers_mod
 from scalectl.models import Analysis
 from scalectl.models.run import RunResult
 from scalectl.pipeline.options import RunOptions
@@ -66,13 +67,17 @@ def run_load(
 
     ``running``: a target already up (a baseline's steps share one); otherwise the target of
     ``opts.target`` (and the scenario) is started for this run and stopped after it."""
-    if opts.workers < 0 or opts.remote_workers < 0:
-        raise InputError("--workers must not be negative")
+    requested = workers_mod.parse_workers(opts.workers)
+    if opts.remote_workers < 0:
+        raise InputError("--remote-workers must not be negative")
     plan = _plan(opts)
     with contextlib.ExitStack() as stack:
         if running is None:
             spec = resolve_spec(opts.target, plan.scenario)
             running = stack.enter_context(start_target(spec, allow_remote=opts.target.allow_remote))
+        choice = _workers(opts, requested, running)
+        opts = opts.replace(workers=choice.workers, generator_cpus=opts.generator_cpus or choice.cpus)
+        notes = [choice.reason] if requested == workers_mod.AUTO else []
         run_dir = storage.new_run_dir(plan.name, root=opts.root, out=opts.out)
         workdir = engine.make_workdir()
         stack.callback(shutil.rmtree, workdir, True)
@@ -84,6 +89,7 @@ def run_load(
             running.copy_logs(run_dir)
         engine.require_results(outcome)
         facts = _facts(opts, plan, running, run_dir.name, outcome)
+        facts.generator_notes = notes
         run = results.build_run(outcome.raw, facts, sampler.series, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)
         storage.atomic_write_text(run_dir / "series.csv", results.series_csv(run))
@@ -145,7 +151,17 @@ def _child_plan(opts: RunOptions, plan: _Plan, host: str, workdir: Path, run_dir
         master_port=opts.master_port,
         extra=extra,
         expected_duration=expected,
+        cpus=opts.generator_cpus,
     )
+
+
+def _workers(opts: RunOptions, requested: int | str, running: RunningTarget) -> workers_mod.WorkerChoice:
+    """``--workers``: a count as given, or ``auto``: one per core the target is not pinned to (a
+    target started here, or the one ``scalectl target up`` keeps when ``--host`` is its URL)."""
+    pinned = running.pinned_cpus or workers_mod.target_cpus(
+        None, running.url, layout.target_dir(opts.root) / "state.json"
+    )
+    return workers_mod.choose(requested, pinned)
 
 
 def _sampler(opts: RunOptions, plan: _Plan, running: RunningTarget) -> TelemetrySampler:

@@ -38,6 +38,8 @@ class RunningTarget:
     metrics: list[tuple[str, str]] = field(default_factory=list)
     #: Log files of the target's processes; each run gets what they wrote during it.
     logs: list[Path] = field(default_factory=list)
+    #: Cores the target's processes are pinned to (``--cpus-per-replica``), kept free of the generator.
+    pinned_cpus: set[int] = field(default_factory=set)
     _offsets: dict[Path, int] = field(default_factory=dict)
 
     def telemetry_sources(self) -> tuple[list[PrometheusSource], list[ProcessSource]]:
@@ -93,7 +95,9 @@ def resolve_spec(opts: TargetOptions, scenario: Scenario | None) -> TargetSpec:
     host = opts.host or (scenario.host if scenario is not None else None)
     if host is not None:
         return TargetSpec(kind="external", url=host.rstrip("/"), replicas=opts.replicas)
-    return TargetSpec(kind="bundled", replicas=opts.replicas or 1, env=dict(opts.env))
+    return TargetSpec(
+        kind="bundled", replicas=opts.replicas or 1, env=dict(opts.env), cpus_per_replica=opts.cpus
+    )
 
 
 def _first_error(exc: Exception) -> str:
@@ -222,6 +226,7 @@ def _bundled_target(spec: TargetSpec) -> Iterator[RunningTarget]:
             processes=procs,
             metrics=[(f"replica-{r.index}", r.metrics_url) for r in info.replicas],
             logs=[wd / f"replica-{r.index}.log" for r in info.replicas] if wd else [],
+            pinned_cpus={c for r in info.replicas for c in (r.cpus or ())},
         )
 
 
