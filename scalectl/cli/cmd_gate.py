@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from scalectl import layout
-from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration
+from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration, parse_env_pairs
 from scalectl.cli.main import app
 from scalectl.errors import InputError
 
@@ -24,16 +24,6 @@ _HELP = (
     "scalectl gate scenarios/smoke.yaml --baseline reports/baselines/smoke.json\n\n"
     "scalectl gate --run reports/runs/RUN_ID -t 'p95<300ms' -t '/api/content/{id}: p99<1s'"
 )
-
-
-def _env_pairs(items: list[str]) -> dict[str, str]:
-    env = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"invalid --target-env {item!r}: expected KEY=VALUE")
-        env[key.strip()] = value
-    return env
 
 
 @app.command("gate", help=_HELP)
@@ -149,7 +139,7 @@ def gate(
     base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")
-    env = _env_pairs(target_env)
+    env = parse_env_pairs(target_env)
     duration_s = parse_duration(duration) if duration else None
 
     if run_dir is not None:
