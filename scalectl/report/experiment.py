@@ -6,6 +6,7 @@ the same numbers. Reporters return text and never write files.
 
 from __future__ import annotations
 
+from scalectl.gate.effect import JUDGED
 from scalectl.models.experiment import Effect, Experiment
 from scalectl.report import fmt
 
@@ -37,7 +38,8 @@ def table(exp: Experiment) -> list[list[str]]:
     rows = []
     for e in exp.effects:
         ch, ci = change(e)
-        rows.append([_LABEL[e.metric], value(e.metric, e.a), value(e.metric, e.b), ch, ci, _MARK[e.status]])
+        mark = _MARK[e.status] if e.metric in JUDGED else f"{_MARK[e.status]} (not judged)"
+        rows.append([_LABEL[e.metric], value(e.metric, e.a), value(e.metric, e.b), ch, ci, mark])
     return rows
 
 
@@ -58,8 +60,9 @@ def _notes(exp: Experiment) -> list[str]:
         notes.append(f"incomplete: {exp.stop_reason}")
     conf = exp.effects[0].confidence if exp.effects else exp.settings.alpha
     notes.append(
-        f"intervals at {conf:.1%} each (Bonferroni over 4 judged metrics); an effect counts from "
-        f"{exp.settings.min_effect:.0%}; 'no effect' needs throughput inside ±{exp.settings.equivalence:.0%}"
+        f"intervals at {conf:.1%} each (Bonferroni over the judged metrics: throughput, p95, error rate; "
+        f"p50 and p99 are shown, not judged); an effect counts from {exp.settings.min_effect:.0%}; "
+        f"'no effect' needs throughput inside ±{exp.settings.equivalence:.0%}"
     )
     return notes
 

@@ -43,12 +43,13 @@ def test_faster_and_more_throughput_is_improved() -> None:
     assert by(found, "throughput").status == "better"
     assert by(found, "throughput").change == pytest.approx(0.5, abs=0.02)
     assert by(found, "p95").status == "better"
+    assert by(found, "p50").status == "better"  # shown with its status, not judged
 
 
 def test_slower_is_worse() -> None:
     _, verdict, why = effect.judge([arm(1), arm(2)], [arm(3, median=30), arm(4, median=30)], IID)
     assert verdict == "worse"
-    assert "p50" in why and "p95" in why
+    assert "p95" in why and "p50" not in why  # p50 is shown, not judged
 
 
 def test_errors_alone_make_it_worse() -> None:
