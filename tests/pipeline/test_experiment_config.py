@@ -154,7 +154,7 @@ def test_only_concrete_changes_are_tried(change: dict[str, str], ok: bool) -> No
 def test_arm_scenario_holds_the_runs_highest_load(tmp_path: Path) -> None:
     from scalectl.scenario import load_scenario
 
-    sc = load_scenario(Path("scenarios/baseline.yaml"))
+    sc = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml")
     run = make_run(seconds=3)
     run.scenario = sc.model_dump(mode="json")
     arm = ex.arm_scenario(run, 12.0)
