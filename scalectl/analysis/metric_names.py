@@ -60,6 +60,8 @@ CONTRACT: dict[str, str] = {
 BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN = 0, 1, 2
 
 _SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
+#: Prefix of a sample whose name is a contract name the app's mapping points elsewhere.
+SHADOWED = "unmapped:"
 
 
 @lru_cache(maxsize=65536)
@@ -91,6 +93,8 @@ def mapping_from_scenario(scenario: Mapping[str, Any] | None) -> dict[str, str]:
 def resolver(mapping: Mapping[str, str]):
     """A function from a raw sample name to its contract name (unchanged when not renamed)."""
     reverse = {app: contract for contract, app in mapping.items() if app != contract}
+    # a contract name mapped to another metric no longer means the contract metric in this app
+    shadowed = {contract for contract, app in mapping.items() if app != contract}
 
     def resolve(name: str) -> str:
         if not reverse:
@@ -102,6 +106,10 @@ def resolver(mapping: Mapping[str, str]):
                 base = reverse[name[: -len(suffix)]]
                 # a counter's contract name already ends in _total
                 return base if suffix == "_total" and base.endswith("_total") else base + suffix
+        if name in shadowed or any(
+            name.endswith(suffix) and name[: -len(suffix)] in shadowed for suffix in _SUFFIXES
+        ):
+            return SHADOWED + name
         return name
 
     return resolve

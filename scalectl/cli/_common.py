@@ -58,3 +58,21 @@ def parse_duration(text: str) -> float:
 
 def is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+def prometheus_url_option() -> typer.models.OptionInfo:
+    return typer.Option(
+        None,
+        "--prometheus-url",
+        help="A Prometheus server that scrapes the service (e.g. behind a load balancer, on Kubernetes): "
+        "its series are read with range queries over the run. Needs --prometheus-selector.",
+    )
+
+
+def prometheus_selector_option() -> typer.models.OptionInfo:
+    return typer.Option(
+        None,
+        "--prometheus-selector",
+        help="Label matchers of the service's series on --prometheus-url, e.g. 'job=\"api\"' "
+        "(one telemetry series per instance).",
+    )

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import typer
 
-from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration
+from scalectl.cli._common import (
+    EXIT_CHECK_FAILED,
+    err,
+    error_boundary,
+    out,
+    parse_duration,
+    prometheus_selector_option,
+    prometheus_url_option,
+)
 from scalectl.cli.main import app
 from scalectl.errors import InputError
 
@@ -67,6 +75,8 @@ def gate(
     rps: float | None = typer.Option(None, "--rps", help="Override the scenario's arrival rate (req/s)."),
     duration: str | None = typer.Option(None, "--duration", "-d", help="Override the duration, e.g. 30s."),
     replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas."),
+    prometheus_url: str | None = prometheus_url_option(),
+    prometheus_selector: str | None = prometheus_selector_option(),
     target_env: list[str] = typer.Option(
         [], "--target-env", help="KEY=VALUE for the bundled target (e.g. INJECT_LATENCY_MS=5). Repeatable."
     ),
@@ -101,6 +111,7 @@ def gate(
     from scalectl.gate.judge import failure_line, judge, select_baseline_run
     from scalectl.gate.thresholds import parse_all
     from scalectl.report import gate_junit, gate_markdown, gate_terminal
+    from scalectl.telemetry.promserver import from_options
 
     if (scenario is None) == (run_dir is None):
         raise InputError("give either a SCENARIO to run or --run RUN_DIR (exactly one)")
@@ -126,6 +137,7 @@ def gate(
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")
     env = _env_pairs(target_env)
+    prom = from_options(prometheus_url, prometheus_selector)
     duration_s = parse_duration(duration) if duration else None
 
     if run_dir is not None:
@@ -144,6 +156,7 @@ def gate(
                 allow_remote=allow_remote,
                 replicas=replicas,
                 target_env=env or None,
+                prometheus=prom,
             )
         err.print(f"run written to {new_dir}", markup=False)
 

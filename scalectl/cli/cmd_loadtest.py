@@ -8,7 +8,16 @@ from typing import Any
 
 import typer
 
-from scalectl.cli._common import EXIT_INTERRUPTED, err, error_boundary, is_tty, out, parse_duration
+from scalectl.cli._common import (
+    EXIT_INTERRUPTED,
+    err,
+    error_boundary,
+    is_tty,
+    out,
+    parse_duration,
+    prometheus_selector_option,
+    prometheus_url_option,
+)
 from scalectl.cli.main import app
 from scalectl.errors import InputError
 
@@ -92,6 +101,8 @@ def loadtest(
         [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
     ),
     replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas (when no --host)."),
+    prometheus_url: str | None = prometheus_url_option(),
+    prometheus_selector: str | None = prometheus_selector_option(),
     report: bool = typer.Option(
         True,
         "--report/--no-report",
@@ -105,6 +116,7 @@ def loadtest(
     """
     from scalectl.load import run_scenario
     from scalectl.report.run_term import render_run
+    from scalectl.telemetry.promserver import from_options
 
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
@@ -124,6 +136,7 @@ def loadtest(
             metrics_urls=metrics_url,
             replicas=replicas,
             slo=slo,
+            prometheus=from_options(prometheus_url, prometheus_selector),
             progress=progress,
             locustfile=locustfile,
             remote_workers=remote_workers,
@@ -188,6 +201,8 @@ def baseline(
         [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
     ),
     workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    prometheus_url: str | None = prometheus_url_option(),
+    prometheus_selector: str | None = prometheus_selector_option(),
     warmup: str | None = typer.Option(
         None,
         "--warmup",
@@ -205,8 +220,10 @@ def baseline(
     reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
     """
     from scalectl.load.baseline import run_baseline
+    from scalectl.telemetry.promserver import from_options
 
     counts = _replica_list(replicas)
+    prom = from_options(prometheus_url, prometheus_selector)
     if host is not None and counts != [1]:
         raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
     for n in counts:
@@ -238,6 +255,7 @@ def baseline(
                 progress=progress,
                 on_step=on_step,
                 warmup=parse_duration(warmup) if warmup is not None else None,
+                prometheus=prom,
             )
         out.print(_baseline_table(result))
         steps = [st for st in result.steps if st.run_dir]

@@ -151,6 +151,7 @@ def run_baseline(
     progress: Callable[[Any], None] | None = None,
     on_step: Callable[[BaselineStep], None] | None = None,
     warmup: float | None = None,
+    prometheus: Any = None,
 ) -> tuple[Baseline, Path]:
     from scalectl.load.run import _bundled_target, preflight, run_scenario
 
@@ -190,6 +191,7 @@ def run_baseline(
                 workers=workers,
                 progress=progress,
                 target=target,
+                prometheus=prometheus,
             )
             ok = slo_holds(run, thresholds, max_err)
             step = BaselineStep(

@@ -27,6 +27,7 @@ from scalectl.scenario import (
     load_scenario,
 )
 from scalectl.telemetry import ProcessSource, PrometheusSource, TelemetrySampler
+from scalectl.telemetry.promserver import PrometheusServer, scenario_prometheus
 
 
 def is_loopback(host: str) -> bool:
@@ -150,6 +151,7 @@ def run_scenario(
     should_stop: Callable[[], str | None] | None = None,
     target: Any = None,
     warmup: float | None = None,
+    prometheus: PrometheusServer | None = None,
 ) -> tuple[RunResult, Path]:
     """Run one load test and write its run directory; returns the run and the directory.
 
@@ -178,6 +180,9 @@ def run_scenario(
         sc = apply_overrides(sc, users=users, rps=rps, duration=duration, slo=slo, warmup=warmup)
         name = sc.name
     host = (target.url if target is not None else None) or host or (sc.host if sc else None)
+    prometheus = prometheus or (scenario_prometheus(sc) if sc else None)
+    if prometheus is not None:
+        prometheus.check()  # before any load: an unreachable server is exit 3
     with contextlib.ExitStack() as stack:
         if target is not None:
             pass
@@ -245,6 +250,10 @@ def run_scenario(
         finally:
             sampler.stop()
         engine.require_results(outcome)
+        telemetry_for = sampler.series
+        if prometheus is not None:
+            prometheus.collect(outcome.started, outcome.ended)
+            telemetry_for = lambda t0: sampler.series(t0) + prometheus.series(t0)  # noqa: E731
         facts = results.RunFacts(
             run_id=run_dir.name,
             scenario_name=name,
@@ -261,8 +270,9 @@ def run_scenario(
             interrupted=outcome.interrupted,
             lost_workers=outcome.lost_workers,
             warmup=sc.load.warmup if sc else float(warmup or 0.0),
+            warnings=list(prometheus.warnings) if prometheus is not None else [],
         )
-        run = results.build_run(outcome.raw, facts, sampler.series, outcome.started, outcome.ended)
+        run = results.build_run(outcome.raw, facts, telemetry_for, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)
         storage.atomic_write_text(run_dir / "series.csv", results.series_csv(run))
         return run, run_dir
