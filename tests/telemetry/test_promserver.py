@@ -223,3 +223,14 @@ def test_selector_matching_nothing_is_a_warning(prometheus_with_replicas, tmp_pa
     assert run.total.requests > 0
     assert not [s for s in run.telemetry if s.kind == "prometheus"]
     assert any('{job="no-such-job"} matched no series' in w for w in run.warnings), run.warnings
+
+
+def test_server_errors_are_told_apart(prometheus_with_replicas) -> None:
+    url, (replica, _) = prometheus_with_replicas
+    with pytest.raises(InputError, match="bad_data"):  # a selector Prometheus cannot parse: exit 2
+        PrometheusServer(url, "job=api").check()
+    with pytest.raises(TargetError, match="without a Prometheus API response"):  # not a Prometheus: exit 3
+        PrometheusServer(f"http://{replica}", 'job="api"').check()
+    src = PrometheusServer(url, 'job="api"', step=0.5)
+    src.check()
+    assert src.step == 1.0  # raised to the targets' scrape interval, as the server reports it
