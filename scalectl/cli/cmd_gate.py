@@ -138,6 +138,8 @@ def gate(
         raise InputError(f"{scenario}: no such scenario file")
     env = _env_pairs(target_env)
     prom = from_options(prometheus_url, prometheus_selector)
+    if prom is not None and run_dir is not None:
+        raise InputError("--prometheus-url reads the telemetry of a run the gate makes; not with --run")
     duration_s = parse_duration(duration) if duration else None
 
     if run_dir is not None:

@@ -182,6 +182,7 @@ def run_scenario(
     host = (target.url if target is not None else None) or host or (sc.host if sc else None)
     prometheus = prometheus or (scenario_prometheus(sc) if sc else None)
     if prometheus is not None:
+        prometheus.step = max(prometheus.step, sc.telemetry.interval if sc else 1.0)
         prometheus.check()  # before any load: an unreachable server is exit 3
     with contextlib.ExitStack() as stack:
         if target is not None:
