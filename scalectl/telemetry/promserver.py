@@ -116,7 +116,11 @@ class PrometheusServer:
         wait = min(self.max_wait, self.step) + 0.5  # the last scrape after the run, and its ingestion
         remaining = end + wait - time.time()
         if remaining > 0:
-            self.sleep(remaining)
+            try:
+                self.sleep(remaining)
+            except KeyboardInterrupt:  # the run is written all the same, without these series
+                self.warnings.append("interrupted before the telemetry was read from Prometheus")
+                return
         lo, hi = start - self.step, end + self.step
         step = max(self.step, math.ceil((hi - lo) / MAX_POINTS))
         params = {"query": self.selector, "start": f"{lo:.3f}", "end": f"{hi:.3f}", "step": f"{step:g}"}
