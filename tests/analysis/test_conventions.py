@@ -117,3 +117,11 @@ def test_a_label_set_that_appears_mid_run_counts_from_zero() -> None:
     df = build_signals(make_run(seconds=N, telemetry=[tel])).replicas["r0"]
     assert df["http_rps"].iloc[1:4].to_numpy() == pytest.approx(9.0)  # not NaN before the first 500
     assert df["http_5xx_rps"].iloc[1 : N - 1].sum() == pytest.approx(5.0)
+
+
+def test_the_analysis_says_which_library_it_recognised() -> None:
+    from scalectl.analysis import analyze_run
+
+    tel = telemetry_series("r0", {'starlette_requests_total{path="/a",status_code="200"}': counter(5.0)})
+    analysis = analyze_run(make_run(seconds=N, telemetry=[tel]))
+    assert "HTTP metrics read as starlette-exporter's (r0)" in analysis.notes
