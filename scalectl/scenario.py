@@ -27,6 +27,7 @@ from pydantic import (
 
 from scalectl.durations import parse_duration
 from scalectl.errors import InputError, ScenarioError
+from scalectl.metric_contract import CONTRACT, parse_spec
 
 SCENARIO_VERSION = 1
 
@@ -48,7 +49,7 @@ Duration = Annotated[float, BeforeValidator(_duration)]
 
 
 def _expression(text: str) -> str:
-    from scalectl.gate.thresholds import EXPECTED, parse_threshold
+    from scalectl.slo import EXPECTED, parse_threshold
 
     try:
         parse_threshold(text)
@@ -202,8 +203,6 @@ class Telemetry(_M):
     @field_validator("metric_names")
     @classmethod
     def _names(cls, v: dict[str, str]) -> dict[str, str]:
-        from scalectl.analysis.conventions import parse_spec
-        from scalectl.analysis.metric_names import CONTRACT
 
         for contract, value in v.items():
             if contract not in CONTRACT:

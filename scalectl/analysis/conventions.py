@@ -13,39 +13,15 @@ docs/analysis.md), each checked by a test that runs a real app using the library
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from scalectl.analysis import metric_names as mn
+from scalectl.metric_contract import MetricSpec, parse_spec
+
+__all__ = ["CONVENTIONS", "Convention", "MetricSpec", "Naming", "detect", "naming", "parse_spec"]
 
 Labels = dict[str, str]
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """The app's name of one contract metric, and contract label → the app's label."""
-
-    name: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-
-_SPEC = re.compile(r"^\s*([A-Za-z_:][A-Za-z0-9_:]*)?\s*(?:\{([^{}]*)\})?\s*$")
-_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def parse_spec(contract: str, value: str) -> MetricSpec:
-    """``"app_name{route=handler,status=code}"`` → MetricSpec; ValueError on anything else."""
-    m = _SPEC.match(value)
-    if not m or not (m.group(1) or m.group(2)):
-        raise ValueError(f"{value!r} is not 'metric_name' or 'metric_name{{label=app_label,...}}'")
-    labels: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in (m.group(2) or "").split(","))):
-        ours, eq, theirs = (s.strip().strip('"') for s in part.partition("="))
-        if not eq or not _LABEL.match(ours) or not _LABEL.match(theirs):
-            raise ValueError(f"label mapping {part!r} in {value!r} is not 'label=app_label'")
-        labels[ours] = theirs
-    return MetricSpec(m.group(1) or contract, labels)
 
 
 @dataclass(frozen=True)

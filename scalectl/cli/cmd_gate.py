@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from scalectl import layout
 from scalectl.cli._common import (
     EXIT_CHECK_FAILED,
     err,
@@ -80,7 +81,7 @@ def gate(
     target_env: list[str] = typer.Option(
         [], "--target-env", help="KEY=VALUE for the bundled target (e.g. INJECT_LATENCY_MS=5). Repeatable."
     ),
-    root: Path = typer.Option(Path("reports"), "--root", help="Where runs are written (reports/)."),
+    root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Where runs are written (reports/)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (results are reproducible)."),
     alpha: float = typer.Option(
         0.05, "--alpha", help="Family-wise false-alarm probability allowed from the runs' noise."
@@ -109,8 +110,8 @@ def gate(
     from scalectl import storage
     from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
     from scalectl.gate.judge import failure_line, judge, select_baseline_run
-    from scalectl.gate.thresholds import parse_all
     from scalectl.report import gate_junit, gate_markdown, gate_terminal
+    from scalectl.slo import parse_all
     from scalectl.telemetry.promserver import from_options
 
     if (scenario is None) == (run_dir is None):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from scalectl import layout
 from scalectl.cli import _common
 from scalectl.cli.main import app
 from scalectl.errors import InputError, TargetError
@@ -16,7 +17,7 @@ GENERATOR_RPS_PER_PROCESS = 5000.0
 
 
 def _default_out() -> Path:
-    return Path("reports") / "recommendations" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return layout.recommendations_dir() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @app.command("recommend")
@@ -162,11 +163,11 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
     import math
     import os
 
+    from scalectl.analysis.throughput import active_rps
     from scalectl.capacity.colocation import host_capacity_from_runs
-    from scalectl.capacity.evidence import active_rps
     from scalectl.capacity.usl import model_throughput
-    from scalectl.gate.thresholds import evaluate, parse_all
     from scalectl.load import run_scenario
+    from scalectl.slo import evaluate, holds
 
     notes: list[str] = []
     cores = os.cpu_count() or 1
@@ -205,8 +206,8 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
             markup=False,
         ),
     )
-    results = [(th, *evaluate(th, run)) for th in parse_all(rec.slo)]
-    slo_ok = all(ok is not False for _, _, ok in results)
+    results = evaluate(run, rec.slo)
+    slo_ok = holds(results)
     predicted = model_throughput(rec.model, rec.replicas) if rec.model is not None else None
     on_host = (
         host_capacity_from_runs(predicted, rec.replicas, cores, (r for _, rs, _b in items for r in rs))
@@ -232,7 +233,7 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
         "error_rate": round(run.total.failure_rate, 4),
         "generator_saturated": run.generator.saturated,
         "slo_ok": slo_ok if not run.generator.saturated else None,
-        "slo": "; ".join(f"{th.text} observed {obs}" for th, obs, _ in results),
+        "slo": "; ".join(f"{r.expression} observed {r.observed}" for r in results),
         "notes": " | ".join(notes),
     }
     return rec.model_copy(update={"verification": v})

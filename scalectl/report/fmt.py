@@ -80,7 +80,7 @@ def completeness(run: RunResult) -> str:
 
 def samples(run: RunResult) -> str:
     t = run.total
-    rate = t.failures / t.requests if t.requests else 0.0
+    rate = t.failure_rate
     return f"{t.requests:,} requests, {t.failures:,} failed ({pct(rate)})"
 
 

@@ -98,7 +98,7 @@ def _endpoint_table(run: RunResult) -> list[str]:
             (
                 name,
                 f"{ep.requests:,}",
-                fmt.pct(ep.failures / ep.requests if ep.requests else 0.0),
+                fmt.pct(ep.failure_rate),
                 fmt.num(ep.rps),
                 fmt.lat_ms(ep, "p50"),
                 fmt.lat_ms(ep, "p95"),
