@@ -152,12 +152,12 @@ def loadtest(
         raise typer.Exit(code=EXIT_INTERRUPTED)
 
 
-def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True) -> None:
-    """Analyze the run and write its report; print the flowchart path."""
+def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True, sweep: Any = ()) -> None:
+    """Analyze the run (a baseline step: with its sweep) and write its report; print the flowchart path."""
     from scalectl.postrun import finish_run
     from scalectl.report.analysis_term import render_analysis
 
-    analysis, report_path = finish_run(run, run_dir, report=report)
+    analysis, report_path = finish_run(run, run_dir, report=report, sweep=sweep)
     if show:
         out.print(render_analysis(analysis), soft_wrap=False)
     if report_path is not None:
@@ -262,9 +262,10 @@ def baseline(
             )
         out.print(_baseline_table(result))
         steps = [st for st in result.steps if st.run_dir]
+        sweep = [st.run for st in result.steps]
         for st in steps:
             last = st is steps[-1]
-            _finish(st.run, Path(st.run_dir), report=report and last, show=last)
+            _finish(st.run, Path(st.run_dir), report=report and last, show=last, sweep=sweep)
         out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
 
 
