@@ -106,6 +106,18 @@ def gate(
         "A/A runs like --run-noise; default: the value measured on the project's CI machine.",
     ),
     show_passed: bool = typer.Option(True, "--show-passed/--hide-passed", help="List passing checks too."),
+    plan: Path | None = typer.Option(
+        None,
+        "--plan",
+        help="recommendation.json (scalectl recommend): turn the capacity change into replicas for its "
+        "target rate and the monthly cost.",
+    ),
+    max_capacity_loss: str | None = typer.Option(
+        None,
+        "--max-capacity-loss",
+        help="Fail when CPU per request (process telemetry) implies a capacity loss per replica beyond "
+        "this, e.g. 10%. Without it the capacity change is reported only.",
+    ),
 ) -> None:
     from scalectl import storage
     from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
@@ -134,6 +146,8 @@ def gate(
                 flag = "--" + option.replace("_", "-")
                 raise InputError(f"{flag} {value}: must be a non-negative fraction, e.g. 0.1")
             settings = dataclasses.replace(settings, **{option: value})
+    max_loss = _percent(max_capacity_loss, "--max-capacity-loss") if max_capacity_loss else None
+    rec = _load_plan(plan)
     base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")
@@ -178,6 +192,8 @@ def gate(
         baseline_label=str(baseline) if baseline else None,
         warnings=warnings,
     )
+    if baseline_run is not None:
+        verdict = _with_capacity(verdict, run, baseline_run, rec, max_loss)
 
     if junit:
         storage.atomic_write_text(junit, gate_junit.render(verdict))
@@ -190,3 +206,52 @@ def gate(
         for check in verdict.failed:
             out.print(failure_line(check), markup=False, highlight=False)
         raise typer.Exit(code=EXIT_CHECK_FAILED)
+
+
+def _percent(text: str, flag: str) -> float:
+    t = text.strip().removesuffix("%")
+    try:
+        v = float(t) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        raise InputError(f"{flag} {text!r}: expected a percentage such as 10%") from None
+    if not 0 <= v < 1:
+        raise InputError(f"{flag} {text!r}: must be between 0% and 100%")
+    return v
+
+
+def _load_plan(path: Path | None):
+    if path is None:
+        return None
+    from scalectl import storage
+
+    rec = storage.load_recommendation(path)
+    if rec is None:
+        raise InputError(f"--plan {path}: no recommendation.json there")
+    return rec
+
+
+def _with_capacity(verdict, run, baseline_run, rec, max_loss):
+    """The capacity check next to the latency checks (a failing one only with --max-capacity-loss)."""
+    from scalectl.capacity.impact import assess
+    from scalectl.models import CheckResult
+
+    impact, check, note = assess(run, baseline_run, plan=rec, max_loss=max_loss)
+    checks, warnings = list(verdict.checks), list(verdict.warnings)
+    if check is not None:
+        checks.append(check)
+    elif max_loss is not None:
+        checks.append(
+            CheckResult(
+                name="capacity per replica",
+                kind="capacity",
+                metric="capacity_change",
+                status="insufficient",
+                message=f"capacity per replica: {note}",
+            )
+        )
+    elif note:
+        warnings.append(note)
+    passed = not any(c.status == "fail" for c in checks)
+    return verdict.model_copy(
+        update={"checks": checks, "warnings": warnings, "capacity": impact, "passed": passed}
+    )

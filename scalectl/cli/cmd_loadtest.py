@@ -152,7 +152,9 @@ def loadtest(
         raise typer.Exit(code=EXIT_INTERRUPTED)
 
 
-def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True, sweep: Any = ()) -> None:
+def _finish(
+    run: Any, run_dir: Path, *, report: bool, show: bool = True, announce: bool = True, sweep: Any = ()
+) -> None:
     """Analyze the run (a baseline step: with its sweep) and write its report; print the flowchart path."""
     from scalectl.postrun import finish_run
     from scalectl.report.analysis_term import render_analysis
@@ -160,7 +162,7 @@ def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True, sweep: 
     analysis, report_path = finish_run(run, run_dir, report=report, sweep=sweep)
     if show:
         out.print(render_analysis(analysis), soft_wrap=False)
-    if report_path is not None:
+    if report_path is not None and announce:
         out.print(f"report: {report_path}", markup=False, highlight=False)
 
 
@@ -213,7 +215,16 @@ def baseline(
         "transients), e.g. 2s. Default: the scenario's steps.warmup, else none.",
     ),
     report: bool = typer.Option(
-        True, "--report/--no-report", help="Write report.html for the last step's run."
+        True,
+        "--report/--no-report",
+        help="Write the baseline's report (NAME.html beside NAME.json: throughput and the hockey stick "
+        "with the knee, each step linked to its run's report.html).",
+    ),
+    cpus_per_replica: int | None = typer.Option(
+        None,
+        "--cpus-per-replica",
+        help="Pin each bundled replica to K CPUs; baselines at several K give recommend its "
+        "horizontal vs vertical options.",
     ),
 ) -> None:
     """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO).
@@ -229,6 +240,10 @@ def baseline(
     prom = from_options(prometheus_url, prometheus_selector)
     if host is not None and counts != [1]:
         raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
+    if host is not None and cpus_per_replica is not None:
+        raise InputError(
+            "--cpus-per-replica applies to the bundled target; it cannot be combined with --host"
+        )
     for n in counts:
         bname = f"{name}-r{n}" if len(counts) > 1 else name
         label = f"{bname} step"
@@ -259,14 +274,21 @@ def baseline(
                 on_step=on_step,
                 warmup=parse_duration(warmup) if warmup is not None else None,
                 prometheus=prom,
+                cpus_per_replica=cpus_per_replica,
             )
         out.print(_baseline_table(result))
         steps = [st for st in result.steps if st.run_dir]
         sweep = [st.run for st in result.steps]
         for st in steps:
-            last = st is steps[-1]
-            _finish(st.run, Path(st.run_dir), report=report and last, show=last, sweep=sweep)
+            _finish(
+                st.run, Path(st.run_dir), report=report, show=st is steps[-1], announce=False, sweep=sweep
+            )
         out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
+        if report:
+            from scalectl.report.files import write_baseline_report
+
+            html = write_baseline_report(path)
+            out.print(f"baseline report: {html}", markup=False, highlight=False)
 
 
 def _baseline_table(b: Any) -> Any:

@@ -153,6 +153,7 @@ def run_baseline(
     on_step: Callable[[BaselineStep], None] | None = None,
     warmup: float | None = None,
     prometheus: Any = None,
+    cpus_per_replica: int | None = None,
 ) -> tuple[Baseline, Path]:
     from scalectl.load.run import _bundled_target, preflight, run_scenario
 
@@ -176,7 +177,7 @@ def run_baseline(
         target = None
         url = host or sc.host
         if url is None:
-            target = stack.enter_context(_bundled_target(replicas, target_env))
+            target = stack.enter_context(_bundled_target(replicas, target_env, cpus_per_replica))
             url = target.url
         else:
             preflight(url, allow_remote=allow_remote)

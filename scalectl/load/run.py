@@ -265,6 +265,7 @@ def run_scenario(
             thresholds=list(sc.thresholds) if sc else [],
             workers=workers + remote_workers,
             replicas=len(target.replicas) if target is not None else None,
+            cpus_per_replica=_pinned_cores(target),
             open_stages=[s.model_dump() for s in sc.load.stages]
             if sc and isinstance(sc.load, OpenLoad)
             else None,
@@ -279,15 +280,22 @@ def run_scenario(
         return run, run_dir
 
 
+def _pinned_cores(target: Any) -> float | None:
+    """Cores each replica of a bundled target is pinned to (``--cpus-per-replica``), if pinned."""
+    reps = getattr(target, "replicas", None) or ()
+    cpus = [r.cpus for r in reps if getattr(r, "cpus", None)]
+    return float(len(cpus[0])) if cpus and len(cpus) == len(reps) else None
+
+
 @contextlib.contextmanager
-def _bundled_target(replicas: int, env: Mapping[str, str] | None) -> Any:
+def _bundled_target(replicas: int, env: Mapping[str, str] | None, cpus_per_replica: int | None = None) -> Any:
     try:
         from scalectl.target import running_target
     except ImportError:
         raise TargetError(
             "the bundled target is not available in this installation; give --host URL"
         ) from None
-    with running_target(replicas=replicas, env=env) as info:
+    with running_target(replicas=replicas, env=env, cpus_per_replica=cpus_per_replica) as info:
         yield info
 
 

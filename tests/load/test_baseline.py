@@ -90,7 +90,10 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     assert b.knee is not None and b.knee.step in (0, 1)
     assert all(Path(s.run_dir).joinpath("run.json").exists() for s in b.steps), "step runs are kept"
     assert all(Path(s.run_dir).joinpath("analysis.json").exists() for s in b.steps), "steps are analyzed"
-    assert Path(b.steps[-1].run_dir).joinpath("report.html").exists(), "the last step is reported"
+    assert all(Path(s.run_dir).joinpath("report.html").exists() for s in b.steps), "each step is reported"
+    page = (tmp_path / "b" / "toy.html").read_text(encoding="utf-8")
+    assert "hockey stick" in page and page.count('class="step"') == len(b.steps), "steps link to runs"
+    assert "baseline report:" in res.output and "toy.html" in res.output
     assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
     # refused without --update
     res2 = CliRunner().invoke(app, args)
@@ -209,3 +212,21 @@ def test_steps_carry_the_warmup() -> None:
     assert [sc.load.warmup for sc, _, _ in step_scenarios(with_warmup(single, 3))] == [3]
     with pytest.raises(InputError, match="shorter than the run"):
         with_warmup(single, 8)
+
+
+def test_pinned_cores_are_recorded_from_the_target() -> None:
+    from types import SimpleNamespace
+
+    from scalectl.load.run import _pinned_cores
+
+    pinned = SimpleNamespace(replicas=(SimpleNamespace(cpus=(0, 1)), SimpleNamespace(cpus=(2, 3))))
+    assert _pinned_cores(pinned) == 2.0
+    assert _pinned_cores(SimpleNamespace(replicas=(SimpleNamespace(cpus=None),))) is None
+    assert _pinned_cores(None) is None
+
+
+def test_cpus_per_replica_needs_the_bundled_target(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["baseline", "--host", "http://127.0.0.1:9", "--cpus-per-replica", "2", "--root", str(tmp_path)]
+    )
+    assert res.exit_code == 2 and "--cpus-per-replica" in res.output
