@@ -85,8 +85,12 @@ def loadtest(
     slo: list[str] = typer.Option(
         [], "--slo", help="SLO expression, e.g. 'p95<300ms' (repeatable; replaces the scenario's)."
     ),
-    workers: int = typer.Option(
-        0, "--workers", "-w", help="Local Locust worker processes (0 = one process)."
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes (0 = one process), or 'auto': one per core the target is "
+        "not pinned to. With --emit: the number of worker pods/containers.",
     ),
     remote_workers: int = typer.Option(
         0, "--remote-workers", help="Also wait for this many 'scalectl worker' joins."
@@ -109,6 +113,15 @@ def loadtest(
         "--report/--no-report",
         help="Write report.html next to run.json (analysis.json is always written).",
     ),
+    emit: tuple[str, Path] | None = typer.Option(
+        None,
+        "--emit",
+        help="Do not run: write what runs this test on a cluster, 'k8s DIR' (master Job, worker Job, "
+        "ConfigMap) or 'compose DIR' (docs/distributed.md). Needs --workers N and --host.",
+    ),
+    image: str = typer.Option(
+        "scalectl:latest", "--image", help="With --emit: the image with scalectl installed (Dockerfile)."
+    ),
 ) -> None:
     """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml).
 
@@ -122,6 +135,9 @@ def loadtest(
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
     seconds = parse_duration(duration) if duration is not None else None
+    if emit is not None:
+        _emit(emit, scenario, host, workers, image, users, rps, seconds, slo, warmup)
+        return
     label = (scenario or locustfile or Path("run")).stem
     with _Progress(label) as progress:
         run, run_dir = run_scenario(
@@ -150,6 +166,42 @@ def loadtest(
     out.print(f"run written to {run_dir}", markup=False, highlight=False)
     if not run.complete and (run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
+
+
+def _emit(
+    emit: tuple[str, Path],
+    scenario: Path | None,
+    host: str | None,
+    workers: str,
+    image: str,
+    users: int | None,
+    rps: float | None,
+    seconds: float | None,
+    slo: list[str],
+    warmup: str | None,
+) -> None:
+    from scalectl.load.emit import emit_test
+    from scalectl.load.workers import parse_workers
+
+    if scenario is None:
+        raise InputError("--emit needs a SCENARIO file (a --locustfile run cannot be emitted)")
+    kind, directory = emit
+    written = emit_test(
+        kind,
+        directory,
+        scenario,
+        host=host,
+        workers=parse_workers(workers),
+        image=image,
+        users=users,
+        rps=rps,
+        duration=seconds,
+        slo=slo,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+    )
+    for path in written:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    out.print("how to run it and get run.json back: docs/distributed.md", markup=False, highlight=False)
 
 
 def _finish(
@@ -205,7 +257,13 @@ def baseline(
     metrics_url: list[str] = typer.Option(
         [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
     ),
-    workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes per step, or 'auto': one per core the target is not pinned "
+        "to, and more on the next step when the generator saturates (if the cores allow).",
+    ),
     prometheus_url: str | None = prometheus_url_option(),
     prometheus_selector: str | None = prometheus_selector_option(),
     warmup: str | None = typer.Option(

@@ -115,7 +115,10 @@ def find_knees(
 ) -> tuple[KneePoint | None, dict[str, KneePoint]]:
     """The knee over all steps and per endpoint (``analysis.knee.find_knee`` on each)."""
     knee = None
-    found = find_knee([LoadPoint(_level(s), s.rps, s.slo_ok) for s in steps])
+    # a step whose generator saturated measured the generator, not the target: no knee from it
+    found = find_knee(
+        [LoadPoint(_level(s), s.rps, s.slo_ok and not s.run.generator.saturated) for s in steps]
+    )
     if found is not None:
         best = steps[found.index]
         knee = _knee_point(best.rps, best.p95_ms, best.p99_ms, best, found.beyond_last_step)
@@ -124,7 +127,11 @@ def find_knees(
     for key in keys:
         seen = [(s, ep) for s in steps for ep in s.run.endpoints if ep.key == key]
         pts = [
-            LoadPoint(_level(s), ep.rps, endpoint_ok(ep, slo, s.run.duration_s, max_error_rate))
+            LoadPoint(
+                _level(s),
+                ep.rps,
+                endpoint_ok(ep, slo, s.run.duration_s, max_error_rate) and not s.run.generator.saturated,
+            )
             for s, ep in seen
         ]
         found = find_knee(pts)
@@ -133,6 +140,29 @@ def find_knees(
             lat = ep.latency_ms
             per[key] = _knee_point(ep.rps, lat.p95, lat.p99, s, found.beyond_last_step)
     return knee, per
+
+
+def after_generator_saturated(
+    step: int, workers: int, *, auto: bool, pinned: set[int]
+) -> tuple[int | None, str]:
+    """The generator saturated at ``step`` with ``workers``: the next step's worker count, more of
+    them with ``--workers auto`` when the free cores allow, or None and why the baseline stops."""
+    from scalectl.load.workers import more_workers, usable_cpus
+
+    had = f"{workers} worker(s)" if workers else "one generator process"
+    nxt = more_workers(workers, pinned) if auto else None
+    if nxt is not None:
+        return nxt, (
+            f"step {step}: the load generator saturated with {had}; not used for the knee. "
+            f"The next steps run with {nxt} workers (--workers auto)"
+        )
+    free = len(usable_cpus() - pinned)
+    why = f"no free core is left for more workers ({free} free)" if auto else "pass --workers auto"
+    return None, (
+        f"the load generator saturated at step {step} with {had}: its numbers measure the generator, "
+        f"not the target, so the baseline stops here ({why}; or run the generator elsewhere: "
+        "loadtest --emit k8s|compose, docs/distributed.md)"
+    )
 
 
 def run_baseline(
@@ -148,7 +178,7 @@ def run_baseline(
     target_env: Mapping[str, str] | None = None,
     metrics_urls: Sequence[str] = (),
     slo: Sequence[str] = (),
-    workers: int = 0,
+    workers: int | str = 0,
     progress: Callable[[Any], None] | None = None,
     on_step: Callable[[BaselineStep], None] | None = None,
     warmup: float | None = None,
@@ -156,6 +186,7 @@ def run_baseline(
     cpus_per_replica: int | None = None,
 ) -> tuple[Baseline, Path]:
     from scalectl.load.run import _bundled_target, preflight, run_scenario
+    from scalectl.load.workers import AUTO, choose, parse_workers, target_cpus
 
     path = storage.baseline_path(name, root=root, out=out)
     if path.exists() and not update:
@@ -181,6 +212,12 @@ def run_baseline(
             url = target.url
         else:
             preflight(url, allow_remote=allow_remote)
+        requested = parse_workers(workers)
+        pinned = target_cpus(target, url, Path(root) / "target" / "state.json")
+        choice = choose(requested, pinned)
+        current = choice.workers
+        if requested == AUTO:
+            warnings.append(choice.reason)
         broken = fell = 0
         best_rps = 0.0
         for i, (step_sc, users, offered) in enumerate(plan):
@@ -190,10 +227,11 @@ def run_baseline(
                 root=root,
                 allow_remote=allow_remote,
                 metrics_urls=metrics_urls,
-                workers=workers,
+                workers=current,
                 progress=progress,
                 target=target,
                 prometheus=prometheus,
+                generator_cpus=choice.cpus,
             )
             ok = slo_holds(run, thresholds, max_err)
             step = BaselineStep(
@@ -213,7 +251,12 @@ def run_baseline(
             if on_step:
                 on_step(step)
             if run.generator.saturated:
-                warnings.append(f"step {i}: the load generator saturated; its numbers measure the generator")
+                nxt, message = after_generator_saturated(i, current, auto=requested == AUTO, pinned=pinned)
+                warnings.append(message)
+                if nxt is None:
+                    stop_reason = message
+                    break
+                current = nxt
             if not run.complete:
                 stop_reason = run.stop_reason or "interrupted"
                 break

@@ -26,6 +26,7 @@ from scalectl.models.run import (
     IntervalStats,
     RunResult,
     TelemetrySeries,
+    WorkerAccount,
 )
 
 SATURATION_PERCENT = 90.0
@@ -54,6 +55,8 @@ class RunFacts:
     warnings: list[str] = field(default_factory=list)
     #: Seconds from the start not counted in the summary (the scenario's ``load.warmup``).
     warmup: float = 0.0
+    #: Lines for the generator block (e.g. what ``--workers auto`` chose and why).
+    generator_notes: list[str] = field(default_factory=list)
 
 
 def _cpu_model() -> str:
@@ -221,14 +224,19 @@ def build_run(
         duration,
     )
     telemetry = list(telemetry_for(t0))
-    lost = sorted(set(raw.get("lost_workers") or []) | set(facts.lost_workers))
+    accounts = [WorkerAccount.model_validate(a) for a in raw.get("worker_accounts") or []]
+    lost = lost_workers(raw, accounts, facts.lost_workers)
     gen = generator_info(telemetry, facts.workers, lost)
+    gen.notes = [*facts.generator_notes, *gen.notes]
+    _account(gen, accounts, warnings)
     if gen.saturated:
         warnings.append(
             "the load generator saturated its CPU: these numbers measure the generator, not the target"
         )
     if lost:
         warnings.append(f"{len(lost)} worker(s) lost during the run: {', '.join(lost)}")
+    for wid in raw.get("missed_heartbeats") or []:
+        gen.notes.append(f"worker {wid} missed heartbeats during the run but delivered all its requests")
     if raw.get("batch") is None:
         warnings.append("the load generator wrote no results")
     return RunResult(
@@ -241,7 +249,10 @@ def build_run(
         ended_at=datetime.fromtimestamp(t_end, UTC),
         duration_s=round(duration, 3),
         warmup_s=warmup_s,
-        complete=facts.interrupted is None and raw.get("batch") is not None,
+        complete=facts.interrupted is None
+        and raw.get("batch") is not None
+        and not lost
+        and gen.unaccounted_requests == 0,
         stop_reason=facts.interrupted,
         environment=environment(facts, str(raw.get("locust_version", ""))),
         slo=facts.slo,
@@ -253,6 +264,33 @@ def build_run(
         generator=gen,
         warnings=warnings,
     )
+
+
+def lost_workers(raw: dict[str, Any], accounts: list[WorkerAccount], engine_lost: list[str]) -> list[str]:
+    """Workers lost: the master's (no final batch) and the engine's (a worker process that died),
+    the same process named once (the engine's entries say ``pid N``)."""
+    pids = {a.worker: a.pid for a in accounts}
+    named = [f"{w} (pid {pids[w]})" if pids.get(w) else w for w in raw.get("lost_workers") or []]
+    seen_pids = {f"pid {p}" for p in pids.values() if p}
+    others = [e for e in engine_lost if not any(f"{p}," in e or f"{p})" in e for p in seen_pids)]
+    return sorted(set(named) | set(others))
+
+
+def _account(gen: GeneratorInfo, accounts: list[WorkerAccount], warnings: list[str]) -> None:
+    """Fill the generator's worker accounts and say how many requests the run does not count."""
+    gen.accounts = accounts
+    exact = sum(a.unaccounted for a in accounts)
+    estimated = sum(a.estimated_after_last_report or 0 for a in accounts if not a.final)
+    gen.unaccounted_requests = exact + estimated
+    gen.unaccounted_estimated = any(not a.final for a in accounts)
+    if exact:
+        warnings.append(f"{exact:,} request(s) the workers recorded never reached the master: not counted")
+    for a in accounts:
+        if not a.final:
+            warnings.append(
+                f"worker {a.worker} sent no final report: the requests it completed after its last "
+                f"report are not counted (about {a.estimated_after_last_report or 0:,}, from its last rate)"
+            )
 
 
 def _stats(

@@ -16,6 +16,7 @@ import httpx
 from scalectl import layout, storage
 from scalectl.errors import InputError, TargetError
 from scalectl.load import engine, locustgen, results
+from scalectl.load import workers as workers_mod
 from scalectl.models.run import RunResult
 from scalectl.scenario import (
     ClosedLoad,
@@ -135,7 +136,7 @@ def run_scenario(
     users: int | None = None,
     rps: float | None = None,
     duration: float | None = None,
-    workers: int = 0,
+    workers: int | str = 0,
     out: Path | None = None,
     root: Path = layout.DEFAULT_ROOT,
     allow_remote: bool = False,
@@ -152,15 +153,19 @@ def run_scenario(
     target: Any = None,
     warmup: float | None = None,
     prometheus: PrometheusServer | None = None,
+    generator_cpus: tuple[int, ...] | None = None,
 ) -> tuple[RunResult, Path]:
     """Run one load test and write its run directory; returns the run and the directory.
 
     With ``host=None`` (and no host in the scenario) the bundled target is started for the run.
     A run stopped by SIGINT/SIGTERM still returns (and writes) its partial result, ``complete=False``.
     ``target`` is an already running bundled target (``TargetInfo``) to use, e.g. across baseline steps.
+    ``workers`` is a count or ``"auto"`` (one per core the target is not pinned to: ``load.workers``);
+    ``generator_cpus`` pins the generator's processes (a baseline passes its auto choice on).
     """
-    if workers < 0 or remote_workers < 0:
-        raise InputError("--workers must not be negative")
+    workers = workers_mod.parse_workers(workers)
+    if remote_workers < 0:
+        raise InputError("--remote-workers must not be negative")
     if locustfile is not None:
         locustfile = Path(locustfile)
         if not locustfile.is_file():
@@ -192,6 +197,11 @@ def run_scenario(
             host = target.url
         else:
             preflight(host, allow_remote=allow_remote)
+        choice = workers_mod.choose(
+            workers, workers_mod.target_cpus(target, host, Path(root) / "target" / "state.json")
+        )
+        workers = choice.workers
+        cpus = generator_cpus if generator_cpus is not None else choice.cpus
         run_dir = storage.new_run_dir(name, root=root, out=out)
         workdir = engine.make_workdir()
         stack.callback(shutil.rmtree, workdir, True)
@@ -216,6 +226,7 @@ def run_scenario(
             master_port=master_port,
             extra=extra,
             expected_duration=expected,
+            cpus=cpus,
         )
         prom, procs = _telemetry_sources(
             target, list(metrics_urls) + (sc.telemetry.metrics_urls if sc else [])
@@ -273,6 +284,7 @@ def run_scenario(
             lost_workers=outcome.lost_workers,
             warmup=sc.load.warmup if sc else float(warmup or 0.0),
             warnings=list(prometheus.warnings) if prometheus is not None else [],
+            generator_notes=[choice.reason] if choice.reason.startswith("--workers auto") else [],
         )
         run = results.build_run(outcome.raw, facts, telemetry_for, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)

@@ -214,6 +214,78 @@ def test_steps_carry_the_warmup() -> None:
         with_warmup(single, 8)
 
 
+def _saturating_steps(monkeypatch, saturated_at: set[int]) -> list[dict]:
+    """Fake steps that record the workers each was run with; the generator saturates at the given steps."""
+    import scalectl.load.run as run_mod
+
+    calls: list[dict] = []
+
+    def fake_run_scenario(sc, **kw):
+        i = len(calls)
+        calls.append(kw)
+        run = make_run(
+            endpoints={"GET /a": lognormal_latency(10.0, 0.1)}, rps=100.0 * (i + 1), seconds=5, seed=i
+        )
+        run.generator.saturated = i in saturated_at
+        return run, Path(f"/nonexistent/step-{i}")
+
+    monkeypatch.setattr(run_mod, "run_scenario", fake_run_scenario)
+    monkeypatch.setattr(run_mod, "preflight", lambda host, allow_remote: None)
+    return calls
+
+
+def test_a_saturated_generator_gets_more_workers_on_the_next_step_with_auto(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from scalectl.load import workers as workers_mod
+    from scalectl.load.baseline import run_baseline
+
+    monkeypatch.setattr(workers_mod, "usable_cpus", lambda: {0, 1, 2, 3})
+    calls = _saturating_steps(monkeypatch, {1})
+    b, _ = run_baseline(
+        _steps_scenario(tmp_path, 4), name="a", out=tmp_path, host="http://127.0.0.1:1", workers="auto"
+    )
+    # 4 free cores: 4 workers from the start; saturated at step 1 with 4: one more is not possible...
+    assert [c["workers"] for c in calls] == [4, 4]
+    assert "saturated at step 1 with 4 worker(s)" in b.stop_reason and "no free core" in b.stop_reason
+    assert b.knee is not None and b.knee.step == 0, "the saturated step is not the knee"
+
+
+def test_auto_adds_workers_when_cores_are_free(tmp_path: Path, monkeypatch) -> None:
+    from scalectl.load import workers as workers_mod
+    from scalectl.load.baseline import run_baseline
+
+    # the target pinned to cores 0-1 (a state file of 'scalectl target up --cpus-per-replica'), 3 free
+    monkeypatch.setattr(workers_mod, "usable_cpus", lambda: {0, 1, 2, 3, 4})
+    monkeypatch.setattr(workers_mod, "target_cpus", lambda *a, **k: {0, 1})
+    monkeypatch.setattr(
+        workers_mod, "choose", lambda req, pinned: workers_mod.WorkerChoice(2, (2, 3, 4), "x")
+    )
+    calls = _saturating_steps(monkeypatch, {0})
+    b, _ = run_baseline(
+        _steps_scenario(tmp_path, 3), name="b", out=tmp_path, host="http://127.0.0.1:1", workers="auto"
+    )
+    assert [c["workers"] for c in calls] == [2, 3, 3], "step 1 and after run with one more worker"
+    assert all(c["generator_cpus"] == (2, 3, 4) for c in calls)
+    assert any("next steps run with 3 workers" in w for w in b.warnings)
+    assert b.stop_reason == "last step reached" and b.knee is not None and b.knee.step == 2
+
+
+def test_without_auto_a_saturated_generator_stops_the_baseline_with_a_clear_message(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from scalectl.load.baseline import run_baseline
+
+    calls = _saturating_steps(monkeypatch, {1})
+    b, _ = run_baseline(
+        _steps_scenario(tmp_path, 4), name="c", out=tmp_path, host="http://127.0.0.1:1", workers=2
+    )
+    assert [c["workers"] for c in calls] == [2, 2]
+    assert b.stop_reason.startswith("the load generator saturated at step 1 with 2 worker(s)")
+    assert "--workers auto" in b.stop_reason and "--emit" in b.stop_reason
+    assert b.knee is not None and b.knee.step == 0
+
+
 def test_pinned_cores_are_recorded_from_the_target() -> None:
     from types import SimpleNamespace
 
