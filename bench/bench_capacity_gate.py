@@ -54,7 +54,13 @@ def _gate(after_dir: Path, before_dir: Path, out: Path) -> dict:
 
 
 def _pair(args, root: Path, start: float) -> dict:
-    from scalectl.target import running_target
+    from scalectl.models.run import TargetSpec
+    from scalectl.pipeline import start_target
+
+    def running_target(replicas: int, cpus_per_replica: int, env: dict):
+        return start_target(
+            TargetSpec(kind="bundled", replicas=replicas, cpus_per_replica=cpus_per_replica, env=env)
+        )
 
     base_env = {"SEED_CONTENT_ROWS": "50", "RATE_LIMIT_ENABLED": "0"}
     work_b = f"{float(args.work) * args.raise_:g}"
@@ -68,17 +74,11 @@ def _pair(args, root: Path, start: float) -> dict:
         rate = 0.6 * cap_b.knee_rps
         gate_runs = {}
         for label, target in (("before", a), ("after ", b)):
-            from scalectl.load import run_scenario
+            from scalectl.pipeline import RunOptions, run_load
 
-            _, run_dir = run_scenario(
-                WORKLOADS[args.workload],
-                rps=rate,
-                duration=args.gate_s,
-                target=target,
-                root=root,
-                slo=[args.slo],
-                warmup=args.warmup,
-            )
+            opts = RunOptions(scenario=WORKLOADS[args.workload], rps=rate, duration=args.gate_s, root=root,
+                              slo=(args.slo,), warmup=args.warmup)  # fmt: skip
+            _, run_dir = run_load(opts, running=target)
             gate_runs[label] = run_dir
     cap = _gate(gate_runs["after "], gate_runs["before"], root / f"gate-{time.time_ns()}.json")
     measured = 1 - cap_b.knee_rps / cap_a.knee_rps

@@ -12,6 +12,8 @@ evaluator) where it said "nothing measured in this scope" with a limit. And ``ac
 the Monitor line that shows it) in ``*.analysis``: the analysis now uses the one throughput
 definition (``analysis/throughput.active_rps``, as capacity and ``--verify`` do): smoke 43.0 → 48.14
 req/s (run.json's total.rps: 48.06), ramp 47.5 → 47.14. No finding, verdict or recommendation changed.
+Regenerated once more for one wording: the placeholder-resources warning now points to --target-cmd
+(issue 11) instead of --metrics-url (which never gave process CPU/RSS); no figure changed.
 
 Regenerated for issue 11 (deliberate, analysis only): "slow already at low load" is judged only below
 the knee. ``run.analysis`` (one level of 10 users, no telemetry: nothing says it is low load) no
@@ -24,6 +26,11 @@ where low load was judged. Recommendations and every figure of the capacity mode
 Issue 16 added the plan's fields to the recommendation (cost, growth, forecast, options, risk, database
 advice): additions the golden predates, left out here (:data:`PLAN_FIELDS`) and tested in
 ``tests/capacity``; every figure the golden holds is still compared.
+
+Regenerated when merging issue 14 and issue 11's Prometheus-server telemetry: the findings gained
+issue 14's empty ``change`` / ``experiment`` / ``tested`` fields, and the placeholder-resources warning
+also names the replicas' exported process metrics (--metrics-url, --prometheus-url), which now size
+CPU and memory; no figure changed.
 """
 
 from __future__ import annotations

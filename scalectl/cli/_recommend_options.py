@@ -62,13 +62,22 @@ _ENV = typer.Option(
     [], "--env", "-e", help="KEY=VALUE for the service's containers in the manifests (repeatable)."
 )
 _VERIFY = typer.Option(
-    False, "--verify", help="Start the bundled target as recommended, drive the target rate, compare."
+    False,
+    "--verify",
+    help="Start the target as recommended (bundled, or your service: --target-cmd or the one recorded "
+    "in the evidence), drive the target rate, compare.",
 )
 _SCENARIO = typer.Option(
     None, "--scenario", help="Scenario for --verify (default: the scenario recorded in the evidence)."
 )
 _VERIFY_DURATION = typer.Option("20s", "--verify-duration", help="Length of the --verify run.")
 _WORKERS = typer.Option(0, "--workers", help="Locust workers for --verify (0: chosen from the rate).")
+_TARGET_CMD = typer.Option(
+    None,
+    "--target-cmd",
+    help="--verify on your own service: a shell command with {port} and {replicas} (default: the target "
+    "recorded in the evidence).",
+)
 _GROWTH = typer.Option(
     None, "--growth", help="Load growth, compounding: 10%/month, 2%/week or 40%/year (forecast per month)."
 )

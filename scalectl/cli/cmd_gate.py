@@ -14,6 +14,7 @@ from scalectl.cli._common import (
     error_boundary,
     out,
     parse_duration,
+    parse_env_pairs,
     prometheus_selector_option,
     prometheus_url_option,
 )
@@ -32,16 +33,6 @@ _HELP = (
     "scalectl gate scenarios/smoke.yaml --baseline reports/baselines/smoke.json\n\n"
     "scalectl gate --run reports/runs/RUN_ID -t 'p95<300ms' -t '/api/content/{id}: p99<1s'"
 )
-
-
-def _env_pairs(items: list[str]) -> dict[str, str]:
-    env = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"invalid --target-env {item!r}: expected KEY=VALUE")
-        env[key.strip()] = value
-    return env
 
 
 @app.command("gate", help=_HELP)
@@ -71,15 +62,24 @@ def gate(
     ),
     json_file: Path | None = typer.Option(None, "--json", help="Write the verdict as JSON."),
     host: str | None = typer.Option(None, "--host", help="Target URL; default: start the bundled target."),
+    target_cmd: str | None = typer.Option(
+        None,
+        "--target-cmd",
+        help="Start your own service for the run: a shell command with {port} (and optionally {replicas}).",
+    ),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a --host that is not loopback."),
     users: int | None = typer.Option(None, "--users", "-u", help="Override the scenario's users."),
     rps: float | None = typer.Option(None, "--rps", help="Override the scenario's arrival rate (req/s)."),
     duration: str | None = typer.Option(None, "--duration", "-d", help="Override the duration, e.g. 30s."),
-    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas."),
+    replicas: int | None = typer.Option(
+        None, "--replicas", help="Replicas of the bundled target or --target-cmd (with --host: recorded)."
+    ),
     prometheus_url: str | None = prometheus_url_option(),
     prometheus_selector: str | None = prometheus_selector_option(),
     target_env: list[str] = typer.Option(
-        [], "--target-env", help="KEY=VALUE for the bundled target (e.g. INJECT_LATENCY_MS=5). Repeatable."
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (e.g. INJECT_LATENCY_MS=5). Repeatable.",
     ),
     root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Where runs are written (reports/)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (results are reproducible)."),
@@ -151,8 +151,8 @@ def gate(
     base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")
-    env = _env_pairs(target_env)
-    prom = from_options(prometheus_url, prometheus_selector)
+    env = parse_env_pairs(target_env)
+    prom = from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2)
     if prom is not None and run_dir is not None:
         raise InputError("--prometheus-url reads the telemetry of a run the gate makes; not with --run")
     duration_s = parse_duration(duration) if duration else None
@@ -160,21 +160,23 @@ def gate(
     if run_dir is not None:
         run = storage.load_run(run_dir)
     else:
-        from scalectl.load import run_scenario
+        from scalectl.pipeline import RunOptions, TargetOptions, run_load
 
+        target = TargetOptions(
+            host=host, command=target_cmd, replicas=replicas, env=env, allow_remote=allow_remote
+        )
+        opts = RunOptions(
+            scenario=scenario,
+            target=target,
+            users=users,
+            rps=rps,
+            duration=duration_s,
+            root=root,
+            prometheus_url=prometheus_url,
+            prometheus_selector=prometheus_selector,
+        )
         with err.status(f"running {scenario} ..."):
-            run, new_dir = run_scenario(
-                scenario,
-                host=host,
-                users=users,
-                rps=rps,
-                duration=duration_s,
-                root=root,
-                allow_remote=allow_remote,
-                replicas=replicas,
-                target_env=env or None,
-                prometheus=prom,
-            )
+            run, new_dir = run_load(opts)
         err.print(f"run written to {new_dir}", markup=False)
 
     warnings: list[str] = []

@@ -16,6 +16,7 @@ from scalectl.cli._common import (
     is_tty,
     out,
     parse_duration,
+    parse_env_pairs,
     prometheus_selector_option,
     prometheus_url_option,
 )
@@ -59,6 +60,33 @@ class _Progress:
             err.print(line, markup=False, highlight=False)
 
 
+TARGET_CMD_HELP = (
+    "Start your own service for the run: a shell command with {port} (a free port scalectl picks), "
+    "optionally {replicas} and {cpus}; stopped, with everything it spawned, afterwards."
+)
+
+
+def _target(
+    host: str | None,
+    target_cmd: str | None,
+    replicas: int | None,
+    allow_remote: bool,
+    env: dict[str, str] | None = None,
+    cpus: float | None = None,
+) -> Any:
+    from scalectl.pipeline import TargetOptions
+
+    if host is not None and env:
+        raise InputError("--target-env sets the environment of a target scalectl starts; not with --host")
+    if host is not None and cpus is not None:
+        raise InputError(
+            "--cpus-per-replica applies to a target scalectl starts; it cannot be combined with --host"
+        )
+    return TargetOptions(
+        host=host, command=target_cmd, replicas=replicas, allow_remote=allow_remote, env=env or {}, cpus=cpus
+    )
+
+
 @app.command("loadtest")
 @error_boundary
 def loadtest(
@@ -66,11 +94,13 @@ def loadtest(
     locustfile: Path | None = typer.Option(
         None,
         "--locustfile",
-        help="Run your own Locust file instead of a scenario (needs --users, --duration).",
+        help="Run your own Locust file instead of a scenario (needs --users and --duration, unless "
+        "it has a LoadTestShape: then --duration, if given, caps it).",
     ),
     host: str | None = typer.Option(
         None, "--host", help="Target URL. Default: the scenario's host, else the bundled target."
     ),
+    target_cmd: str | None = typer.Option(None, "--target-cmd", help=TARGET_CMD_HELP),
     users: int | None = typer.Option(
         None, "--users", "-u", help="Closed model: constant number of virtual users."
     ),
@@ -103,9 +133,22 @@ def loadtest(
     root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Reports root directory."),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
     metrics_url: list[str] = typer.Option(
-        [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
+        [],
+        "--metrics-url",
+        help="Extra Prometheus /metrics URL to sample (repeatable; {port} = the port of --target-cmd).",
     ),
-    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas (when no --host)."),
+    replicas: int | None = typer.Option(
+        None,
+        "--replicas",
+        help="Bundled target replicas, the {replicas} of --target-cmd, or (with --host) how many "
+        "replicas you run there: recorded, so capacity can be fitted per replica.",
+    ),
+    target_env: list[str] = typer.Option(
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
+        "run.json, so 'scalectl experiment' starts the same configuration again.",
+    ),
     prometheus_url: str | None = prometheus_url_option(),
     prometheus_selector: str | None = prometheus_selector_option(),
     report: bool = typer.Option(
@@ -128,43 +171,47 @@ def loadtest(
     Afterwards the run is analyzed (analysis.json: what limits it, what to change) and an HTML report
     is written (report.html). Ctrl-C stops the load and still writes the partial run (exit 130).
     """
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions
+    from scalectl.pipeline import loadtest as run_loadtest
+    from scalectl.report.analysis_term import render_analysis
     from scalectl.report.run_term import render_run
     from scalectl.telemetry.promserver import from_options
 
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
     seconds = parse_duration(duration) if duration is not None else None
+    from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
     if emit is not None:
         _emit(emit, scenario, host, workers, image, users, rps, seconds, slo, warmup)
         return
-    label = (scenario or locustfile or Path("run")).stem
-    with _Progress(label) as progress:
-        run, run_dir = run_scenario(
-            scenario,
-            host=host,
-            users=users,
-            rps=rps,
-            duration=seconds,
-            workers=workers,
-            out=out_dir,
-            root=root,
-            allow_remote=allow_remote,
-            metrics_urls=metrics_url,
-            replicas=replicas,
-            slo=slo,
-            prometheus=from_options(prometheus_url, prometheus_selector),
-            progress=progress,
-            locustfile=locustfile,
-            remote_workers=remote_workers,
-            master_bind=master_bind,
-            master_port=master_port,
-            warmup=parse_duration(warmup) if warmup is not None else None,
-        )
-    out.print(render_run(run))
-    _finish(run, run_dir, report=report)
-    out.print(f"run written to {run_dir}", markup=False, highlight=False)
-    if not run.complete and (run.stop_reason or "").startswith("interrupted"):
+    opts = RunOptions(
+        scenario=scenario,
+        locustfile=locustfile,
+        target=_target(host, target_cmd, replicas, allow_remote, parse_env_pairs(target_env)),
+        users=users,
+        rps=rps,
+        duration=seconds,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+        slo=tuple(slo),
+        workers=workers,
+        remote_workers=remote_workers,
+        master_bind=master_bind,
+        master_port=master_port,
+        out=out_dir,
+        root=root,
+        metrics_urls=tuple(metrics_url),
+        prometheus_url=prometheus_url,
+        prometheus_selector=prometheus_selector,
+        report=report,
+    )
+    with _Progress((scenario or locustfile or Path("run")).stem) as progress:
+        res = run_loadtest(opts, progress=progress)
+    out.print(render_run(res.run))
+    out.print(render_analysis(res.analysis), soft_wrap=False)
+    if res.report_path is not None:
+        out.print(f"report: {res.report_path}", markup=False, highlight=False)
+    out.print(f"run written to {res.run_dir}", markup=False, highlight=False)
+    if not res.run.complete and (res.run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
 
 
@@ -180,8 +227,8 @@ def _emit(
     slo: list[str],
     warmup: str | None,
 ) -> None:
-    from scalectl.load.emit import emit_test
     from scalectl.load.workers import parse_workers
+    from scalectl.pipeline.emit import emit_test
 
     if scenario is None:
         raise InputError("--emit needs a SCENARIO file (a --locustfile run cannot be emitted)")
@@ -204,28 +251,37 @@ def _emit(
     out.print("how to run it and get run.json back: docs/distributed.md", markup=False, highlight=False)
 
 
-def _finish(
-    run: Any, run_dir: Path, *, report: bool, show: bool = True, announce: bool = True, sweep: Any = ()
-) -> None:
-    """Analyze the run (a baseline step: with its sweep) and write its report; print the flowchart path."""
-    from scalectl.postrun import finish_run
-    from scalectl.report.analysis_term import render_analysis
-
-    analysis, report_path = finish_run(run, run_dir, report=report, sweep=sweep)
-    if show:
-        out.print(render_analysis(analysis), soft_wrap=False)
-    if report_path is not None and announce:
-        out.print(f"report: {report_path}", markup=False, highlight=False)
-
-
-def _replica_list(text: str) -> list[int]:
+def _replica_list(text: str | None) -> tuple[int, ...]:
+    if text is None:
+        return ()
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise InputError(f"--replicas {text!r}: expected N or a list such as 1,2,3") from None
     if not values or any(v < 1 for v in values):
         raise InputError(f"--replicas {text!r}: replica counts must be at least 1")
-    return values
+    return tuple(values)
+
+
+def _print_step(step: Any) -> None:
+    mark = "ok" if step.slo_ok else "SLO broken"
+    err.print(
+        f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
+        f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _print_baseline(done: Any) -> None:
+    from scalectl.report.analysis_term import render_analysis
+
+    out.print(_baseline_table(done.baseline))
+    if done.analysis is not None:
+        out.print(render_analysis(done.analysis), soft_wrap=False)
+    if done.report_path is not None:
+        out.print(f"baseline report: {done.report_path}", markup=False, highlight=False)
+    out.print(f"baseline written to {done.path} ({done.baseline.stop_reason})", markup=False, highlight=False)
 
 
 @app.command("baseline")
@@ -245,17 +301,21 @@ def baseline(
     root: Path = typer.Option(
         layout.DEFAULT_ROOT, "--root", help="Reports root (step runs go to ROOT/runs)."
     ),
-    replicas: str = typer.Option(
-        "1", "--replicas", help="Bundled target replicas: N, or a sweep 1,2,3 (NAME-rN.json)."
+    replicas: str | None = typer.Option(
+        None,
+        "--replicas",
+        help="Replicas of the bundled target or of --target-cmd: N, or a sweep 1,2,3 (NAME-rN.json); "
+        "with --host, the N replicas you run there (recorded).",
     ),
     update: bool = typer.Option(
         False, "--update", help="Replace an existing baseline of that name deliberately."
     ),
     host: str | None = typer.Option(None, "--host", help="Target URL instead of the bundled target."),
+    target_cmd: str | None = typer.Option(None, "--target-cmd", help=TARGET_CMD_HELP),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
     slo: list[str] = typer.Option([], "--slo", help="SLO expression (repeatable; replaces the scenario's)."),
     metrics_url: list[str] = typer.Option(
-        [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
+        [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable; {port} = --target-cmd's)."
     ),
     workers: str = typer.Option(
         "0",
@@ -263,6 +323,12 @@ def baseline(
         "-w",
         help="Local Locust worker processes per step, or 'auto': one per core the target is not pinned "
         "to, and more on the next step when the generator saturates (if the cores allow).",
+    ),
+    target_env: list[str] = typer.Option(
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
+        "run.json, so 'scalectl experiment' starts the same configuration again.",
     ),
     prometheus_url: str | None = prometheus_url_option(),
     prometheus_selector: str | None = prometheus_selector_option(),
@@ -291,69 +357,38 @@ def baseline(
     SLO broke, or the heaviest load) is shown: what breaks first. The baseline goes to
     reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
     """
-    from scalectl.load.baseline import run_baseline
+    from scalectl.pipeline import BaselineOptions, sweep
     from scalectl.telemetry.promserver import from_options
 
-    counts = _replica_list(replicas)
-    prom = from_options(prometheus_url, prometheus_selector)
-    if host is not None and counts != [1]:
-        raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
-    if host is not None and cpus_per_replica is not None:
-        raise InputError(
-            "--cpus-per-replica applies to the bundled target; it cannot be combined with --host"
-        )
-    for n in counts:
-        bname = f"{name}-r{n}" if len(counts) > 1 else name
-        label = f"{bname} step"
+    from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
 
-        def on_step(step: Any) -> None:
-            mark = "ok" if step.slo_ok else "SLO broken"
-            err.print(
-                f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
-                f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
-                markup=False,
-                highlight=False,
-            )
-
-        with _Progress(label) as progress:
-            result, path = run_baseline(
-                scenario,
-                name=bname,
-                out=out_dir,
-                root=root,
-                replicas=n,
-                update=update,
-                host=host,
-                allow_remote=allow_remote,
-                slo=slo,
-                metrics_urls=metrics_url,
-                workers=workers,
-                progress=progress,
-                on_step=on_step,
-                warmup=parse_duration(warmup) if warmup is not None else None,
-                prometheus=prom,
-                cpus_per_replica=cpus_per_replica,
-            )
-        out.print(_baseline_table(result))
-        steps = [st for st in result.steps if st.run_dir]
-        sweep = [st.run for st in result.steps]
-        for st in steps:
-            _finish(
-                st.run, Path(st.run_dir), report=report, show=st is steps[-1], announce=False, sweep=sweep
-            )
-        out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
-        if report:
-            from scalectl.report.files import write_baseline_report
-
-            html = write_baseline_report(path)
-            out.print(f"baseline report: {html}", markup=False, highlight=False)
+    opts = BaselineOptions(
+        name=name,
+        scenario=scenario,
+        target=_target(
+            host, target_cmd, None, allow_remote, parse_env_pairs(target_env), cpus=cpus_per_replica
+        ),
+        replicas=_replica_list(replicas),
+        out=out_dir,
+        root=root,
+        update=update,
+        slo=tuple(slo),
+        metrics_urls=tuple(metrics_url),
+        workers=workers,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+        prometheus_url=prometheus_url,
+        prometheus_selector=prometheus_selector,
+        report=report,
+    )
+    with _Progress(f"{name} step") as progress:
+        sweep(opts, progress=progress, on_step=_print_step, on_baseline=_print_baseline)
 
 
 def _baseline_table(b: Any) -> Any:
     from rich.table import Table
 
     t = Table(
-        title=f"baseline {b.name} ({b.replicas} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
+        title=f"baseline {b.name} ({b.replicas or 'unknown'} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
         title_justify="left",
     )
     t.caption = "* the knee: highest throughput within the SLO; latency in ms"

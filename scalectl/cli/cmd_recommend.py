@@ -31,6 +31,7 @@ from scalectl.cli._recommend_options import (
     _SCENARIO,
     _SLO,
     _TARGET,
+    _TARGET_CMD,
     _UTIL,
     _VCPU,
     _VERIFY,
@@ -69,6 +70,7 @@ def recommend_cmd(
     scenario: Path | None = _SCENARIO,
     verify_duration: str = _VERIFY_DURATION,
     workers: int = _WORKERS,
+    target_cmd: str | None = _TARGET_CMD,
     growth: str | None = _GROWTH,
     history: Path | None = _HISTORY,
     horizon: int = _HORIZON,
@@ -115,7 +117,8 @@ def recommend_cmd(
     if verify:
         duration = _common.parse_duration(verify_duration)
         rec = _verify(rec, items, scenario=scenario, duration=duration, workers=workers,
-                      per_process_rps=GENERATOR_RPS_PER_PROCESS, root=out_dir)  # fmt: skip
+                      per_process_rps=GENERATOR_RPS_PER_PROCESS, root=out_dir,
+                      target_cmd=target_cmd)  # fmt: skip
     _write(rec, out_dir, evidence.runs, manifest)
     _exit_on_verification(rec)
 
@@ -271,16 +274,37 @@ def _scenario_from_evidence(items):
     raise InputError("--verify: the evidence records no scenario; pass --scenario FILE")
 
 
-def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: Path):
-    """Run the bundled target with the recommended replicas and settings at the target rate (open
-    model) and record predicted versus measured throughput and p95 in ``rec.verification``."""
+def _verify_spec(items, target_cmd, replicas: int, env: dict[str, str]):
+    """The target --verify starts: --target-cmd, else the one recorded in the evidence (the bundled
+    backend for evidence that records none), with the recommended replicas."""
+    from scalectl.models.run import TargetSpec
+    from scalectl.pipeline import TargetOptions, resolve_spec
+
+    if target_cmd is not None:
+        return resolve_spec(TargetOptions(command=target_cmd, replicas=replicas), None)
+    recorded = next((r.target for _, runs, _b in items for r in runs if r.target is not None), None)
+    if recorded is None or recorded.kind == "bundled":
+        return TargetSpec(kind="bundled", replicas=replicas, env=env)
+    if recorded.kind == "external":
+        raise InputError(
+            "--verify starts the target with the recommended replicas, but the evidence was measured on "
+            "--host, a service scalectl did not start",
+            hint="pass --target-cmd 'CMD {port} {replicas}' to start your service",
+        )
+    return recorded.model_copy(update={"replicas": replicas, "port": None, "url": None})
+
+
+def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: Path, target_cmd=None):
+    """Start the target (bundled, or the user's command) with the recommended replicas and settings at
+    the target rate (open model) and record predicted versus measured throughput and p95 in
+    ``rec.verification``."""
     import math
     import os
 
     from scalectl.analysis.throughput import active_rps
     from scalectl.capacity.colocation import host_capacity_from_runs
     from scalectl.capacity.usl import model_throughput
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions, run_load, start_target
     from scalectl.slo import evaluate, holds
 
     notes: list[str] = []
@@ -298,7 +322,8 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
         )
         rate = gen_capacity
     env = {k: v for k, v in rec.settings.items() if "<" not in v}
-    if "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
+    spec = _verify_spec(items, target_cmd, rec.replicas, env)
+    if spec.kind == "bundled" and "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
         notes.append("REDIS_URL is a placeholder in the recommendation: verified with in-process storage")
     path = scenario or _scenario_from_evidence(items)
     for note in notes:
@@ -306,20 +331,16 @@ def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: P
     _common.err.print(
         f"verify: {rec.replicas} replica(s), {rate:g} req/s open model for {duration:g}s ...", markup=False
     )
-    run, run_dir = run_scenario(
-        path,
-        rps=rate,
-        duration=duration,
-        workers=workers,
-        replicas=rec.replicas,
-        target_env=env,
-        slo=rec.slo,
-        root=root,
-        progress=lambda u: _common.err.print(
-            f"verify: {u.elapsed:5.1f}s / {u.total:g}s  {u.rps:.0f} req/s  p95 {u.p95_ms:.0f} ms",
-            markup=False,
-        ),
-    )
+    opts = RunOptions(scenario=path, rps=rate, duration=duration, workers=workers, slo=rec.slo, root=root)
+    with start_target(spec) as running:
+        run, run_dir = run_load(
+            opts,
+            running=running,
+            progress=lambda u: _common.err.print(
+                f"verify: {u.elapsed:5.1f}s / {u.total:g}s  {u.rps:.0f} req/s  p95 {u.p95_ms:.0f} ms",
+                markup=False,
+            ),
+        )
     results = evaluate(run, rec.slo)
     slo_ok = holds(results)
     predicted = model_throughput(rec.model, rec.replicas) if rec.model is not None else None

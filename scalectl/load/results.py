@@ -25,6 +25,7 @@ from scalectl.models.run import (
     IntervalEndpoint,
     IntervalStats,
     RunResult,
+    TargetSpec,
     TelemetrySeries,
     WorkerAccount,
 )
@@ -55,6 +56,8 @@ class RunFacts:
     warnings: list[str] = field(default_factory=list)
     #: Seconds from the start not counted in the summary (the scenario's ``load.warmup``).
     warmup: float = 0.0
+    #: How the target was started (recorded in run.json).
+    target: TargetSpec | None = None
     #: Lines for the generator block (e.g. what ``--workers auto`` chose and why).
     generator_notes: list[str] = field(default_factory=list)
 
@@ -126,6 +129,26 @@ def generator_info(series: Sequence[TelemetrySeries], workers: int, lost: list[s
     )
 
 
+@dataclass
+class _Window:
+    """The run's clock: epoch start/end, the first whole second, the end of load, the warm-up."""
+
+    t_start: float
+    t_end: float
+    t0: int
+    last: int
+    load_end: float
+    first_counted: int
+    warmup_s: float
+    users: dict[int, Any]
+
+    @property
+    def duration(self) -> float:
+        # from the start, or from the first counted second after a warm-up
+        counted_from = float(self.first_counted) if self.warmup_s > 0 else self.t_start
+        return max(self.load_end - counted_from, 1e-9)
+
+
 def build_run(
     raw: dict[str, Any] | None,
     facts: RunFacts,
@@ -137,93 +160,11 @@ def build_run(
     raw = raw or {}
     rec = Recorder()
     rec.add_batch(raw.get("batch") or {})
-    t_start = float(raw.get("t_start") or fallback_start)
-    t_end = float(raw.get("t_end") or fallback_end)
-    t0 = int(t_start)
-    users = {int(k): v for k, v in (raw.get("users") or {}).items()}
-    seconds = sorted({sec for sec, _ in rec.slots} | {s for s in users if s >= t0})
-    last = max(seconds) if seconds else t0
     warnings = list(facts.warnings)
-    # Rates divide by the time load was applied: up to the end of the last second in which a request
-    # completed. The drain after the load stopped (up to Locust's stop timeout) is not load time;
-    # counting it made short runs read ~30% low.
-    busy = [sec for (sec, _key), slot in rec.slots.items() if slot.requests]
-    load_end = min(t_end, float(max(busy) + 1)) if busy else t_end
-    # Warm-up: whole seconds count from the first one that starts at or after the end of the warm-up
-    # (so up to a second more than asked is left out; ``warmup_s`` records what was). When less than
-    # a whole second of load would be left (a run stopped early), everything counts, with a warning.
-    first_counted = t0
-    warmup_s = 0.0
-    if facts.warmup > 0:
-        first_counted = math.ceil(t_start + facts.warmup - 1e-6)
-        warmup_s = round(first_counted - t_start, 3)
-        if load_end - first_counted < 1.0:
-            warnings.append(f"the run ended within its {facts.warmup:g}s warm-up: every second is counted")
-            first_counted, warmup_s = t0, 0.0
-    series: list[IntervalStats] = []
-    per_key: dict[str, list[Any]] = {}
-    for sec in range(t0, last + 1):
-        eps: dict[str, IntervalEndpoint] = {}
-        hists = []
-        req = fail = 0
-        for key in rec.endpoints:
-            slot = rec.slots.get((sec, key))
-            if slot is None:
-                continue
-            enc = histograms.encode(slot.hist)
-            eps[key] = IntervalEndpoint(
-                requests=slot.requests, failures=slot.failures, errors=dict(slot.errors), histogram=enc
-            )
-            if sec >= first_counted:
-                per_key.setdefault(key, []).append(slot)
-            hists.append(slot.hist)
-            req += slot.requests
-            fail += slot.failures
-        merged = histograms.merge(hists)
-        t = float(sec - t0)
-        offered = offered_rate(facts.open_stages, sec + 0.5 - t_start) if facts.open_stages else None
-        series.append(
-            IntervalStats(
-                t=t,
-                users=int(users.get(sec, users.get(sec + 1, 0))),
-                offered_rps=offered,
-                requests=req,
-                failures=fail,
-                rps=float(req),
-                latency_ms=histograms.summarize(merged),
-                endpoints=eps,
-                warmup=sec < first_counted,
-            )
-        )
-    # from the start, or from the first counted second after a warm-up
-    counted_from = float(first_counted) if warmup_s > 0 else t_start
-    duration = max(load_end - counted_from, 1e-9)
-    endpoints = []
-    all_hists = []
-    total_errors: dict[str, int] = {}
-    for key, (name, method) in sorted(rec.endpoints.items(), key=lambda kv: (kv[1][0], kv[1][1])):
-        slots = per_key.get(key, [])
-        hist = histograms.merge(s.hist for s in slots)
-        all_hists.append(hist)
-        req = sum(s.requests for s in slots)
-        fail = sum(s.failures for s in slots)
-        errors: dict[str, int] = {}
-        for s in slots:
-            for k, n in s.errors.items():
-                errors[k] = errors.get(k, 0) + n
-                total_errors[k] = total_errors.get(k, 0) + n
-        endpoints.append(_stats(name, method, req, fail, errors, hist, duration))
-    total_hist = histograms.merge(all_hists)
-    total = _stats(
-        "Total",
-        "",
-        sum(e.requests for e in endpoints),
-        sum(e.failures for e in endpoints),
-        total_errors,
-        total_hist,
-        duration,
-    )
-    telemetry = list(telemetry_for(t0))
+    win = _window(raw, rec, facts, fallback_start, fallback_end, warnings)
+    series, per_key = _timeline(rec, win, facts)
+    endpoints, total = _totals(rec, per_key, win.duration)
+    telemetry = list(telemetry_for(win.t0))
     accounts = [WorkerAccount.model_validate(a) for a in raw.get("worker_accounts") or []]
     lost = lost_workers(raw, accounts, facts.lost_workers)
     gen = generator_info(telemetry, facts.workers, lost)
@@ -245,16 +186,17 @@ def build_run(
         scenario=facts.scenario,
         host=facts.host,
         load_model=facts.load_model,  # type: ignore[arg-type]
-        started_at=datetime.fromtimestamp(t_start, UTC),
-        ended_at=datetime.fromtimestamp(t_end, UTC),
-        duration_s=round(duration, 3),
-        warmup_s=warmup_s,
+        started_at=datetime.fromtimestamp(win.t_start, UTC),
+        ended_at=datetime.fromtimestamp(win.t_end, UTC),
+        duration_s=round(win.duration, 3),
+        warmup_s=win.warmup_s,
         complete=facts.interrupted is None
         and raw.get("batch") is not None
         and not lost
         and gen.unaccounted_requests == 0,
         stop_reason=facts.interrupted,
         environment=environment(facts, str(raw.get("locust_version", ""))),
+        target=facts.target,
         slo=facts.slo,
         thresholds=facts.thresholds,
         total=total,
@@ -264,6 +206,103 @@ def build_run(
         generator=gen,
         warnings=warnings,
     )
+
+
+def _window(
+    raw: dict[str, Any], rec: Recorder, facts: RunFacts, start: float, end: float, warnings: list[str]
+) -> _Window:
+    t_start = float(raw.get("t_start") or start)
+    t_end = float(raw.get("t_end") or end)
+    t0 = int(t_start)
+    users = {int(k): v for k, v in (raw.get("users") or {}).items()}
+    seconds = sorted({sec for sec, _ in rec.slots} | {s for s in users if s >= t0})
+    last = max(seconds) if seconds else t0
+    # Rates divide by the time load was applied: up to the end of the last second in which a request
+    # completed. The drain after the load stopped (up to Locust's stop timeout) is not load time;
+    # counting it made short runs read ~30% low.
+    busy = [sec for (sec, _key), slot in rec.slots.items() if slot.requests]
+    load_end = min(t_end, float(max(busy) + 1)) if busy else t_end
+    # Warm-up: whole seconds count from the first one that starts at or after the end of the warm-up
+    # (so up to a second more than asked is left out; ``warmup_s`` records what was). When less than
+    # a whole second of load would be left (a run stopped early), everything counts, with a warning.
+    first_counted = t0
+    warmup_s = 0.0
+    if facts.warmup > 0:
+        first_counted = math.ceil(t_start + facts.warmup - 1e-6)
+        warmup_s = round(first_counted - t_start, 3)
+        if load_end - first_counted < 1.0:
+            warnings.append(f"the run ended within its {facts.warmup:g}s warm-up: every second is counted")
+            first_counted, warmup_s = t0, 0.0
+    return _Window(t_start, t_end, t0, last, load_end, first_counted, warmup_s, users)
+
+
+def _timeline(rec: Recorder, win: _Window, facts: RunFacts) -> tuple[list[IntervalStats], dict[str, list]]:
+    """One interval per second; and, per endpoint, the slots of the counted seconds."""
+    series: list[IntervalStats] = []
+    per_key: dict[str, list[Any]] = {}
+    for sec in range(win.t0, win.last + 1):
+        eps: dict[str, IntervalEndpoint] = {}
+        hists = []
+        req = fail = 0
+        for key in rec.endpoints:
+            slot = rec.slots.get((sec, key))
+            if slot is None:
+                continue
+            enc = histograms.encode(slot.hist)
+            eps[key] = IntervalEndpoint(
+                requests=slot.requests, failures=slot.failures, errors=dict(slot.errors), histogram=enc
+            )
+            if sec >= win.first_counted:
+                per_key.setdefault(key, []).append(slot)
+            hists.append(slot.hist)
+            req += slot.requests
+            fail += slot.failures
+        merged = histograms.merge(hists)
+        offered = offered_rate(facts.open_stages, sec + 0.5 - win.t_start) if facts.open_stages else None
+        series.append(
+            IntervalStats(
+                t=float(sec - win.t0),
+                users=int(win.users.get(sec, win.users.get(sec + 1, 0))),
+                offered_rps=offered,
+                requests=req,
+                failures=fail,
+                rps=float(req),
+                latency_ms=histograms.summarize(merged),
+                endpoints=eps,
+                warmup=sec < win.first_counted,
+            )
+        )
+    return series, per_key
+
+
+def _totals(
+    rec: Recorder, per_key: dict[str, list[Any]], duration: float
+) -> tuple[list[EndpointStats], EndpointStats]:
+    endpoints = []
+    all_hists = []
+    total_errors: dict[str, int] = {}
+    for key, (name, method) in sorted(rec.endpoints.items(), key=lambda kv: (kv[1][0], kv[1][1])):
+        slots = per_key.get(key, [])
+        hist = histograms.merge(s.hist for s in slots)
+        all_hists.append(hist)
+        req = sum(s.requests for s in slots)
+        fail = sum(s.failures for s in slots)
+        errors: dict[str, int] = {}
+        for s in slots:
+            for k, n in s.errors.items():
+                errors[k] = errors.get(k, 0) + n
+                total_errors[k] = total_errors.get(k, 0) + n
+        endpoints.append(_stats(name, method, req, fail, errors, hist, duration))
+    total = _stats(
+        "Total",
+        "",
+        sum(e.requests for e in endpoints),
+        sum(e.failures for e in endpoints),
+        total_errors,
+        histograms.merge(all_hists),
+        duration,
+    )
+    return endpoints, total
 
 
 def lost_workers(raw: dict[str, Any], accounts: list[WorkerAccount], engine_lost: list[str]) -> list[str]:

@@ -192,6 +192,8 @@ class TargetSpec(Model):
     cpus_per_replica: float | None = None
     #: Port the target listened on (the one scalectl picked for ``{port}``).
     port: int | None = None
+    #: The address load went to (for ``external``, the ``--host`` URL).
+    url: str | None = None
     #: Readiness path: answers below 500 when the target is up.
     ready_path: str = "/"
     ready_timeout_s: float = 30.0

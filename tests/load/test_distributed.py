@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scalectl import histograms
-from scalectl.load import run_scenario
 from scalectl.load.recorder import Recorder
+from scalectl.pipeline import RunOptions, TargetOptions, run_load
 from scalectl.scenario import load_scenario
 
 SCENARIO = Path(__file__).with_name("toy_scenario.yaml")
@@ -19,9 +19,14 @@ def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     monkeypatch.setenv("SCALECTL_WORKER_DUMP", str(dumps))
-    run, _ = run_scenario(
-        load_scenario(SCENARIO), host=toy_target, out=tmp_path / "run", workers=2, duration=3.0
+    opts = RunOptions(
+        scenario=load_scenario(SCENARIO),
+        target=TargetOptions(host=toy_target),
+        out=tmp_path / "run",
+        workers=2,
+        duration=3.0,
     )
+    run, _ = run_load(opts)
     files = sorted(dumps.glob("worker-*.json"))
     assert len(files) == 2, "each worker dumps what it shipped"
     per_worker = []
@@ -67,14 +72,14 @@ def test_a_worker_that_dies_is_reported_and_the_run_is_not_complete(toy_target: 
             os.kill(workers[0].pid, signal.SIGKILL)
             killed.append(workers[0].pid)
 
-    run, _ = run_scenario(
-        load_scenario(SCENARIO),
-        host=toy_target,
+    opts = RunOptions(
+        scenario=load_scenario(SCENARIO),
+        target=TargetOptions(host=toy_target),
         out=tmp_path / "run",
         workers=2,
         duration=6.0,
-        progress=progress,
     )
+    run, _ = run_load(opts, progress=progress)
     assert killed
     assert len(run.generator.lost_workers) == 1, "the dead worker is reported, once"
     assert f"pid {killed[0]}" in run.generator.lost_workers[0]
@@ -107,14 +112,15 @@ def test_scalectl_worker_joins_a_remote_master(toy_target: str, tmp_path: Path) 
     box: dict = {}
 
     def master() -> None:
-        box["run"], _ = run_scenario(
-            load_scenario(SCENARIO),
-            host=toy_target,
+        opts = RunOptions(
+            scenario=load_scenario(SCENARIO),
+            target=TargetOptions(host=toy_target),
             out=tmp_path / "run",
             remote_workers=1,
             master_port=port,
             duration=2.0,
         )
+        box["run"], _ = run_load(opts)
 
     t = threading.Thread(target=master)
     t.start()
@@ -139,14 +145,16 @@ def test_workers_auto_leaves_the_targets_pinned_core_alone(toy_target: str, tmp_
 
     import psutil
 
-    from scalectl.target import ReplicaInfo, TargetInfo
+    from scalectl.models.run import TargetSpec
+    from scalectl.pipeline import RunningTarget
 
     usable = sorted(os.sched_getaffinity(0))
     if len(usable) < 2:
         pytest.skip("needs two usable cores")
     pinned, free = usable[0], usable[1:]
-    replica = ReplicaInfo(0, os.getpid(), toy_target, toy_target + "/metrics", (pinned,))
-    target = TargetInfo(url=toy_target, replicas=(replica,), lb="single", lb_pid=None, env={})
+    target = RunningTarget(
+        url=toy_target, spec=TargetSpec(kind="external", url=toy_target), pinned_cpus={pinned}
+    )
     seen: list[set[int]] = []
 
     def progress(p) -> None:
@@ -155,14 +163,8 @@ def test_workers_auto_leaves_the_targets_pinned_core_alone(toy_target: str, tmp_
             gens = [c for c in me.children(recursive=True) if "locust" in " ".join(c.cmdline())]
             seen.extend(set(c.cpu_affinity()) for c in gens)
 
-    run, _ = run_scenario(
-        load_scenario(SCENARIO),
-        target=target,
-        out=tmp_path / "run",
-        workers="auto",
-        duration=2.0,
-        progress=progress,
-    )
+    opts = RunOptions(scenario=load_scenario(SCENARIO), out=tmp_path / "run", workers="auto", duration=2.0)
+    run, _ = run_load(opts, progress=progress, running=target)
     expected_workers = len(free) if len(free) >= 2 else 0
     assert run.generator.workers == expected_workers and run.total.requests > 0
     assert any("--workers auto" in n for n in run.generator.notes)

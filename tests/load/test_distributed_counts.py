@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scalectl.load import run_scenario
+from scalectl.pipeline import RunOptions, TargetOptions, run_load
 from scalectl.scenario import Scenario
 from tests.load.counting_nginx import counting_nginx, find_nginx
 
@@ -37,7 +37,13 @@ def _scenario(users: int, seconds: float) -> Scenario:
 
 def _counted_run(tmp_path: Path, users: int, seconds: float) -> None:
     with counting_nginx() as ngx:
-        run, _ = run_scenario(_scenario(users, seconds), host=ngx.url, out=tmp_path / "run", workers=2)
+        opts = RunOptions(
+            scenario=_scenario(users, seconds),
+            target=TargetOptions(host=ngx.url),
+            out=tmp_path / "run",
+            workers=2,
+        )
+        run, _ = run_load(opts)
         served = ngx.served()
     assert run.total.requests > 0 and run.generator.workers == 2
     assert served - PREFLIGHT == run.total.requests, (served, run.total.requests, run.warnings)
@@ -72,14 +78,13 @@ def test_a_distributed_run_stopped_early_still_counts_every_request(tmp_path: Pa
         return None
 
     with counting_nginx() as ngx:
-        run, _ = run_scenario(
-            _scenario(1000, 120.0),
-            host=ngx.url,
+        opts = RunOptions(
+            scenario=_scenario(1000, 120.0),
+            target=TargetOptions(host=ngx.url),
             out=tmp_path / "run",
             workers=2,
-            progress=progress,
-            should_stop=should_stop,
         )
+        run, _ = run_load(opts, progress=progress, should_stop=should_stop)
         served = ngx.served()
     assert run.stop_reason == "stopped by the test" and not run.complete
     assert run.duration_s < 60, "stopped early, not at the end of the 120-s stage"

@@ -17,8 +17,8 @@ import yaml
 from typer.testing import CliRunner
 
 from scalectl.cli.main import app
-from scalectl.load import emit
 from scalectl.load.engine import free_port
+from scalectl.pipeline import emit
 from scalectl.scenario import load_scenario
 from tests.capacity.test_manifests import _compose_validator, _strip_nulls
 from tests.load.conftest import ROOT

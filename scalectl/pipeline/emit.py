@@ -275,7 +275,7 @@ def emit_test(
 ) -> list[Path]:
     """``loadtest --emit``: the scenario with the command line's overrides, as cluster objects."""
     from scalectl.errors import InputError
-    from scalectl.load.run import apply_overrides
+    from scalectl.pipeline.overrides import apply_overrides
     from scalectl.scenario import load_scenario
 
     if kind not in KINDS:
