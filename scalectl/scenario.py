@@ -28,6 +28,7 @@ from pydantic import (
 
 from scalectl.durations import parse_duration
 from scalectl.errors import InputError, ScenarioError
+from scalectl.metric_contract import CONTRACT, parse_spec
 
 SCENARIO_VERSION = 1
 
@@ -184,12 +185,34 @@ class OpenLoad(_M):
     _warmup = field_validator("warmup")(_check_warmup)
 
 
+class PrometheusServerSpec(_M):
+    """An existing Prometheus server that scrapes the service (``--prometheus-url``/``-selector``)."""
+
+    url: str = Field(..., pattern=r"^https?://[^/\s]+")
+    #: Label matchers of the service's series: ``job="api"`` (or a full ``{...}`` selector).
+    selector: str = Field(..., min_length=1)
+
+
 class Telemetry(_M):
     metrics_urls: list[str] = Field(default_factory=list)
     interval: Duration = 1.0
-    #: contract name → this app's metric name.
+    #: contract name → this app's metric name, optionally with labels: ``name{route=handler}``.
     metric_names: dict[str, str] = Field(default_factory=dict)
+    prometheus: PrometheusServerSpec | None = None
     enabled: bool = True
+
+    @field_validator("metric_names")
+    @classmethod
+    def _names(cls, v: dict[str, str]) -> dict[str, str]:
+
+        for contract, value in v.items():
+            if contract not in CONTRACT:
+                raise ValueError(
+                    f"{contract!r} is not a contract metric name (DESIGN.md); expected one of "
+                    + ", ".join(sorted(CONTRACT))
+                )
+            parse_spec(contract, value)
+        return v
 
 
 class Steps(_M):

@@ -27,9 +27,10 @@ Issue 16 added the plan's fields to the recommendation (cost, growth, forecast, 
 advice): additions the golden predates, left out here (:data:`PLAN_FIELDS`) and tested in
 ``tests/capacity``; every figure the golden holds is still compared.
 
-Regenerated for issue 14 (deliberate, additions): each finding carries ``change`` (its action as a
-change of knobs, ``{"replicas": "3"}``, for ``analyze --experiment``; empty where it maps to none),
-``experiment`` and ``tested`` (None until an experiment tries it). Nothing else moved.
+Regenerated when merging issue 14 and issue 11's Prometheus-server telemetry: the findings gained
+issue 14's empty ``change`` / ``experiment`` / ``tested`` fields, and the placeholder-resources warning
+also names the replicas' exported process metrics (--metrics-url, --prometheus-url), which now size
+CPU and memory; no figure changed.
 """
 
 from __future__ import annotations

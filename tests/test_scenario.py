@@ -42,7 +42,8 @@ load:
 telemetry:
   metrics_urls: [http://127.0.0.1:9000/metrics]
   interval: 500ms
-  metric_names: {db_pool_checked_out: pool_in_use}
+  metric_names: {db_pool_checked_out: pool_in_use, http_requests_total: "reqs{route=endpoint}"}
+  prometheus: {url: "http://127.0.0.1:9090", selector: 'job="api"'}
   enabled: true
 steps:
   users: [1, 2, 4]
@@ -76,8 +77,10 @@ def test_every_field_is_read(tmp_path: Path) -> None:
     assert sc.load.stages[1].spawn_rate == 10.0  # default
     assert sc.total_duration == 70.0
     assert sc.telemetry.interval == 0.5 and sc.telemetry.metric_names == {
-        "db_pool_checked_out": "pool_in_use"
+        "db_pool_checked_out": "pool_in_use",
+        "http_requests_total": "reqs{route=endpoint}",
     }
+    assert sc.telemetry.prometheus is not None and sc.telemetry.prometheus.selector == 'job="api"'
     assert sc.steps is not None and sc.steps.users == [1, 2, 4] and sc.steps.stop_after == 2
 
 
@@ -173,6 +176,30 @@ ERRORS = [
         ["warmup (10s)", "shorter than the load (8s)"],
     ),
     (BASE + "telemetry: {interval: fast}\n", 4, "telemetry.interval", ["duration"]),
+    (
+        BASE + "telemetry:\n  metric_names: {http_request_total: reqs}\n",
+        5,
+        "telemetry.metric_names",
+        ["'http_request_total' is not a contract metric name", "http_requests_total"],
+    ),
+    (
+        BASE + "telemetry:\n  metric_names: {http_requests_total: 'reqs{route}'}\n",
+        5,
+        "telemetry.metric_names",
+        ["'route'", "label=app_label"],
+    ),
+    (
+        BASE + "telemetry:\n  prometheus: {url: prom:9090, selector: 'job=\"api\"'}\n",
+        5,
+        "telemetry.prometheus.url",
+        ["pattern"],
+    ),
+    (
+        BASE + "telemetry:\n  prometheus: {url: 'http://p:9090'}\n",
+        5,
+        "telemetry.prometheus.selector",
+        ["missing"],
+    ),
     (BASE + "identity: {pool: -1}\n", 4, "identity.pool", ["greater than or equal to 0"]),
     (BASE + "version: 2\n", 4, "version", ["1"]),
     ("requests:\n  - path: /x\n", 1, "name", ["missing"]),

@@ -73,6 +73,9 @@ def walk(
     notes: list[str] = []
     if not sig.telemetry_available:
         notes.append("no server telemetry: findings rest on client-side evidence only (confidence lowered)")
+    for lib in sorted({c for found in sig.conventions.values() for c in found}):
+        where = sorted(src for src, found in sig.conventions.items() if lib in found)
+        notes.append(f"HTTP metrics read as {lib}'s ({', '.join(where)})")
     findings: list[Finding] = []
     gen = generator_saturated(ctx)
     if gen is not None:

@@ -13,53 +13,35 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-PROCESS_CPU_SECONDS = "process_cpu_seconds_total"
-PROCESS_RSS = "process_resident_memory_bytes"
-HTTP_REQUESTS = "http_requests_total"
-HTTP_DURATION = "http_request_duration_seconds"
-HTTP_IN_FLIGHT = "http_requests_in_flight"
-DB_POOL_SIZE = "db_pool_size"
-DB_POOL_MAX_OVERFLOW = "db_pool_max_overflow"
-DB_POOL_CHECKED_OUT = "db_pool_checked_out"
-DB_POOL_OVERFLOW = "db_pool_overflow"
-DB_POOL_WAIT = "db_pool_wait_seconds"
-DB_POOL_TIMEOUTS = "db_pool_timeouts_total"
-CACHE_HITS = "cache_hits_total"
-CACHE_MISSES = "cache_misses_total"
-CACHE_ERRORS = "cache_errors_total"
-RATE_LIMIT_REJECTIONS = "rate_limit_rejections_total"
-BREAKER_STATE = "circuit_breaker_state"
-BREAKER_REJECTIONS = "circuit_breaker_rejections_total"
-UPSTREAM_DURATION = "upstream_duration_seconds"
-EVENT_LOOP_LAG = "event_loop_lag_seconds"
-
-#: Every contract name, with its Prometheus type.
-CONTRACT: dict[str, str] = {
-    PROCESS_CPU_SECONDS: "counter",
-    PROCESS_RSS: "gauge",
-    HTTP_REQUESTS: "counter",
-    HTTP_DURATION: "histogram",
-    HTTP_IN_FLIGHT: "gauge",
-    DB_POOL_SIZE: "gauge",
-    DB_POOL_MAX_OVERFLOW: "gauge",
-    DB_POOL_CHECKED_OUT: "gauge",
-    DB_POOL_OVERFLOW: "gauge",
-    DB_POOL_WAIT: "histogram",
-    DB_POOL_TIMEOUTS: "counter",
-    CACHE_HITS: "counter",
-    CACHE_MISSES: "counter",
-    CACHE_ERRORS: "counter",
-    RATE_LIMIT_REJECTIONS: "counter",
-    BREAKER_STATE: "gauge",
-    BREAKER_REJECTIONS: "counter",
-    UPSTREAM_DURATION: "histogram",
-    EVENT_LOOP_LAG: "gauge",
-}
-
-#: Circuit breaker states as exported by ``circuit_breaker_state``.
-BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN = 0, 1, 2
+from scalectl.metric_contract import (  # noqa: F401  (the contract, re-exported)
+    BREAKER_CLOSED,
+    BREAKER_HALF_OPEN,
+    BREAKER_OPEN,
+    BREAKER_REJECTIONS,
+    BREAKER_STATE,
+    CACHE_ERRORS,
+    CACHE_HITS,
+    CACHE_MISSES,
+    CONTRACT,
+    DB_POOL_CHECKED_OUT,
+    DB_POOL_MAX_OVERFLOW,
+    DB_POOL_OVERFLOW,
+    DB_POOL_SIZE,
+    DB_POOL_TIMEOUTS,
+    DB_POOL_WAIT,
+    EVENT_LOOP_LAG,
+    HTTP_DURATION,
+    HTTP_IN_FLIGHT,
+    HTTP_REQUESTS,
+    PROCESS_CPU_SECONDS,
+    PROCESS_RSS,
+    RATE_LIMIT_REJECTIONS,
+    UPSTREAM_DURATION,
+)
 
 _SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created")
+#: Prefix of a sample whose name is a contract name the app's mapping points elsewhere.
+SHADOWED = "unmapped:"
 
 
 @lru_cache(maxsize=65536)
@@ -91,6 +73,8 @@ def mapping_from_scenario(scenario: Mapping[str, Any] | None) -> dict[str, str]:
 def resolver(mapping: Mapping[str, str]):
     """A function from a raw sample name to its contract name (unchanged when not renamed)."""
     reverse = {app: contract for contract, app in mapping.items() if app != contract}
+    # a contract name mapped to another metric no longer means the contract metric in this app
+    shadowed = {contract for contract, app in mapping.items() if app != contract}
 
     def resolve(name: str) -> str:
         if not reverse:
@@ -102,6 +86,10 @@ def resolver(mapping: Mapping[str, str]):
                 base = reverse[name[: -len(suffix)]]
                 # a counter's contract name already ends in _total
                 return base if suffix == "_total" and base.endswith("_total") else base + suffix
+        if name in shadowed or any(
+            name.endswith(suffix) and name[: -len(suffix)] in shadowed for suffix in _SUFFIXES
+        ):
+            return SHADOWED + name
         return name
 
     return resolve

@@ -5,9 +5,12 @@
 ``p50_ms``, ``p95_ms``, ``p99_ms``, ``mean_ms``; ``Signals.errors``: failures per second by kind.
 
 ``Signals.replicas[source]`` (same index), from each target's Prometheus endpoint, contract names
-(after the scenario's ``telemetry.metric_names`` renaming); a column exists only when its metric was
+(after recognising common instrumentation libraries, analysis/conventions.py, and the scenario's
+``telemetry.metric_names`` renaming of names and labels); a column exists only when its metric was
 exported: ``cpu_percent`` (rate of process_cpu_seconds_total, 100 = one core), ``rss_bytes``,
-``http_rps``, ``http_<status>_rps`` (429, 502, 503, 504), ``http_5xx_rps``, ``in_flight``,
+``http_rps``, ``http_<status>_rps`` (429, 502, 503, 504), status classes ``http_2xx_rps`` …
+``http_5xx_rps`` (from ``"503"`` or a grouped ``"5xx"``), ``http_route_rps[route]``,
+``http_duration_rps`` and ``http_latency_mean_s`` (from the duration histogram), ``in_flight``,
 ``pool_size``, ``pool_max_overflow``, ``pool_capacity`` (size + max overflow), ``pool_checked_out``,
 ``pool_utilization``, ``pool_overflow``, ``pool_wait_rate`` (acquisitions/s), ``pool_wait_mean_s``,
 ``pool_timeouts_rps``, ``rate_limit_rps``, ``breaker_rejections_rps``, ``event_loop_lag_s``, and
@@ -22,16 +25,20 @@ a counter that goes down (restart) gives no rate for that interval.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from scalectl.analysis import conventions
 from scalectl.analysis import metric_names as mn
+from scalectl.analysis.quantiles import histogram_quantile
 from scalectl.models import RunResult, TelemetrySeries
 
 Labels = dict[str, str]
+
+__all__ = ["Signals", "build_signals", "histogram_quantile"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,10 @@ class Signals:
     generator_cpu: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Per replica: cumulative db_pool_wait_seconds buckets (columns: upper bound in seconds).
     pool_wait_buckets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Per replica: cumulative http_request_duration_seconds buckets (for server-side quantiles).
+    http_duration_buckets: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Per replica: the instrumentation libraries recognised in its metrics (analysis/conventions.py).
+    conventions: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def telemetry_available(self) -> bool:
@@ -153,16 +164,19 @@ def _bin(values: np.ndarray, times: np.ndarray, index: pd.Index, how: str = "mea
 class _Source:
     """One Prometheus series: its samples grouped by contract family, with gauge/counter helpers."""
 
-    def __init__(self, ts: TelemetrySeries, resolve: Callable[[str], str], index: pd.Index):
+    def __init__(self, ts: TelemetrySeries, user_names: Mapping[str, str], index: pd.Index):
         self.ts = ts
         self.index = index
         self.t = np.asarray(ts.t, dtype=float)
         self.mid = np.concatenate([[np.nan], (self.t[1:] + self.t[:-1]) / 2.0]) if len(self.t) else self.t
         self.dt = np.concatenate([[np.nan], np.diff(self.t)]) if len(self.t) else self.t
+        parsed = [(key, *mn.parse_key(key)) for key in ts.metrics]
+        naming = conventions.naming(((n, dict(lb)) for _, n, lb in parsed), user_names)
+        self.conventions = naming.conventions
         self.families: dict[str, list[tuple[Labels, str]]] = {}
-        for key in ts.metrics:
-            name, labels = mn.parse_key(key)
-            self.families.setdefault(resolve(name), []).append((dict(labels), key))
+        for key, name, labels in parsed:
+            contract = naming.resolve(name)
+            self.families.setdefault(contract, []).append((naming.labels(contract, dict(labels)), key))
 
     def _array(self, key: str) -> np.ndarray:
         n = len(self.t)
@@ -170,13 +184,26 @@ class _Source:
         a = np.asarray(raw[:n], dtype=float)
         return a if len(a) == n else np.concatenate([a, np.full(n - len(a), np.nan)])
 
-    def _sum(self, name: str, where: Callable[[Labels], bool] | None) -> np.ndarray | None:
+    def _counter(self, key: str) -> np.ndarray:
+        """A counter's samples; before its first sample it had not counted anything yet (0): a label
+        set that appears mid-run (the first 500) adds its first value as an increase."""
+        a = self._array(key)
+        seen = ~np.isnan(a)
+        if seen.any() and not seen[0]:
+            a = a.copy()
+            a[: int(np.argmax(seen))] = 0.0
+        return a
+
+    def _sum(
+        self, name: str, where: Callable[[Labels], bool] | None, counter: bool = False
+    ) -> np.ndarray | None:
         keys = [k for labels, k in self.families.get(name, ()) if where is None or where(labels)]
         if not keys:
             return None
-        total = self._array(keys[0])
+        get = self._counter if counter else self._array
+        total = get(keys[0])
         for k in keys[1:]:
-            total = total + self._array(k)  # NaN anywhere → NaN: a partial sum is not a total
+            total = total + get(k)  # NaN anywhere → NaN: a partial sum is not a total
         return total
 
     def labels(self, name: str, label: str) -> list[str]:
@@ -187,7 +214,7 @@ class _Source:
         return None if v is None else _bin(v, self.t, self.index, how)
 
     def rate(self, name: str, where=None) -> np.ndarray | None:
-        v = self._sum(name, where)
+        v = self._sum(name, where, counter=True)
         if v is None:
             return None
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -205,7 +232,7 @@ class _Source:
                 continue
         cols = {}
         for le in sorted(x for x in les if not np.isnan(x)):
-            v = self._sum(name + "_bucket", lambda lb, le=le: _le(lb) == le)
+            v = self._sum(name + "_bucket", lambda lb, le=le: _le(lb) == le, counter=True)
             if v is not None:
                 cols[le] = _bin(v, self.t, self.index, "last")
         return pd.DataFrame(cols, index=self.index)
@@ -227,7 +254,20 @@ def _replica_frame(src: _Source) -> pd.DataFrame:
     if cols["http_rps"] is not None:
         for code in ("429", "502", "503", "504"):
             cols[f"http_{code}_rps"] = src.rate(mn.HTTP_REQUESTS, lambda lb, c=code: lb.get("status") == c)
-        cols["http_5xx_rps"] = src.rate(mn.HTTP_REQUESTS, lambda lb: lb.get("status", "").startswith("5"))
+        for cls in "2345":  # status classes: "503" and a grouped "5xx" alike
+            cols[f"http_{cls}xx_rps"] = src.rate(
+                mn.HTTP_REQUESTS, lambda lb, c=cls: lb.get("status", "")[:1] == c
+            )
+        for route in src.labels(mn.HTTP_REQUESTS, "route"):
+            cols[f"http_route_rps[{route}]"] = src.rate(
+                mn.HTTP_REQUESTS, lambda lb, r=route: lb.get("route") == r
+            )
+    lat_n = src.rate(mn.HTTP_DURATION + "_count")
+    lat_s = src.rate(mn.HTTP_DURATION + "_sum")
+    if lat_n is not None and lat_s is not None:
+        cols["http_duration_rps"] = lat_n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["http_latency_mean_s"] = np.where(lat_n > 0, lat_s / lat_n, np.nan)
     cols["in_flight"] = src.gauge(mn.HTTP_IN_FLIGHT)
     size, over = src.gauge(mn.DB_POOL_SIZE), src.gauge(mn.DB_POOL_MAX_OVERFLOW)
     cols["pool_size"], cols["pool_max_overflow"] = size, over
@@ -288,9 +328,11 @@ def build_signals(run: RunResult) -> Signals:
         index = pd.Index(np.arange(int(tmax) + 1, dtype=np.int64), name="t")
         load = load.reindex(index, fill_value=0.0)
         errors = errors.reindex(index)
-    resolve = mn.resolver(mn.mapping_from_scenario(run.scenario))
+    user_names = mn.mapping_from_scenario(run.scenario)
     replicas: dict[str, pd.DataFrame] = {}
     buckets: dict[str, pd.DataFrame] = {}
+    http_buckets: dict[str, pd.DataFrame] = {}
+    found: dict[str, tuple[str, ...]] = {}
     proc_cpu: dict[str, np.ndarray] = {}
     proc_rss: dict[str, np.ndarray] = {}
     gen_cpu: dict[str, np.ndarray] = {}
@@ -309,13 +351,18 @@ def build_signals(run: RunResult) -> Signals:
             continue
         if ts.role != "target":
             continue
-        src = _Source(ts, resolve, index)
+        src = _Source(ts, user_names, index)
         frame = _replica_frame(src)
         if not frame.empty:
             replicas[ts.source] = frame
         b = src.buckets(mn.DB_POOL_WAIT)
         if not b.empty:
             buckets[ts.source] = b
+        b = src.buckets(mn.HTTP_DURATION)
+        if not b.empty:
+            http_buckets[ts.source] = b
+        if src.conventions:
+            found[ts.source] = src.conventions
     cpu_from: str | None = None
     if proc_cpu:
         cpu, cpu_from = pd.DataFrame(proc_cpu, index=index), "process"
@@ -337,30 +384,6 @@ def build_signals(run: RunResult) -> Signals:
         rss=rss,
         generator_cpu=pd.DataFrame(gen_cpu, index=index),
         pool_wait_buckets=buckets,
+        http_duration_buckets=http_buckets,
+        conventions=found,
     )
-
-
-def histogram_quantile(q: float, cumulative: pd.DataFrame, mask: pd.Series | None = None) -> float | None:
-    """The q-quantile (0..1) of a Prometheus histogram's increase over the masked seconds.
-
-    ``cumulative``: cumulative bucket counts (columns: upper bounds, ``inf`` included), one row per
-    second. Interpolates linearly inside the bucket, as Prometheus's ``histogram_quantile`` does.
-    """
-    rows = cumulative if mask is None else cumulative[mask.reindex(cumulative.index, fill_value=False)]
-    rows = rows.dropna(how="any")
-    if len(rows) < 2:
-        return None
-    inc = (rows.iloc[-1] - rows.iloc[0]).to_numpy(dtype=float)
-    bounds = np.asarray(cumulative.columns, dtype=float)
-    total = inc[-1] if np.isinf(bounds[-1]) else inc.max()
-    if not total or total <= 0:
-        return None
-    rank = q * total
-    i = int(np.searchsorted(inc, rank, side="left"))
-    i = min(i, len(inc) - 1)
-    if np.isinf(bounds[i]):
-        return float(bounds[i - 1]) if i > 0 else None
-    lo_b = bounds[i - 1] if i > 0 else 0.0
-    lo_c = inc[i - 1] if i > 0 else 0.0
-    span = inc[i] - lo_c
-    return float(lo_b + (bounds[i] - lo_b) * ((rank - lo_c) / span if span > 0 else 1.0))

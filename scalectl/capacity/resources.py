@@ -66,11 +66,13 @@ def parse_memory(q: str) -> float:
 
 
 def samples_from_runs(runs: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(per-replica req/s, CPU cores, RSS bytes) per process sample of each target replica."""
+    """(per-replica req/s, CPU cores, RSS bytes) per process sample of each target replica (else per
+    second of each replica's exported process metrics)."""
     load, cpu, rss = [], [], []
     for run in runs:
         procs = [s for s in run.telemetry if s.kind == "process" and s.role == "target"]
         if not procs:
+            _exported_samples(run, load, cpu, rss)
             continue
         rate_at = {round(iv.t): iv.rps for iv in run.series}
         warm = {round(iv.t) for iv in run.series if iv.warmup}  # start-up transients size nothing
@@ -90,6 +92,27 @@ def samples_from_runs(runs: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray
                 cpu.append(float(cv) / 100.0 / share)
                 rss.append(float(mv) / share)
     return np.array(load), np.array(cpu), np.array(rss)
+
+
+def _exported_samples(run: RunResult, load: list, cpu: list, rss: list) -> None:
+    """Without process samples: each replica's own ``process_cpu_seconds_total`` and
+    ``process_resident_memory_bytes`` (scraped /metrics, or a Prometheus server's series per instance),
+    read by the one telemetry interpreter."""
+    if not any(s.kind == "prometheus" and s.role == "target" for s in run.telemetry):
+        return
+    from scalectl.analysis.signals import build_signals
+
+    sig = build_signals(run)
+    if sig.cpu_from != "prometheus":
+        return
+    cols = [c for c in sig.cpu.columns if c in sig.rss.columns]
+    rate = sig.load["achieved_rps"].to_numpy(dtype=float)
+    for c in cols:
+        cv, mv = sig.cpu[c].to_numpy(dtype=float), sig.rss[c].to_numpy(dtype=float)
+        ok = ~np.isnan(cv) & ~np.isnan(mv)
+        load.extend((rate[ok] / len(cols)).tolist())
+        cpu.extend((cv[ok] / 100.0).tolist())
+        rss.extend(mv[ok].tolist())
 
 
 def _replicas(run: RunResult) -> int:
@@ -120,7 +143,8 @@ def recommend_resources(
         warnings.append(
             "no process telemetry of the target: CPU/memory are placeholders "
             f"({FALLBACK_CPU_MILLI}m, {format_memory(FALLBACK_MEMORY_BYTES)}); let scalectl start the "
-            "service (--target-cmd, or the bundled target) so it can measure them"
+            "service (--target-cmd, or the bundled target) so it can measure them, or give the replicas' "
+            "process_* metrics (--metrics-url, --prometheus-url)"
         )
         res = Resources(
             cpu_request=f"{FALLBACK_CPU_MILLI}m",

@@ -55,6 +55,24 @@ def is_tty() -> bool:
     return sys.stderr.isatty()
 
 
+def prometheus_url_option() -> typer.models.OptionInfo:
+    return typer.Option(
+        None,
+        "--prometheus-url",
+        help="A Prometheus server that scrapes the service (e.g. behind a load balancer, on Kubernetes): "
+        "its series are read with range queries over the run. Needs --prometheus-selector.",
+    )
+
+
+def prometheus_selector_option() -> typer.models.OptionInfo:
+    return typer.Option(
+        None,
+        "--prometheus-selector",
+        help="Label matchers of the service's series on --prometheus-url, e.g. 'job=\"api\"' "
+        "(one telemetry series per instance).",
+    )
+
+
 def parse_env_pairs(items: list[str], option: str = "--target-env") -> dict[str, str]:
     """``["KEY=VALUE", ...]`` → a mapping; a malformed item is an input error naming the option."""
     from scalectl.errors import InputError

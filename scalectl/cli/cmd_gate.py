@@ -8,7 +8,16 @@ from pathlib import Path
 import typer
 
 from scalectl import layout
-from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration, parse_env_pairs
+from scalectl.cli._common import (
+    EXIT_CHECK_FAILED,
+    err,
+    error_boundary,
+    out,
+    parse_duration,
+    parse_env_pairs,
+    prometheus_selector_option,
+    prometheus_url_option,
+)
 from scalectl.cli.main import app
 from scalectl.errors import InputError
 
@@ -65,6 +74,8 @@ def gate(
     replicas: int | None = typer.Option(
         None, "--replicas", help="Replicas of the bundled target or --target-cmd (with --host: recorded)."
     ),
+    prometheus_url: str | None = prometheus_url_option(),
+    prometheus_selector: str | None = prometheus_selector_option(),
     target_env: list[str] = typer.Option(
         [],
         "--target-env",
@@ -113,6 +124,7 @@ def gate(
     from scalectl.gate.judge import failure_line, judge, select_baseline_run
     from scalectl.report import gate_junit, gate_markdown, gate_terminal
     from scalectl.slo import parse_all
+    from scalectl.telemetry.promserver import from_options
 
     if (scenario is None) == (run_dir is None):
         raise InputError("give either a SCENARIO to run or --run RUN_DIR (exactly one)")
@@ -140,6 +152,9 @@ def gate(
     if scenario is not None and not scenario.exists():
         raise InputError(f"{scenario}: no such scenario file")
     env = parse_env_pairs(target_env)
+    prom = from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2)
+    if prom is not None and run_dir is not None:
+        raise InputError("--prometheus-url reads the telemetry of a run the gate makes; not with --run")
     duration_s = parse_duration(duration) if duration else None
 
     if run_dir is not None:
@@ -151,7 +166,14 @@ def gate(
             host=host, command=target_cmd, replicas=replicas, env=env, allow_remote=allow_remote
         )
         opts = RunOptions(
-            scenario=scenario, target=target, users=users, rps=rps, duration=duration_s, root=root
+            scenario=scenario,
+            target=target,
+            users=users,
+            rps=rps,
+            duration=duration_s,
+            root=root,
+            prometheus_url=prometheus_url,
+            prometheus_selector=prometheus_selector,
         )
         with err.status(f"running {scenario} ..."):
             run, new_dir = run_load(opts)

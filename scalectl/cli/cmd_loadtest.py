@@ -17,6 +17,8 @@ from scalectl.cli._common import (
     out,
     parse_duration,
     parse_env_pairs,
+    prometheus_selector_option,
+    prometheus_url_option,
 )
 from scalectl.cli.main import app
 from scalectl.errors import InputError
@@ -147,6 +149,8 @@ def loadtest(
         help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
         "run.json, so 'scalectl experiment' starts the same configuration again.",
     ),
+    prometheus_url: str | None = prometheus_url_option(),
+    prometheus_selector: str | None = prometheus_selector_option(),
     report: bool = typer.Option(
         True,
         "--report/--no-report",
@@ -171,10 +175,12 @@ def loadtest(
     from scalectl.pipeline import loadtest as run_loadtest
     from scalectl.report.analysis_term import render_analysis
     from scalectl.report.run_term import render_run
+    from scalectl.telemetry.promserver import from_options
 
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
     seconds = parse_duration(duration) if duration is not None else None
+    from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
     if emit is not None:
         _emit(emit, scenario, host, workers, image, users, rps, seconds, slo, warmup)
         return
@@ -194,6 +200,8 @@ def loadtest(
         out=out_dir,
         root=root,
         metrics_urls=tuple(metrics_url),
+        prometheus_url=prometheus_url,
+        prometheus_selector=prometheus_selector,
         report=report,
     )
     with _Progress((scenario or locustfile or Path("run")).stem) as progress:
@@ -322,6 +330,8 @@ def baseline(
         help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
         "run.json, so 'scalectl experiment' starts the same configuration again.",
     ),
+    prometheus_url: str | None = prometheus_url_option(),
+    prometheus_selector: str | None = prometheus_selector_option(),
     warmup: str | None = typer.Option(
         None,
         "--warmup",
@@ -348,6 +358,9 @@ def baseline(
     reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
     """
     from scalectl.pipeline import BaselineOptions, sweep
+    from scalectl.telemetry.promserver import from_options
+
+    from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
 
     opts = BaselineOptions(
         name=name,
@@ -363,6 +376,8 @@ def baseline(
         metrics_urls=tuple(metrics_url),
         workers=workers,
         warmup=parse_duration(warmup) if warmup is not None else None,
+        prometheus_url=prometheus_url,
+        prometheus_selector=prometheus_selector,
         report=report,
     )
     with _Progress(f"{name} step") as progress:

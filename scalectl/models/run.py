@@ -96,8 +96,9 @@ class ScrapeError(Model):
 class TelemetrySeries(Model):
     """Time series sampled from one source during the run.
 
-    ``kind="prometheus"``: one replica's ``/metrics``; metric keys are sample names with their labels
-    in Prometheus form (``cache_hits_total{cache="content"}``), histograms flattened to
+    ``kind="prometheus"``: one replica's ``/metrics`` (or one ``instance``'s series read from a
+    Prometheus server after the run, ``url="<server> <selector>"``); metric keys are sample names
+    with their labels in Prometheus form (``cache_hits_total{cache="content"}``), histograms flattened to
     ``_count``/``_sum``/``_bucket{le=...}`` samples.
     ``kind="process"``: a local process sampled with psutil; keys ``cpu_percent`` (100 = one core),
     ``rss_bytes``, ``cpu_seconds``, ``num_threads``.

@@ -24,7 +24,7 @@ from scalectl.models import Analysis
 from scalectl.models.baseline import Baseline, BaselineStep
 from scalectl.models.run import Environment, RunResult
 from scalectl.pipeline.options import BaselineOptions, RunOptions
-from scalectl.pipeline.run import Progress, run_load
+from scalectl.pipeline.run import Progress, prometheus_source, run_load
 from scalectl.pipeline.targets import RunningTarget, resolve_spec, start_target
 from scalectl.scenario import Scenario, Steps, load_scenario
 
@@ -115,9 +115,11 @@ def run_baseline(
     sc = _load(opts)
     thresholds = [parse_threshold(e) for e in sc.slo]
     stepping = sc.steps or Steps(users=[1])  # defaults for the one step of a single-stage scenario
+    # one Prometheus server for all steps, checked before the target starts and any load
+    prom = prometheus_source(opts.prometheus_url, opts.prometheus_selector, sc, check=True)
     spec = resolve_spec(opts.target, sc)
     with start_target(spec, allow_remote=opts.target.allow_remote) as running:
-        steps, stop_reason, warnings = _step(opts, sc, running, thresholds, stepping, progress, on_step)
+        steps, stop_reason, warnings = _step(opts, sc, running, thresholds, stepping, progress, on_step, prom)
     single = sc.steps is None
     knee, per = find_knees(steps, thresholds, stepping.max_error_rate)
     if knee is None:
@@ -144,7 +146,7 @@ def run_baseline(
     return BaselineOutcome(baseline, path)
 
 
-def _step(opts, sc, running, thresholds, stepping, progress, on_step):  # type: ignore[no-untyped-def]
+def _step(opts, sc, running, thresholds, stepping, progress, on_step, prom):  # type: ignore[no-untyped-def]
     """Run the steps until the knee is passed; returns (steps, why it stopped, warnings)."""
     single = sc.steps is None
     max_err = stepping.max_error_rate
@@ -164,7 +166,7 @@ def _step(opts, sc, running, thresholds, stepping, progress, on_step):  # type: 
     run_opts = RunOptions(root=opts.root, metrics_urls=opts.metrics_urls, generator_cpus=choice.cpus)
     for i, (step_sc, users, offered) in enumerate(step_scenarios(sc)):
         step_opts = run_opts.replace(scenario=step_sc, workers=current)
-        run, run_dir = run_load(step_opts, progress=progress, running=running)
+        run, run_dir = run_load(step_opts, progress=progress, running=running, prometheus=prom)
         step = _step_record(i, users, offered, run, run_dir, slo_holds(run, thresholds, max_err))
         steps.append(step)
         if on_step:

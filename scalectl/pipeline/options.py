@@ -61,6 +61,11 @@ class RunOptions:
     out: Path | None = None
     root: Path = layout.DEFAULT_ROOT
     metrics_urls: tuple[str, ...] = ()
+    #: ``--prometheus-url`` / ``--prometheus-selector``: an existing Prometheus server that scrapes
+    #: the service, read with range queries after the run (both or neither; the scenario's
+    #: ``telemetry.prometheus`` block when not given).
+    prometheus_url: str | None = None
+    prometheus_selector: str | None = None
     #: Write ``report.html`` after the analysis (``analysis.json`` is always written).
     report: bool = True
 
@@ -88,6 +93,9 @@ class BaselineOptions:
     metrics_urls: tuple[str, ...] = ()
     workers: int | str = 0
     warmup: float | None = None
+    #: As in :class:`RunOptions`: one Prometheus server read after each step.
+    prometheus_url: str | None = None
+    prometheus_selector: str | None = None
     #: Write ``report.html`` for the last step of each baseline.
     report: bool = True
 

@@ -25,6 +25,7 @@ from scalectl.pipeline.overrides import apply_overrides
 from scalectl.pipeline.targets import RunningTarget, resolve_spec, start_target
 from scalectl.scenario import OpenLoad, Scenario, dump_scenario, load_scenario
 from scalectl.telemetry import ProcessSource, PrometheusSource, TelemetrySampler
+from scalectl.telemetry.promserver import PrometheusServer, from_options, scenario_prometheus
 
 Progress = Callable[[engine.ProgressUpdate], None]
 
@@ -62,15 +63,22 @@ def run_load(
     progress: Progress | None = None,
     should_stop: Callable[[], str | None] | None = None,
     running: RunningTarget | None = None,
+    prometheus: PrometheusServer | None = None,
 ) -> tuple[RunResult, Path]:
     """Run one load test and write its run directory; returns the run and the directory.
 
     ``running``: a target already up (a baseline's steps share one); otherwise the target of
-    ``opts.target`` (and the scenario) is started for this run and stopped after it."""
+    ``opts.target`` (and the scenario) is started for this run and stopped after it.
+    ``prometheus``: a Prometheus server already checked (a baseline's steps share one); otherwise the
+    one of ``opts`` (or the scenario's ``telemetry.prometheus``), checked here before any load."""
     requested = workers_mod.parse_workers(opts.workers)
     if opts.remote_workers < 0:
         raise InputError("--remote-workers must not be negative")
     plan = _plan(opts)
+    if prometheus is None:
+        prometheus = prometheus_source(
+            opts.prometheus_url, opts.prometheus_selector, plan.scenario, check=True
+        )
     with contextlib.ExitStack() as stack:
         if running is None:
             spec = resolve_spec(opts.target, plan.scenario)
@@ -90,10 +98,30 @@ def run_load(
         engine.require_results(outcome)
         facts = _facts(opts, plan, running, run_dir.name, outcome)
         facts.generator_notes = notes
-        run = results.build_run(outcome.raw, facts, sampler.series, outcome.started, outcome.ended)
+        telemetry_for = sampler.series
+        if prometheus is not None:
+            prometheus.collect(outcome.started, outcome.ended)
+            facts.warnings = list(prometheus.warnings)
+            server = prometheus
+            telemetry_for = lambda t0: sampler.series(t0) + server.series(t0)  # noqa: E731
+        run = results.build_run(outcome.raw, facts, telemetry_for, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)
         storage.atomic_write_text(run_dir / "series.csv", results.series_csv(run))
         return run, run_dir
+
+
+def prometheus_source(
+    url: str | None, selector: str | None, scenario: Scenario | None, *, check: bool
+) -> PrometheusServer | None:
+    """``--prometheus-url``/``--prometheus-selector``, else the scenario's ``telemetry.prometheus``;
+    points no closer than the telemetry interval. ``check``: the server answers and the selector
+    parses, before any load (exit 3 / exit 2 otherwise)."""
+    source = from_options(url, selector) or (scenario_prometheus(scenario) if scenario else None)
+    if source is not None:
+        source.step = max(source.step, scenario.telemetry.interval if scenario else 1.0)
+        if check:
+            source.check()
+    return source
 
 
 def _plan(opts: RunOptions) -> _Plan:

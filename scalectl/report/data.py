@@ -127,7 +127,7 @@ def metric_name(run: RunResult, contract: str) -> str:
     tel = run.scenario.get("telemetry") if isinstance(run.scenario, dict) else None
     names = tel.get("metric_names") if isinstance(tel, dict) else None
     if isinstance(names, dict) and isinstance(names.get(contract), str):
-        return names[contract]
+        return names[contract].split("{")[0].strip() or contract  # "name{route=handler}": the name
     return contract
 
 

@@ -45,3 +45,25 @@ def test_no_telemetry_says_so() -> None:
 
 def test_quantity_formatting() -> None:
     assert format_cpu(0.2301) == "231m" and format_memory(100 * 2**20 + 1) == "101Mi"
+
+
+def test_exported_process_metrics_size_cpu_and_memory_without_process_samples() -> None:
+    # replicas seen only through their /metrics (or a Prometheus server): 2 replicas sharing 80 req/s,
+    # each burning 5 ms of CPU per request (0.2 cores) with 150 MiB resident
+    from tests.factories import make_run, telemetry_series
+
+    n = 40
+    tel = [
+        telemetry_series(
+            f"10.0.0.{i}:8000",
+            {
+                "process_cpu_seconds_total": [0.2 * t for t in range(n)],
+                "process_resident_memory_bytes": [150.0 * 2**20] * n,
+            },
+        )
+        for i in (1, 2)
+    ]
+    est = recommend_resources([make_run(seconds=n, rps=80.0, telemetry=tel)], 40.0)
+    assert not est.warnings, est.warnings
+    assert parse_cpu(est.resources.cpu_request) == pytest.approx(0.2 * 1.15, rel=0.02)
+    assert parse_memory(est.resources.memory_request) == pytest.approx(150 * 2**20 * 1.15, rel=0.01)

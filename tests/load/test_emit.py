@@ -109,8 +109,10 @@ def test_compose_project_validates_against_the_compose_spec(tmp_path: Path) -> N
         (["--emit", "k8s", "x", "--workers", "2"], "--host"),
     ],
 )
-def test_emit_input_errors_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
-    os.chdir(tmp_path)
+def test_emit_input_errors_are_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # restored after the test: later tests read paths relative to the repo
     result = CliRunner().invoke(app, ["loadtest", str(SCENARIO), *args])
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
