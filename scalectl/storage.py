@@ -7,6 +7,7 @@ Layout (root defaults to ``./reports``)::
     reports/runs/<run-id>/scenario.yaml     the scenario as run
     reports/runs/<run-id>/analysis.json     Analysis        (scalectl analyze)
     reports/runs/<run-id>/report.html       HTML report     (scalectl report)
+    reports/runs/latest                     a link to the newest complete run directory
     reports/baselines/<name>.json           Baseline        (scalectl baseline)
 """
 
@@ -30,6 +31,7 @@ DEFAULT_ROOT = Path("reports")
 RUN_FILE = "run.json"
 ANALYSIS_FILE = "analysis.json"
 RECOMMENDATION_FILE = "recommendation.json"
+LATEST = "latest"
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -100,6 +102,21 @@ def new_run_dir(scenario_name: str, root: Path = DEFAULT_ROOT, out: Path | None 
         except FileExistsError:
             continue
     raise InputError(f"could not create a new run directory under {base}")
+
+
+def mark_latest(run_dir: Path) -> None:
+    """Point ``runs/latest`` at ``run_dir`` (a relative link, replaced atomically), so that
+    ``scalectl report reports/runs/latest`` names the newest run. Only for run directories under a
+    ``runs/`` folder; a filesystem without links is left as it is."""
+    run_dir = Path(run_dir)
+    if run_dir.parent.name != "runs" or run_dir.name == LATEST:
+        return
+    link = run_dir.parent / LATEST
+    tmp = run_dir.parent / f".{LATEST}.{os.getpid()}"
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_dir.name, target_is_directory=True)
+        tmp.replace(link)
 
 
 def _load(path: Path, model: type[M], what: str) -> M:

@@ -209,6 +209,8 @@ def baseline(
     counts = _replica_list(replicas)
     if host is not None and counts != [1]:
         raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
+    if host is None:
+        _own_target_note(counts, scenario)
     for n in counts:
         bname = f"{name}-r{n}" if len(counts) > 1 else name
         label = f"{bname} step"
@@ -245,6 +247,21 @@ def baseline(
             last = st is steps[-1]
             _finish(st.run, Path(st.run_dir), report=report and last, show=last)
         out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
+
+
+def _own_target_note(counts: list[int], scenario: Path | None) -> None:
+    """Say plainly that baseline measures a target of its own (and which running one it leaves alone)."""
+    from scalectl import target
+    from scalectl.scenario import load_scenario
+
+    if scenario is not None and load_scenario(scenario).host:
+        return
+    running = target.load_state(target.state_path())
+    n = "/".join(map(str, counts))
+    line = f"no --host: measuring a bundled target of {n} replica(s) started for this baseline"
+    if running is not None and target.is_running(running):
+        line += f"; the target running at {running.url} is left alone (--host {running.url} measures it)"
+    err.print(line, markup=False, highlight=False)
 
 
 def _baseline_table(b: Any) -> Any:

@@ -152,7 +152,7 @@ def run_baseline(
     on_step: Callable[[BaselineStep], None] | None = None,
     warmup: float | None = None,
 ) -> tuple[Baseline, Path]:
-    from scalectl.load.run import _bundled_target, preflight, run_scenario
+    from scalectl.load.run import _bundled_target, find_detached, preflight, run_scenario
 
     path = storage.baseline_path(name, root=root, out=out)
     if path.exists() and not update:
@@ -176,6 +176,8 @@ def run_baseline(
         if url is None:
             target = stack.enter_context(_bundled_target(replicas, target_env))
             url = target.url
+        elif (target := find_detached(url, root)) is not None:
+            replicas = len(target.replicas)  # the running 'target up --detach' target, as it is
         else:
             preflight(url, allow_remote=allow_remote)
         broken = fell = 0

@@ -178,6 +178,8 @@ def run_scenario(
         sc = apply_overrides(sc, users=users, rps=rps, duration=duration, slo=slo, warmup=warmup)
         name = sc.name
     host = (target.url if target is not None else None) or host or (sc.host if sc else None)
+    if target is None and host is not None:
+        target = find_detached(host, root)
     with contextlib.ExitStack() as stack:
         if target is not None:
             pass
@@ -265,7 +267,18 @@ def run_scenario(
         run = results.build_run(outcome.raw, facts, sampler.series, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)
         storage.atomic_write_text(run_dir / "series.csv", results.series_csv(run))
+        storage.mark_latest(run_dir)
         return run, run_dir
+
+
+def find_detached(host: str, root: Path) -> Any:
+    """A target started by ``scalectl target up --detach`` that serves ``host`` (its state file under
+    reports/target/ or ROOT/target/), so a run on it samples its replicas' telemetry; else None."""
+    try:
+        from scalectl.target import DEFAULT_WORKDIR, detached_target
+    except ImportError:
+        return None
+    return detached_target(host, (DEFAULT_WORKDIR, Path(root) / "target"))
 
 
 @contextlib.contextmanager
