@@ -199,7 +199,9 @@ def session_script(blocks: list[Block], logdir: Path) -> str:
             ok = " || ".join(f"[ $rc -eq {c} ]" for c in sorted(allowed_codes(command)))
             lines += [
                 f"echo {shlex.quote('$ ' + command)} > {log}",
-                f"{{ {command} ; }} >> {log} 2>&1 < /dev/null",
+                "{",
+                command,
+                f"}} >> {log} 2>&1 < /dev/null",
                 "rc=$?",
                 f'echo "{where} rc=$rc" >> {logdir}/codes',
                 f"if ! {{ {ok}; }}; then echo {shlex.quote(where)} exit $rc; tail -n 40 {log}; exit 99; fi",

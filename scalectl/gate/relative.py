@@ -87,17 +87,16 @@ def _percentiles(kc: KeySamples, kb: KeySamples, w_c: np.ndarray, w_b: np.ndarra
     return _Key(pc, pb, rc, rb, why)
 
 
-def _run_wide(
-    e: _Key, used: list[tuple[float, _Key]], j: int
-) -> tuple[float, np.ndarray, str]:
+def _run_wide(e: _Key, used: list[tuple[float, _Key]], j: int) -> tuple[float, np.ndarray, str]:
     """What endpoint ``e``'s percentile ``j`` would be had it moved with the rest of the run, its
-    bootstrap replicates (log scale), and how: the larger of two run-wide explanations.
+    bootstrap replicates (log scale), and how.
 
     A machine that is uniformly slower multiplies every latency (the mean of the others' log ratios);
     a fixed cost added to every request (a middleware, a network hop: +5 ms on every route) adds the
     same milliseconds to each (the mean of the others' differences). Under the wrong model a uniform
-    +5 ms looks like a large regression of the fastest route alone, so an endpoint is judged against
-    whichever explanation expects more of it."""
+    +5 ms looks like a large regression of the fastest route alone. The model that fits the other
+    endpoints better (smaller weighted squared log residuals) is used; when they cannot tell (one
+    other endpoint fits both exactly), the one that expects more of ``e``."""
     total = sum(w for w, _ in used)
     shift = float(sum(w * k.point[j] for w, k in used) / total)
     shift_reps = sum(w * k.reps[:, j] for w, k in used) / total
@@ -105,7 +104,12 @@ def _run_wide(
     add_reps = sum(w * (k.rc[:, j] - k.rb[:, j]) for w, k in used) / total
     mult_expected = float(e.pb[j]) * math.exp(shift)
     add_expected = float(e.pb[j]) + add
-    if add_expected > mult_expected:
+    mult_res = sum(w * (float(k.point[j]) - shift) ** 2 for w, k in used) / total
+    add_res = (
+        sum(w * (math.log(k.pc[j]) - math.log(max(float(k.pb[j]) + add, 1e-9))) ** 2 for w, k in used) / total
+    )
+    tie = abs(add_res - mult_res) <= 1e-9 * max(add_res, mult_res, 1e-12)
+    if add_expected > 0 and (add_res < mult_res if not tie else add_expected > mult_expected):
         with np.errstate(invalid="ignore", divide="ignore"):
             reps = np.log(np.maximum(e.rb[:, j] + add_reps, 1e-9))
         return add_expected, reps, f"baseline {e.pb[j]:.4g} ms + other endpoints {add:+.3g} ms (run-wide)"

@@ -151,7 +151,9 @@ def retrograde_throughput(ctx: Context) -> Finding | None:
         return None
     # per-second request counts are at least Poisson-noisy: variance ≥ mean (1-s bins)
     var = by["var"].fillna(0.0).clip(lower=by["mean"])
-    se = float((var[peak_level] / by.at[peak_level, "count"] + var[top_level] / by.at[top_level, "count"]) ** 0.5)
+    se = float(
+        (var[peak_level] / by.at[peak_level, "count"] + var[top_level] / by.at[top_level, "count"]) ** 0.5
+    )
     if peak - top < p.retrograde_z * se:
         return None
     latency = grouped["mean_ms"].mean()
