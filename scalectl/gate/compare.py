@@ -374,8 +374,9 @@ def _result(r: _Raw, p_adj: float | None, tol: Tolerances, st: StatSettings) -> 
         status, verdict = "fail", f"beyond the {tol_s} tolerance and beyond the runs' noise ({p_text})"
     elif r.beyond and _gross(r, st) and r.p_value < st.alpha:
         status = "fail"
+        grew = "halved" if r.metric == "throughput" else "doubled or more"
         verdict = (
-            f"beyond the {tol_s} tolerance and {'halved' if r.metric == 'throughput' else 'doubled or more'}: "
+            f"beyond the {tol_s} tolerance and {grew}: "
             f"significant on its own (p={r.p_value:.2g}; {p_text} after adjusting for all checks)"
         )
     elif r.beyond:
