@@ -11,9 +11,6 @@ from scalectl.cli import _common
 from scalectl.cli.main import app
 from scalectl.errors import InputError, TargetError
 
-#: One Locust process makes about this many requests per second per core here (issue 5).
-GENERATOR_RPS_PER_PROCESS = 5000.0
-
 
 def _default_out() -> Path:
     return Path("reports") / "recommendations" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -114,125 +111,34 @@ def recommend_cmd(
     )
     out_dir = Path(out) if out else _default_out()
     if verify:
-        rec = _verify(
+        from scalectl.pipeline.verify import verify_recommendation
+
+        rec = verify_recommendation(
             rec,
             items,
             scenario=scenario,
             duration=_common.parse_duration(verify_duration),
             workers=workers,
-            per_process_rps=GENERATOR_RPS_PER_PROCESS,
             root=out_dir,
+            say=lambda line: _common.err.print(line, markup=False),
+            progress=lambda u: _common.err.print(
+                f"verify: {u.elapsed:5.1f}s / {u.total:g}s  {u.rps:.0f} req/s  p95 {u.p95_ms:.0f} ms",
+                markup=False,
+            ),
         )
     storage.write_model(out_dir / storage.RECOMMENDATION_FILE, rec)
     for fname, text in render_all(rec, ManifestOptions(name=name, image=image)).items():
         storage.atomic_write_text(out_dir / fname, text)
     _common.out.print(recommendation_renderable(rec))
     _common.out.print(f"wrote {out_dir}/{storage.RECOMMENDATION_FILE} and manifests", markup=False)
-    if rec.verification and rec.verification.get("slo_ok") is False:
-        raise typer.Exit(code=_common.EXIT_CHECK_FAILED)
-    if rec.verification and rec.verification.get("generator_saturated"):
-        raise TargetError(
-            "--verify is inconclusive: the load generator saturated on this machine; "
-            "use --workers, a bigger machine, or a lower --target-rps"
-        )
+    if rec.verification is not None:
+        from scalectl.capacity.verify import verdict_line
 
-
-def _scenario_from_evidence(items):
-    """The scenario recorded in the first run of the evidence (as run), without its host."""
-    from pydantic import ValidationError
-
-    from scalectl.scenario import Scenario
-
-    for _, runs, _b in items:
-        for run in runs:
-            if run.scenario:
-                try:
-                    return Scenario.model_validate({**run.scenario, "host": None})
-                except ValidationError as exc:
-                    raise InputError(
-                        f"--verify: the scenario recorded in run {run.run_id} is not usable "
-                        f"({exc.errors()[0]['msg']}); pass --scenario FILE"
-                    ) from None
-    raise InputError("--verify: the evidence records no scenario; pass --scenario FILE")
-
-
-def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: Path):
-    """Run the bundled target with the recommended replicas and settings at the target rate (open
-    model) and record predicted versus measured throughput and p95 in ``rec.verification``."""
-    import math
-    import os
-
-    from scalectl.capacity.colocation import host_capacity_from_runs
-    from scalectl.capacity.evidence import active_rps
-    from scalectl.capacity.usl import model_throughput
-    from scalectl.gate.thresholds import evaluate, parse_all
-    from scalectl.load import run_scenario
-
-    notes: list[str] = []
-    cores = os.cpu_count() or 1
-    rate = rec.target_rps
-    if workers <= 0:
-        procs = math.ceil(rate / per_process_rps)
-        # leave at least one core to the target on a small machine
-        workers = 0 if procs <= 1 else min(procs, max(cores - 1, 1))
-    gen_capacity = per_process_rps * max(workers, 1)
-    if rate > gen_capacity:
-        notes.append(
-            f"one Locust process makes about {per_process_rps:.0f} req/s here: {max(workers, 1)} process(es) "
-            f"on {cores} cores cannot offer {rate:g} req/s; verifying at {gen_capacity:.0f} req/s instead"
-        )
-        rate = gen_capacity
-    env = {k: v for k, v in rec.settings.items() if "<" not in v}
-    if "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
-        notes.append("REDIS_URL is a placeholder in the recommendation: verified with in-process storage")
-    path = scenario or _scenario_from_evidence(items)
-    for note in notes:
-        _common.err.print(f"verify: {note}", markup=False)
-    _common.err.print(
-        f"verify: {rec.replicas} replica(s), {rate:g} req/s open model for {duration:g}s ...", markup=False
-    )
-    run, run_dir = run_scenario(
-        path,
-        rps=rate,
-        duration=duration,
-        workers=workers,
-        replicas=rec.replicas,
-        target_env=env,
-        slo=rec.slo,
-        root=root,
-        progress=lambda u: _common.err.print(
-            f"verify: {u.elapsed:5.1f}s / {u.total:g}s  {u.rps:.0f} req/s  p95 {u.p95_ms:.0f} ms",
-            markup=False,
-        ),
-    )
-    results = [(th, *evaluate(th, run)) for th in parse_all(rec.slo)]
-    slo_ok = all(ok is not False for _, _, ok in results)
-    predicted = model_throughput(rec.model, rec.replicas) if rec.model is not None else None
-    on_host = (
-        host_capacity_from_runs(predicted, rec.replicas, cores, (r for _, rs, _b in items for r in rs))
-        if predicted is not None
-        else None
-    )
-    if on_host is not None and predicted is not None and on_host < predicted:
-        notes.append(
-            f"the generator runs on the replicas' cores here: expect about {on_host:.0f} req/s on this host "
-            f"(the model's {predicted:.0f} req/s is for replicas with their cores to themselves)"
-        )
-    if run.generator.saturated:
-        notes.append("the load generator saturated: the measurement is inconclusive, not the target's fault")
-    v: dict[str, float | int | str | bool | None] = {
-        "run_dir": str(run_dir),
-        "replicas": rec.replicas,
-        "offered_rps": rate,
-        "measured_rps": round(active_rps(run), 1),
-        "predicted_rps": round(min(rate, predicted), 1) if predicted is not None else None,
-        "predicted_capacity_rps": round(predicted, 1) if predicted is not None else None,
-        "predicted_capacity_on_this_host_rps": round(on_host, 1) if on_host is not None else None,
-        "measured_p95_ms": round(run.total.latency_ms.p95, 1),
-        "error_rate": round(run.total.failure_rate, 4),
-        "generator_saturated": run.generator.saturated,
-        "slo_ok": slo_ok if not run.generator.saturated else None,
-        "slo": "; ".join(f"{th.text} observed {obs}" for th, obs, _ in results),
-        "notes": " | ".join(notes),
-    }
-    return rec.model_copy(update={"verification": v})
+        _common.out.print(verdict_line(rec.verification), markup=False, highlight=False)
+        if rec.verification.verdict == "missed":
+            raise typer.Exit(code=_common.EXIT_CHECK_FAILED)
+        if rec.verification.verdict == "inconclusive":
+            raise TargetError(
+                "--verify is inconclusive: the load generator saturated on this machine; "
+                "use --workers, a bigger machine, or a lower --target-rps"
+            )

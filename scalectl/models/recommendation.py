@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from scalectl.models._base import Model
+from scalectl.models.verification import Verification
 
 RECOMMENDATION_SCHEMA_VERSION = 1
 
@@ -69,4 +70,4 @@ class Recommendation(Model):
     db_usable_connections: int | None = None
     advice: list[str] = Field(default_factory=list)
     raise_confidence: list[str] = Field(default_factory=list)
-    verification: dict[str, float | int | str | bool | None] | None = None
+    verification: Verification | None = None

@@ -80,7 +80,10 @@ def recommendation_renderable(rec: Recommendation) -> RenderableType:
     if rec.verification:
         v = rec.verification
         parts.append(Text("Verification:", style="bold"))
-        parts.append(Text("\n".join(f"  {k}: {val}" for k, val in v.items())))
+        lines = [f"  measured in {v.run_dir}"]
+        lines += [f"  - {reason}" for reason in v.why[1:]]
+        lines += [f"  note: {note}" for note in v.notes]
+        parts.append(Text("\n".join(lines)))
     return Group(*parts)
 
 
