@@ -147,15 +147,16 @@ def _why(
         )
     if predicted is not None and on_host is not None and on_host < predicted * 0.99:
         why.append(
-            f"on this host the generator shares the replicas' cores: about {on_host:.0f} req/s can show here, "
-            f"not the model's {predicted:.0f} req/s (replicas with their cores to themselves)"
+            f"on this host the generator shares the replicas' cores: about {on_host:.0f} req/s can show "
+            f"here, not the model's {predicted:.0f} req/s (replicas with their cores to themselves)"
         )
     expected = min(rate, on_host if on_host is not None else rate)
     if measured < KEEP_UP * expected:
         short = 1 - measured / expected
         why.append(
-            f"the target delivered {short:.0%} less than expected: the capacity model overestimates it here, "
-            "or the machine was busy (a shared host); a baseline with more steps or replicas refines the model"
+            f"the target delivered {short:.0%} less than expected: the capacity model overestimates it "
+            "here, or the machine was busy (a shared host); a baseline with more steps or replicas "
+            "refines the model"
         )
     return why
 
