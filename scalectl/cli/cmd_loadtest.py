@@ -49,6 +49,15 @@ class _Progress:
             err.print(line, markup=False, highlight=False)
 
 
+VERBOSE_OPT = typer.Option(
+    False,
+    "--verbose",
+    "-v",
+    help="Also print the whole analysis (flowchart path, every finding with its evidence); the run "
+    "directory always has it (analysis.json, report.html).",
+)
+
+
 @app.command("loadtest")
 @error_boundary
 def loadtest(
@@ -97,6 +106,7 @@ def loadtest(
         "--report/--no-report",
         help="Write report.html next to run.json (analysis.json is always written).",
     ),
+    verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml).
 
@@ -104,6 +114,8 @@ def loadtest(
     is written (report.html). Ctrl-C stops the load and still writes the partial run (exit 130).
     """
     from scalectl.load import run_scenario
+    from scalectl.report.analysis_term import render_analysis
+    from scalectl.report.first_lines import run_lines
     from scalectl.report.run_term import render_run
 
     if (scenario is None) == (locustfile is None):
@@ -131,23 +143,29 @@ def loadtest(
             master_port=master_port,
             warmup=parse_duration(warmup) if warmup is not None else None,
         )
+    analysis, report_path = _finish(run, run_dir, report=report)
+    _lines(run_lines(run, analysis, str(run_dir)))
     out.print(render_run(run))
-    _finish(run, run_dir, report=report)
+    if verbose:
+        out.print(render_analysis(analysis), soft_wrap=False)
+    if report_path is not None:
+        out.print(f"report: {report_path}", markup=False, highlight=False)
     out.print(f"run written to {run_dir}", markup=False, highlight=False)
     if not run.complete and (run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
 
 
-def _finish(run: Any, run_dir: Path, *, report: bool, show: bool = True) -> None:
-    """Analyze the run and write its report; print the flowchart path."""
+def _finish(run: Any, run_dir: Path, *, report: bool) -> tuple[Any, Path | None]:
+    """Analyze the run and write analysis.json (and report.html)."""
     from scalectl.postrun import finish_run
-    from scalectl.report.analysis_term import render_analysis
 
-    analysis, report_path = finish_run(run, run_dir, report=report)
-    if show:
-        out.print(render_analysis(analysis), soft_wrap=False)
-    if report_path is not None:
-        out.print(f"report: {report_path}", markup=False, highlight=False)
+    return finish_run(run, run_dir, report=report)
+
+
+def _lines(lines: list[str]) -> None:
+    """The three first lines: result or capacity, what limits it, the next command."""
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _replica_list(text: str) -> list[int]:
@@ -197,6 +215,7 @@ def baseline(
     report: bool = typer.Option(
         True, "--report/--no-report", help="Write report.html for the last step's run."
     ),
+    verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO).
 
@@ -205,6 +224,8 @@ def baseline(
     reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
     """
     from scalectl.load.baseline import run_baseline
+    from scalectl.report.analysis_term import render_analysis
+    from scalectl.report.first_lines import baseline_lines
 
     counts = _replica_list(replicas)
     if host is not None and counts != [1]:
@@ -241,11 +262,15 @@ def baseline(
                 on_step=on_step,
                 warmup=parse_duration(warmup) if warmup is not None else None,
             )
-        out.print(_baseline_table(result))
         steps = [st for st in result.steps if st.run_dir]
-        for st in steps:
-            last = st is steps[-1]
-            _finish(st.run, Path(st.run_dir), report=report and last, show=last)
+        analyses = [_finish(st.run, Path(st.run_dir), report=report and st is steps[-1]) for st in steps]
+        last, report_path = analyses[-1] if analyses else (None, None)
+        _lines(baseline_lines(result, last, str(path)))
+        out.print(_baseline_table(result))
+        if verbose and last is not None:
+            out.print(render_analysis(last), soft_wrap=False)
+        if report_path is not None:
+            out.print(f"report: {report_path}", markup=False, highlight=False)
         out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
 
 

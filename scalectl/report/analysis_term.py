@@ -78,6 +78,18 @@ def render_analysis(analysis: Analysis) -> Group:
     return Group(*parts)
 
 
+def render_findings_brief(analysis: Analysis) -> Group:
+    """One line per finding, most severe first, and the notes (``--verbose`` shows the whole tree)."""
+    parts: list = []
+    for f in analysis.findings:
+        line = Text()
+        line.append(f"[{f.severity}] ", style=SEVERITY_STYLE.get(f.severity, ""))
+        line.append(f"{f.title}  ({f.category}, confidence {f.confidence:.0%})")
+        parts.append(line)
+    parts.extend(Text(f"note: {note}", style="yellow") for note in analysis.notes)
+    return Group(*parts)
+
+
 def render_analysis_text(analysis: Analysis, width: int = 120) -> str:
     """The same, as plain text (no colour), e.g. for logs and golden tests."""
     from rich.console import Console

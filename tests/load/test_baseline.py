@@ -92,6 +92,11 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     assert all(Path(s.run_dir).joinpath("analysis.json").exists() for s in b.steps), "steps are analyzed"
     assert Path(b.steps[-1].run_dir).joinpath("report.html").exists(), "the last step is reported"
     assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
+    first = [ln for ln in res.output.splitlines() if not ln.startswith(("toy step", "step ", "no --host"))][
+        :3
+    ]
+    assert first[0].startswith(f"capacity: {b.knee.rps:,.1f} req/s at p95 "), res.output
+    assert first[1].startswith("limit: ") and first[2].startswith(f"next: scalectl recommend --from {path}")
     # refused without --update
     res2 = CliRunner().invoke(app, args)
     assert res2.exit_code == 2 and "--update" in res2.output

@@ -144,7 +144,7 @@ class Context:
         parts = [f"{k}={v}" for k, v in (env or {}).items()] + ["scalectl loadtest", scenario]
         if replicas:
             parts.append(f"--replicas {replicas}")
-        return " ".join(parts) + " && scalectl analyze <new run dir>"
+        return " ".join(parts) + " && scalectl analyze reports/runs/latest"
 
     def finding(
         self,
