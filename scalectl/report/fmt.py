@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scalectl.durations import format_duration
 from scalectl.models import EndpointStats, Environment, RunResult, SloResult
-from scalectl.models.recommendation import UslModel
+from scalectl.models.recommendation import Recommendation, UslModel
 
 
 def ms(v: float | None) -> str:
@@ -142,3 +142,25 @@ def usl_fit(m: UslModel, sep: str = " ") -> str:
     if m.r2 is not None:
         terms.append(f"R²={m.r2:.3f}")
     return sep.join(terms) + f" on {m.n_points} points ({m.axis})"
+
+
+def capacity_rows(r: Recommendation) -> list[tuple[str, str]]:
+    """The recommendation's capacity figures, worded once for every view: the per-replica capacity at
+    the SLO (the model's λ), and the predicted capacity of the replicas before and after the
+    utilization target (the figure shown first is never the one the target was applied to)."""
+    rows = []
+    if r.per_replica_capacity_rps:
+        rows.append(("Per-replica capacity", f"{num(r.per_replica_capacity_rps)} req/s at the SLO"))
+    if r.predicted_capacity_rps:
+        usable = r.predicted_capacity_rps * r.utilization_target
+        n = r.needed_replicas or r.replicas
+        rows.append(
+            (
+                "Predicted capacity",
+                f"{num(r.predicted_capacity_rps)} req/s on {n} replica{'s' if n != 1 else ''}; "
+                f"{num(usable)} usable at the {pct(r.utilization_target, 0)} utilization target",
+            )
+        )
+    else:
+        rows.append(("Utilization target", pct(r.utilization_target, 0)))
+    return rows

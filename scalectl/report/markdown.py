@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scalectl.models import Analysis, Recommendation, RunResult
+from scalectl.models.analysis import flow_step_mark
 from scalectl.report import data, fmt
 from scalectl.report.model import ReportInput, slo_results, slo_verdict
 
@@ -117,7 +118,7 @@ def _analysis(a: Analysis) -> list[str]:
     if a.path:
         lines += ["", "Flowchart path:", ""]
         for step in a.path:
-            mark = {True: "✔", False: "✘", None: "·"}[step.outcome]
+            mark = flow_step_mark(step.step, step.outcome)
             lines.append(f"1. {mark} **{step.step}**: {step.verdict}")
             lines += [f"   - {d}" for d in step.details]
     if a.findings:
@@ -165,8 +166,7 @@ def _recommendation(r: Recommendation) -> list[str]:
     ]
     res = r.resources
     rows: list[tuple[str, str]] = [
-        ("Per-replica capacity", f"{fmt.num(r.per_replica_capacity_rps)} req/s"),
-        ("Utilization target", fmt.pct(r.utilization_target, 0)),
+        *fmt.capacity_rows(r),
         ("Limited by", r.limited_by or "–"),
         ("CPU request / limit", f"{res.cpu_request} / {res.cpu_limit or '–'}"),
         ("Memory request / limit", f"{res.memory_request} / {res.memory_limit}"),

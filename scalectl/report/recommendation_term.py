@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scalectl.models import Recommendation, UslModel
+from scalectl.report.fmt import capacity_rows
 
 BAR_WIDTH = 40
 
@@ -42,13 +43,8 @@ def recommendation_renderable(rec: Recommendation) -> RenderableType:
     t.add_row("replicas", f"{rec.replicas} (needed {rec.needed_replicas}, N+{rec.redundancy})")
     t.add_row("reachable by replicas", verdict)
     t.add_row("limited by", rec.limited_by or "-")
-    if rec.per_replica_capacity_rps:
-        t.add_row("per-replica capacity", f"{rec.per_replica_capacity_rps:.0f} req/s at the SLO")
-    if rec.predicted_capacity_rps:
-        t.add_row(
-            "predicted capacity",
-            f"{rec.predicted_capacity_rps:.0f} req/s ({rec.utilization_target:.0%} utilization target)",
-        )
+    for label, value in capacity_rows(rec):
+        t.add_row(label.lower(), value)
     r = rec.resources
     t.add_row("cpu request / limit", f"{r.cpu_request} / {r.cpu_limit or '-'}")
     t.add_row("memory request / limit", f"{r.memory_request} / {r.memory_limit}")

@@ -20,6 +20,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from scalectl.models import Analysis, Recommendation, RunResult
+from scalectl.models.analysis import flow_step_good, flow_step_mark
 from scalectl.report import data, fmt
 from scalectl.report.model import ReportInput, slo_results, slo_verdict
 
@@ -161,7 +162,8 @@ def analysis_tree(a: Analysis) -> RenderableType:
     if a.path:
         path = tree.add("Flowchart path")
         for step in a.path:
-            mark = {True: ("✔", "green"), False: ("✘", "red"), None: ("·", "dim")}[step.outcome]
+            good = flow_step_good(step.step, step.outcome)
+            mark = (flow_step_mark(step.step, step.outcome), {True: "green", False: "red", None: "dim"}[good])
             node = path.add(Text.assemble((mark[0] + " ", mark[1]), (step.step, "bold"), f": {step.verdict}"))
             for d in step.details:
                 node.add(d)
@@ -198,9 +200,8 @@ def recommendation_panel(r: Recommendation) -> RenderableType:
     grid.add_row(
         "Replicas", Text.assemble((str(r.replicas), "bold"), f" for {fmt.num(r.target_rps)} req/s, ", reach)
     )
-    grid.add_row(
-        "Per replica", f"{fmt.num(r.per_replica_capacity_rps)} req/s at {fmt.pct(r.utilization_target, 0)}"
-    )
+    for label, value in fmt.capacity_rows(r):
+        grid.add_row(label, value)
     grid.add_row("Limited by", r.limited_by or "–")
     res = r.resources
     grid.add_row("CPU", f"request {res.cpu_request}, limit {res.cpu_limit or '–'}")

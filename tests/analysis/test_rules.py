@@ -573,3 +573,16 @@ def test_a_partial_last_second_is_not_a_low_load_level() -> None:
     assert not bool(ctx.loaded.iloc[-1]) and bool(ctx.loaded.iloc[:-1].all())
     assert ctx.trend.span == 1.0  # one level: the tail is an edge, not "low load"
     assert code.slow_at_low_load(ctx) is None
+
+
+def test_a_pool_finding_on_a_saturated_cpu_says_fix_the_cpu_first_in_its_action_too() -> None:
+    # issue 13: "raise DB_POOL_SIZE from 5 to 75" inside a finding whose evidence says "fix the CPU first"
+    full = [float(CAP)] * N
+    run = with_tel(base_run(), prom("r0", pool(checked_out=full)), process("r0", 99.0))
+    f = database.pool_saturated(context(run))
+    assert f is not None
+    assert any("fix the CPU first" in (ev.note or "") for ev in f.evidence)
+    assert f.action.startswith("fix the CPU first") and "raise DB_POOL_SIZE" not in f.action
+    assert "DB_POOL_SIZE=" not in (f.verify or "")
+    calm = database.pool_saturated(context(with_tel(base_run(), prom("r0", pool(checked_out=full)))))
+    assert calm is not None and "raise DB_POOL_SIZE from 5" in calm.action

@@ -68,4 +68,4 @@ def test_fallbacks_are_used_when_the_pieces_are_missing(monkeypatch: pytest.Monk
     for module in ("run_term", "analysis_term", "recommendation_term"):
         monkeypatch.setitem(sys.modules, f"scalectl.report.{module}", None)  # import raises ImportError
     text = terminal.render([samples.full_item()], width=110)
-    assert "Flowchart path" in text and "Per replica" in text and "Endpoints" in text
+    assert "Flowchart path" in text and "Per-replica capacity" in text and "Endpoints" in text
