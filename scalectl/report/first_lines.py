@@ -7,7 +7,7 @@ follows with ``--verbose`` and is always in the run directory (analysis.json, re
 from __future__ import annotations
 
 from scalectl.models import Analysis, Baseline, RunResult
-from scalectl.report.fmt import ms, pct
+from scalectl.report.fmt import ms, pct, throughput
 
 
 def _slo_text(analysis: Analysis | None) -> tuple[str, list[str]]:
@@ -41,7 +41,7 @@ def run_lines(run: RunResult, analysis: Analysis | None, run_dir: str) -> list[s
     verdict, broken = _slo_text(analysis)
     t = run.total
     result = (
-        f"result: SLO {verdict}" + (f" ({'; '.join(broken)})" if broken else "") + f": {t.rps:,.1f} req/s, "
+        f"result: SLO {verdict}" + (f" ({'; '.join(broken)})" if broken else "") + f": {throughput(run)}, "
         f"p95 {ms(t.latency_ms.p95)}, {pct(t.failure_rate)} errors over {run.duration_s:.0f} s"
     )
     if not run.complete:

@@ -74,8 +74,19 @@ def completeness(run: RunResult) -> str:
     if not run.complete:
         state = "INCOMPLETE" + (f" ({run.stop_reason})" if run.stop_reason else "")
     if run.warmup_s:
-        state += f"; the first {duration(run.warmup_s)} (warm-up) not counted"
+        state += "; " + warmup(run)
     return state
+
+
+def warmup(run: RunResult) -> str:
+    """What the warm-up left out, and why it can be more than asked: counting starts at the next
+    whole second of the per-second series (``1 s asked`` can leave out 1.9 s)."""
+    load = run.scenario.get("load") if isinstance(run.scenario, dict) else None
+    asked = load.get("warmup") if isinstance(load, dict) else None
+    text = f"the first {run.warmup_s:.1f} s not counted (warm-up"
+    if isinstance(asked, int | float) and asked and abs(float(asked) - run.warmup_s) >= 0.05:
+        text += f" {float(asked):g} s asked, counted from the next whole second"
+    return text + ")"
 
 
 def samples(run: RunResult) -> str:
@@ -164,3 +175,11 @@ def capacity_rows(r: Recommendation) -> list[tuple[str, str]]:
     else:
         rows.append(("Utilization target", pct(r.utilization_target, 0)))
     return rows
+
+
+def throughput(run: RunResult) -> str:
+    """The run's throughput, the one figure every view shows (and the analysis calls "achieved"):
+    requests over the seconds that carried load (start-up, drain and warm-up left out)."""
+    from scalectl.capacity.evidence import active_rps
+
+    return f"{num(active_rps(run))} req/s"

@@ -69,7 +69,7 @@ def _run_body(page: Page, item: ReportInput) -> str:
     kpis = (
         '<div class="kpis">'
         + kpi("Requests", f"{t.requests:,}", f"{t.failures:,} failed")
-        + kpi("Throughput", f"{fmt.num(t.rps)} req/s", f"over {fmt.duration(run.duration_s)}")
+        + kpi("Throughput", fmt.throughput(run), "over the seconds that carried load")
         + kpi("p50", fmt.lat_ms(t, "p50"), f"mean {fmt.lat_ms(t, 'mean')}")
         + kpi("p95", fmt.lat_ms(t, "p95"))
         + kpi("p99", fmt.lat_ms(t, "p99"), f"max {fmt.lat_ms(t, 'max')}")

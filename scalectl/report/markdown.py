@@ -48,7 +48,7 @@ def _run_section(item: ReportInput) -> list[str]:
         ("Target", run.host),
         ("Duration", f"{fmt.duration(run.duration_s)}, {fmt.completeness(run)}"),
         ("Samples", fmt.samples(run)),
-        ("Throughput", f"{fmt.num(t.rps)} req/s"),
+        ("Throughput", fmt.throughput(run)),
         (
             "Latency",
             fmt.latency_line(t, sep=" · "),

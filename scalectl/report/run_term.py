@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scalectl.models.run import EndpointStats, RunResult
+from scalectl.report import fmt
 
 
 def _row(ep: EndpointStats, bold: bool = False) -> list[str]:
@@ -41,7 +42,7 @@ def render_run(run: RunResult) -> Group:
     env = run.environment
     parts.append(
         Text(
-            f"{run.duration_s:.1f}s{f' after a {run.warmup_s:g}s warm-up' if run.warmup_s else ''} against "
+            f"{run.duration_s:.1f}s{f' ({fmt.warmup(run)})' if run.warmup_s else ''} against "
             f"{run.host} ({run.load_model} model), generator "
             f"{run.generator.processes} process(es), "
             f"mean CPU {run.generator.cpu_percent_mean:.0f}% of a core; "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scalectl.analysis import analyze_run
 from scalectl.report.first_lines import baseline_lines, run_lines
+from scalectl.report.fmt import throughput
 from tests.capacity.synth import make_baseline
 from tests.factories import lognormal_latency, make_run
 
@@ -12,7 +13,7 @@ def test_a_healthy_run_says_met_no_limit_and_what_to_run_next() -> None:
     run = make_run(seconds=12, rps=40, endpoints={"GET /a": lognormal_latency(20.0, 0.2)}, slo=["p95<300ms"])
     lines = run_lines(run, analyze_run(run), "reports/runs/x")
     assert len(lines) == 3
-    assert lines[0].startswith("result: SLO met: ") and f"{run.total.rps:,.1f} req/s" in lines[0]
+    assert lines[0].startswith(f"result: SLO met: {throughput(run)}, p95 ")
     assert lines[1].startswith("limit: none reached")
     assert (
         lines[2]
