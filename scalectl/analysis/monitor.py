@@ -11,10 +11,11 @@ from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.signals import Signals
 from scalectl.gate.thresholds import format_value, observe, parse_threshold, scoped_stats
 from scalectl.models import RunResult, SloResult
+from scalectl.models.analysis import PER_ENDPOINT_VIEW
 
 #: ``SloResult.note`` of an overall SLO applied to one endpoint (informational: the overall verdict
 #: comes from the whole run; scope an SLO to an endpoint to make it count).
-PER_ENDPOINT = "per-endpoint view of an overall SLO"
+PER_ENDPOINT = PER_ENDPOINT_VIEW
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,10 @@ class Finding(Model):
     verify: str | None = None
 
 
+#: ``SloResult.note`` of a per-endpoint view of an overall SLO: shown, not part of the verdict.
+PER_ENDPOINT_VIEW = "per-endpoint view of an overall SLO"
+
+
 class SloResult(Model):
     expression: str
     scope: str = "overall"
@@ -45,6 +49,12 @@ class SloResult(Model):
     limit: float | None = None
     ok: bool | None = None
     note: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether this result is part of the SLO verdict (a per-endpoint view of an overall SLO is
+        not: the overall figure is the SLO; every view reads the verdict the same way)."""
+        return self.note != PER_ENDPOINT_VIEW
 
 
 #: The flowchart's boxes (``FlowStep.step``) as the diagram names them; every reporter uses these.

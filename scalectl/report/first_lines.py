@@ -14,8 +14,7 @@ def _slo_text(analysis: Analysis | None) -> tuple[str, list[str]]:
     """("met" | "missed" | "not judged", the broken expressions with their observed values)."""
     if analysis is None or not analysis.slo:
         return "not judged", []
-    broken = [r for r in analysis.slo if r.ok is False and r.scope in ("overall", "", None)]
-    broken = broken or [r for r in analysis.slo if r.ok is False]
+    broken = [r for r in analysis.slo if r.ok is False and r.counts]
     if not broken:
         return "met", []
     from scalectl.report.fmt import slo_observed
