@@ -214,3 +214,38 @@ def test_steps_carry_the_warmup() -> None:
     assert [sc.load.warmup for sc, _, _ in step_scenarios(with_warmup(single, 3))] == [3]
     with pytest.raises(InputError, match="shorter than the run"):
         with_warmup(single, 8)
+
+
+def test_baseline_without_host_says_it_starts_its_own_target(tmp_path: Path, monkeypatch) -> None:
+    """Issue 13: 'baseline --name main' next to a running 'target up' target says which it measures."""
+    import subprocess
+    import sys
+
+    from scalectl import target
+    from scalectl.target import ReplicaInfo, TargetInfo
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports" / "baselines").mkdir(parents=True)
+    (tmp_path / "reports" / "baselines" / "main.json").write_text("{}")  # refused: no load is sent
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "target_app.serve"])
+    try:
+        info = TargetInfo(
+            url="http://127.0.0.1:41234",
+            replicas=(
+                ReplicaInfo(0, proc.pid, "http://127.0.0.1:41235", "http://127.0.0.1:41235/metrics", None),
+            ),
+            lb="single",
+            lb_pid=None,
+            env={},
+        )
+        target.save_state(info, target.state_path())
+        res = CliRunner().invoke(app, ["baseline", "--name", "main"])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert res.exit_code == 2, res.output
+    assert "no --host: measuring a bundled target of 1 replica(s) started for this baseline" in res.output
+    assert (
+        "the target running at http://127.0.0.1:41234 is left alone (--host http://127.0.0.1:41234"
+        in res.output
+    )
