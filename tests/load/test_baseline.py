@@ -95,7 +95,8 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     first = [ln for ln in res.output.splitlines() if not ln.startswith(("toy step", "step ", "no --host"))][
         :3
     ]
-    assert first[0].startswith(f"capacity: {b.knee.rps:,.1f} req/s at p95 "), res.output
+    at_least = "at least " if b.knee.beyond_last_step else ""
+    assert first[0].startswith(f"capacity: {at_least}{b.knee.rps:,.1f} req/s at p95 "), res.output
     assert first[1].startswith("limit: ") and first[2].startswith(f"next: scalectl recommend --from {path}")
     # refused without --update
     res2 = CliRunner().invoke(app, args)
