@@ -53,9 +53,3 @@ class TargetError(ScalectlError):
     """The target or the environment is not usable (unreachable, port busy, nginx missing). Exit code 3."""
 
     exit_code = 3
-
-
-class CheckFailed(ScalectlError):
-    """A gate, threshold or SLO verification failed. Exit code 1."""
-
-    exit_code = 1

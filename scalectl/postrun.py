@@ -1,7 +1,7 @@
-"""What follows every run that scalectl makes: the analysis and the default HTML report.
+"""What follows a run of ``loadtest`` or a step of ``baseline``: the analysis and the HTML report.
 
-``loadtest``, ``baseline`` and ``recommend --verify`` call :func:`finish_run` once the run is on disk,
-so ``analysis.json`` and ``report.html`` sit next to ``run.json`` without a second command.
+The CLI calls :func:`finish_run` once the run is on disk, so ``analysis.json`` and ``report.html`` sit
+next to ``run.json`` without a second command (``recommend --verify`` writes its run without them).
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ def finish_run(run: RunResult, run_dir: Path, *, report: bool = True) -> tuple[A
     report_path = None
     if report:
         from scalectl.report.files import write_default_report
+        from scalectl.report.model import ReportInput
 
-        report_path = write_default_report(run_dir)
+        item = ReportInput(
+            run=run,
+            analysis=analysis,
+            recommendation=storage.load_recommendation(run_dir),
+            label=run_dir.name or None,
+        )
+        report_path = write_default_report(run_dir, item)
     return analysis, report_path

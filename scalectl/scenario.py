@@ -48,7 +48,7 @@ Duration = Annotated[float, BeforeValidator(_duration)]
 
 
 def _expression(text: str) -> str:
-    from scalectl.gate.thresholds import EXPECTED, parse_threshold
+    from scalectl.slo import EXPECTED, parse_threshold
 
     try:
         parse_threshold(text)

@@ -24,13 +24,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from scalectl import layout
 from scalectl.errors import InputError
+from scalectl.layout import ANALYSIS_FILE, DEFAULT_ROOT, RECOMMENDATION_FILE, RUN_FILE
 from scalectl.models import Analysis, Baseline, Recommendation, RunResult
 
-DEFAULT_ROOT = Path("reports")
-RUN_FILE = "run.json"
-ANALYSIS_FILE = "analysis.json"
-RECOMMENDATION_FILE = "recommendation.json"
+__all__ = ["ANALYSIS_FILE", "DEFAULT_ROOT", "RECOMMENDATION_FILE", "RUN_FILE"]
 LATEST = "latest"
 
 M = TypeVar("M", bound=BaseModel)
@@ -91,7 +90,7 @@ def new_run_dir(scenario_name: str, root: Path = DEFAULT_ROOT, out: Path | None 
             raise InputError(f"{out} already holds a run ({RUN_FILE}); choose another --out")
         out.mkdir(parents=True, exist_ok=True)
         return out
-    base = Path(root) / "runs"
+    base = layout.runs_dir(root)
     base.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id(scenario_name)
     for n in range(1000):
@@ -170,18 +169,16 @@ def load_recommendation(path: Path) -> Recommendation | None:
 
 
 def is_baseline_file(path: Path) -> bool:
-    """A baseline is a JSON file with ``steps``; a run is a directory or a run.json."""
+    """A baseline is a JSON object with ``steps`` (and no ``run_id``); a run is a directory or a
+    run.json. Decided by the fields present, not by their order in the file."""
     path = Path(path)
     if path.is_dir():
         return False
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
         return False
-    # models dump fields in order: a baseline starts schema_version, name; a run schema_version, run_id
-    start = head[:300]
-    return b'"name"' in start and b'"run_id"' not in start
+    return isinstance(data, dict) and "steps" in data and "run_id" not in data
 
 
 def load_runs_or_baseline(path: Path) -> tuple[list[RunResult], Baseline | None]:
@@ -198,4 +195,4 @@ def load_runs_or_baseline(path: Path) -> tuple[list[RunResult], Baseline | None]
 def baseline_path(name: str, root: Path = DEFAULT_ROOT, out: Path | None = None) -> Path:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise InputError(f"baseline name {name!r}: use letters, digits, '.', '_' and '-'")
-    return (Path(out) if out else Path(root) / "baselines") / f"{name}.json"
+    return (Path(out) if out else layout.baselines_dir(root)) / f"{name}.json"

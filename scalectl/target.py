@@ -25,6 +25,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from scalectl import layout
 from scalectl.errors import InputError, TargetError
 from scalectl.target_nginx import HOST, find_nginx, nginx_conf
 
@@ -39,7 +40,7 @@ __all__ = [
     "stop_target",
 ]
 #: Where the CLI keeps its target (SQLite file, logs, nginx prefix, state.json).
-DEFAULT_WORKDIR = Path("reports") / "target"
+DEFAULT_WORKDIR = layout.target_dir()
 STATE_FILE = "state.json"
 _PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the folder holding scalectl/ and target_app/
 

@@ -1,9 +1,11 @@
-"""House rules that code review alone would let slip (DESIGN.md): dependencies point down, only the
+"""House rules that code review alone would let slip (docs/architecture.md): dependencies point down, only the
 CLI prints or imports typer, pure packages do no I/O, and --help stays light."""
 
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "scalectl"
 
-PURE = ("analysis", "capacity", "gate")
+PURE = ("analysis", "capacity", "gate", "slo.py", "models")
 IO_MODULES = {
     "httpx",
     "requests",
@@ -38,6 +40,8 @@ def _imports(path: Path) -> set[str]:
 
 
 def _py_files(sub: str = "") -> list[Path]:
+    if sub.endswith(".py"):
+        return [PKG / sub]
     return sorted((PKG / sub).rglob("*.py"))
 
 
@@ -90,3 +94,59 @@ def test_help_imports_no_heavy_library() -> None:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "", f"--help imported heavy libraries: {res.stdout.strip()}"
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` (import-linter) on the package under ``root``, with this repo's contract."""
+    exe = Path(sys.executable).with_name("lint-imports")
+    cmd = [str(exe)] if exe.exists() else [shutil.which("lint-imports") or "lint-imports"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [*cmd, "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        env=env,
+        check=False,
+    )
+
+
+def test_import_contract_holds() -> None:
+    res = _lint_imports(ROOT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "0 broken" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("module", "bad_import", "contract"),
+    [
+        ("analysis/knee.py", "import scalectl.storage", "The pure core does no I/O"),
+        ("slo.py", "import subprocess", "The pure core does no I/O"),
+        ("models/run.py", "import scalectl.cli.main", "Layers"),
+        ("storage.py", "import typer", "Only the CLI imports typer"),
+    ],
+)
+def test_import_contract_fails_on_a_wrong_import(tmp_path: Path, module: str, bad_import: str, contract: str):
+    copy = tmp_path / "scalectl"
+    shutil.copytree(PKG, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    target = copy / module
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{bad_import}  # deliberately wrong\n")
+    res = _lint_imports(tmp_path)
+    assert res.returncode != 0, res.stdout
+    broken = [line for line in res.stdout.splitlines() if " BROKEN" in line]
+    assert any(line.startswith(contract) for line in broken), res.stdout
+
+
+def test_the_reports_layout_is_named_only_in_layout_py() -> None:
+    """``reports/`` paths are built from scalectl/layout.py, not spelled out in code (help texts may
+    show them)."""
+    offenders = []
+    for p in _py_files():
+        if p.name == "layout.py":
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Path" and node.args:
+                arg = node.args[0]
+                if isinstance(arg, ast.Constant) and str(arg.value).startswith("reports"):
+                    offenders.append(f"{p.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

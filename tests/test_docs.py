@@ -1,4 +1,4 @@
-"""Docs are tested: every command has help and appears in README.md (DESIGN.md rule 10)."""
+"""Docs are tested: every command has help and appears in README.md (docs/architecture.md, house rules)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,14 @@ def test_readme_opens_with_the_two_commands() -> None:
 def test_version() -> None:
     result = CliRunner().invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("scalectl ")
+
+
+def test_readme_links_stay_inside_the_repository() -> None:
+    import re
+
+    links = re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", README)
+    local = [link for link in links if not link.startswith(("http://", "https://"))]
+    assert "docs/architecture.md" in local
+    missing = [link for link in local if not (ROOT / link).exists()]
+    assert missing == [], f"README links to files not in the repository: {missing}"
+    assert "DESIGN.md" not in README

@@ -79,3 +79,23 @@ def test_baseline_or_run_detection(tmp_path: Path) -> None:
 def test_baseline_name_is_checked() -> None:
     with pytest.raises(InputError):
         storage.baseline_path("../etc/passwd")
+
+
+def test_a_baseline_is_told_from_a_run_by_its_fields_not_their_order(tmp_path) -> None:
+    import json
+
+    from scalectl import storage
+    from tests.capacity.synth import make_baseline
+
+    data = json.loads(make_baseline(50.0).model_dump_json())
+    reordered = {"steps": data.pop("steps"), **dict(reversed(list(data.items())))}
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(reordered))
+    assert storage.is_baseline_file(path)
+    runs, base = storage.load_runs_or_baseline(path)
+    assert base is not None and len(runs) == len(base.steps)
+    run_path = tmp_path / "run.json"
+    run = base.steps[0].run
+    run_path.write_text(json.dumps(dict(reversed(list(json.loads(run.model_dump_json()).items())))))
+    assert not storage.is_baseline_file(run_path)
+    assert not storage.is_baseline_file(tmp_path / "missing.json")

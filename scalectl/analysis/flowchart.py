@@ -13,9 +13,9 @@ from scalectl.analysis.monitor import PER_ENDPOINT, Monitor, monitor
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.rules import RULES_BY_CATEGORY, Context, generator_saturated
 from scalectl.analysis.signals import Signals
-from scalectl.gate.thresholds import format_value, parse_threshold
 from scalectl.models import Analysis, Finding, FlowStep, RunResult
 from scalectl.models.analysis import SEVERITY_ORDER
+from scalectl.slo import format_value, parse_threshold
 
 CATEGORY_ORDER = {c: i for i, c in enumerate(RULES_BY_CATEGORY)}
 GENERATOR_RULE = "infra_generator_saturated"
@@ -132,7 +132,9 @@ def walk(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisParam
         summary = f"Performance not OK: {top.title}. Next: {top.action}"
     else:
         action = "no rule found a bottleneck: profile the slowest endpoints" + (
-            "" if sig.telemetry_available else ", and export the metrics in DESIGN.md for a diagnosis"
+            ""
+            if sig.telemetry_available
+            else ", and export the metrics in docs/architecture.md for a diagnosis"
         )
         path.append(FlowStep(step="scale", verdict=action, outcome=False))
         summary = "Performance not OK; " + action

@@ -1,4 +1,4 @@
-"""The telemetry metric-name contract (DESIGN.md, "Telemetry metric names") and its renaming.
+"""The telemetry metric-name contract (docs/architecture.md, "Where each contract lives") and its renaming.
 
 A target that exports other names is described in the scenario by
 ``telemetry.metric_names: {contract_name: app_name}``; :func:`resolver` turns raw sample keys

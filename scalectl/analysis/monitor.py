@@ -9,13 +9,11 @@ import numpy as np
 
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.signals import Signals
-from scalectl.gate.thresholds import format_value, observe, parse_threshold, scoped_stats
+from scalectl.analysis.throughput import active_rps
 from scalectl.models import RunResult, SloResult
-from scalectl.models.analysis import PER_ENDPOINT_VIEW
+from scalectl.slo import PER_ENDPOINT, evaluate, format_value, parse_threshold
 
-#: ``SloResult.note`` of an overall SLO applied to one endpoint (informational: the overall verdict
-#: comes from the whole run; scope an SLO to an endpoint to make it count).
-PER_ENDPOINT = PER_ENDPOINT_VIEW
+__all__ = ["PER_ENDPOINT", "Monitor", "monitor"]
 
 
 @dataclass(frozen=True)
@@ -66,45 +64,8 @@ def utilization(sig: Signals, run: RunResult, params: AnalysisParams) -> tuple[f
     return best
 
 
-def _slo_results(run: RunResult, slo: Sequence[str]) -> list[SloResult]:
-    out: list[SloResult] = []
-    for text in slo:
-        th = parse_threshold(text)
-        stats = scoped_stats(th, run)
-        if stats is None:
-            out.append(
-                SloResult(expression=text, scope=th.scope or "overall", note="no such endpoint in run")
-            )
-            continue
-        obs = observe(th, stats, run.duration_s)
-        out.append(
-            SloResult(
-                expression=text,
-                scope=th.scope or "overall",
-                observed=obs,
-                limit=th.value,
-                ok=None if obs is None else th.holds(obs),
-                note=None if obs is not None else "nothing measured",
-            )
-        )
-        if th.scope is None and th.metric in ("latency", "error_rate"):
-            for ep in run.endpoints:
-                o = observe(th, ep, run.duration_s)
-                out.append(
-                    SloResult(
-                        expression=text,
-                        scope=ep.key,
-                        observed=o,
-                        limit=th.value,
-                        ok=None if o is None else th.holds(o),
-                        note=PER_ENDPOINT,
-                    )
-                )
-    return out
-
-
 def monitor(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisParams) -> Monitor:
-    results = _slo_results(run, slo)
+    results = evaluate(run, slo, per_endpoint=True)
     problems: list[str] = []
     for r in results:
         if r.ok is False and r.note is None:
@@ -113,12 +74,11 @@ def monitor(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisPa
                 f"SLO {r.expression} ({r.scope}) missed: {format_value(th.metric, r.observed or 0.0)}"
             )
     total = run.total
-    error_rate = total.failures / total.requests if total.requests else 0.0
+    error_rate = total.failure_rate
     if error_rate > params.max_error_rate:
         problems.append(f"error rate {error_rate:.2%} above {params.max_error_rate:.2%}")
     loaded = sig.loaded
-    seconds = float(loaded.sum())
-    achieved = float(sig.load.loc[loaded, "requests"].sum() / seconds) if seconds else 0.0
+    achieved = active_rps(run) if total.requests else 0.0
     offered_col = sig.load["offered_rps"][loaded].dropna()
     offered = float(offered_col.mean()) if len(offered_col) else None
     shortfall = None

@@ -14,8 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from scalectl import histograms
-from scalectl.gate.thresholds import Threshold, observe, parse_all
+from scalectl.analysis.knee import LoadPoint, find_knee
+from scalectl.analysis.throughput import active_rps
 from scalectl.models import Baseline, EndpointStats, RunResult
+from scalectl.slo import Measured, Threshold, meets, parse_all
+
+__all__ = ["active_rps", "collect", "grade", "points_from_baseline", "points_from_run", "replicas_of"]
 
 #: SLO used when neither the command nor the evidence names one.
 DEFAULT_SLO = ("p95<300ms",)
@@ -69,21 +73,6 @@ class EvidenceSet:
     sources: list[str]
 
 
-def active_rps(run: RunResult) -> float:
-    """Throughput over the intervals that carried load (first to last with requests, without those two
-    partial seconds when there are four or more), not over the wall time of the run, which includes
-    start-up and drain seconds; warm-up seconds are left out; ``total.rps`` when there is no series."""
-    busy = [i for i, iv in enumerate(run.series) if iv.requests > 0 and not iv.warmup]
-    if not busy:
-        return run.total.rps
-    span = run.series[busy[0] : busy[-1] + 1]
-    if len(span) >= 4:
-        # the first and last busy seconds are partial (start-up, drain); after a warm-up the first is whole
-        span = span[0 if run.warmup_s else 1 : -1]
-    seconds = sum(iv.duration_s for iv in span)
-    return sum(iv.requests for iv in span) / seconds if seconds > 0 else run.total.rps
-
-
 def replicas_of(run: RunResult, baseline: Baseline | None = None) -> int:
     if baseline is not None and baseline.replicas:
         return baseline.replicas
@@ -93,35 +82,15 @@ def replicas_of(run: RunResult, baseline: Baseline | None = None) -> int:
     return max(len(procs), 1)
 
 
-def _ok(ths: Sequence[Threshold], stats: dict[str, EndpointStats], duration: float, max_err: float) -> bool:
-    total = stats["Total"]
-    if total.requests == 0:
-        return False
-    if total.failures / total.requests > max_err:
-        return False
-    for th in ths:
-        s = stats.get(th.scope or "Total")
-        if s is None and th.scope:
-            s = next((v for k, v in stats.items() if k.partition(" ")[2] == th.scope), None)
-        if s is None:
-            continue
-        value = observe(th, s, duration)
-        if value is not None and not th.holds(value):
-            return False
-    return True
+def _run_stats(run: RunResult) -> Measured:
+    return Measured(total=run.total, endpoints=run.endpoints, duration_s=run.duration_s)
 
 
-def _run_stats(run: RunResult) -> dict[str, EndpointStats]:
-    out = {"Total": run.total}
-    out.update({ep.key: ep for ep in run.endpoints})
-    return out
-
-
-def _level_stats(run: RunResult, idx: list[int]) -> tuple[dict[str, EndpointStats], float]:
+def _level_stats(run: RunResult, idx: list[int]) -> Measured:
     ivs = [run.series[i] for i in idx]
     seconds = sum(iv.duration_s for iv in ivs) or 1.0
     keys = sorted({k for iv in ivs for k in iv.endpoints})
-    out: dict[str, EndpointStats] = {}
+    out: list[EndpointStats] = []
     all_h = []
     for key in keys:
         parts = [iv.endpoints[key] for iv in ivs if key in iv.endpoints]
@@ -130,21 +99,30 @@ def _level_stats(run: RunResult, idx: list[int]) -> tuple[dict[str, EndpointStat
         req = sum(p.requests for p in parts)
         fail = sum(p.failures for p in parts)
         method, _, name = key.partition(" ")
-        out[key] = EndpointStats(
-            name=name,
-            method=method,
-            requests=req,
-            failures=fail,
-            rps=req / seconds,
-            failure_rate=fail / req if req else 0.0,
-            latency_ms=histograms.summarize(h),
+        out.append(
+            EndpointStats(
+                name=name,
+                method=method,
+                requests=req,
+                failures=fail,
+                rps=req / seconds,
+                failure_rate=fail / req if req else 0.0,
+                latency_ms=histograms.summarize(h),
+            )
         )
     req = sum(iv.requests for iv in ivs)
     fail = sum(iv.failures for iv in ivs)
     total_h = histograms.merge(all_h) if all_h else histograms.new_histogram()
     lat = histograms.summarize(total_h) if all_h else ivs[-1].latency_ms
-    out["Total"] = EndpointStats(name="Total", requests=req, failures=fail, rps=req / seconds, latency_ms=lat)
-    return out, seconds
+    total = EndpointStats(
+        name="Total",
+        requests=req,
+        failures=fail,
+        rps=req / seconds,
+        failure_rate=fail / req if req else 0.0,
+        latency_ms=lat,
+    )
+    return Measured(total=total, endpoints=out, duration_s=seconds)
 
 
 def points_from_run(
@@ -173,9 +151,8 @@ def points_from_run(
             level=level,
             rps=active_rps(run),
             p95_ms=run.total.latency_ms.p95,
-            error_rate=run.total.failure_rate
-            or (run.total.failures / run.total.requests if run.total.requests else 0.0),
-            slo_ok=_ok(ths, stats, run.duration_s, max_error_rate),
+            error_rate=run.total.failure_rate,
+            slo_ok=meets(stats, ths, max_error_rate),
             source=source,
             run=run,
             seconds=run.duration_s,
@@ -184,19 +161,19 @@ def points_from_run(
         return [p]
     points = []
     for level in sorted(levels, key=lambda v: v or 0.0):
-        stats, seconds = _level_stats(run, groups[level])
-        tot = stats["Total"]
+        stats = _level_stats(run, groups[level])
+        tot = stats.total
         points.append(
             CapacityPoint(
                 replicas=replicas,
                 level=level,
                 rps=tot.rps,
                 p95_ms=tot.latency_ms.p95,
-                error_rate=tot.failures / tot.requests if tot.requests else 0.0,
-                slo_ok=_ok(ths, stats, seconds, max_error_rate),
+                error_rate=tot.failure_rate,
+                slo_ok=meets(stats, ths, max_error_rate),
                 source=f"{source} @{level:g}",
                 run=run,
-                seconds=seconds,
+                seconds=stats.duration_s,
                 level_kind="rps" if run.load_model == "open" else "users",
             )
         )
@@ -222,7 +199,7 @@ def points_from_baseline(
                 rps=active_rps(run) if run.series else step.rps,
                 p95_ms=step.p95_ms,
                 error_rate=step.error_rate,
-                slo_ok=_ok(ths, _run_stats(run), run.duration_s, max_error_rate),
+                slo_ok=meets(_run_stats(run), ths, max_error_rate),
                 source=f"{source} step {step.index}",
                 run=run,
                 seconds=run.duration_s,
@@ -233,13 +210,10 @@ def points_from_baseline(
 
 
 def _capacity(replicas: int, pts: list[CapacityPoint]) -> ReplicaCapacity:
-    ok = [p for p in pts if p.slo_ok]
     heaviest = max(pts, key=lambda p: (p.level or 0.0, p.rps))
-    knee = max(ok, key=lambda p: p.rps) if ok else None
-    # beyond the last step when no point at a higher level than the knee broke the SLO
-    beyond = knee is not None and not any(
-        (not p.slo_ok) and (p.level or 0.0) >= (knee.level or 0.0) for p in pts
-    )
+    found = find_knee([LoadPoint(p.level or 0.0, p.rps, p.slo_ok) for p in pts])
+    knee = pts[found.index] if found else None
+    beyond = found is not None and found.beyond_last_step
     return ReplicaCapacity(
         replicas=replicas,
         knee_rps=knee.rps if knee else 0.0,

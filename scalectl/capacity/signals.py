@@ -1,18 +1,23 @@
 """Server-side signals the capacity model reads from a run's Prometheus telemetry. Pure.
 
-Metric names are the contract names (DESIGN.md); a sample key may carry labels
-(``cache_hits_total{cache="content"}``), so lookups match on the name before ``{``.
+Metric names are the contract names (analysis/metric_names.py), read through the same renaming as the
+analysis (the scenario's ``telemetry.metric_names``, :func:`scalectl.analysis.metric_names.resolver`);
+a sample key may carry labels (``cache_hits_total{cache="content"}``), so lookups match on the name
+before ``{``. Thresholds shared with the analysis come from :class:`~scalectl.analysis.params.AnalysisParams`.
 These are small readings for sizing (pool hold time, hit ratio, upstream time), not the analysis'
 findings; where an Analysis is available its category wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
-from scalectl.capacity.evidence import active_rps
+from scalectl.analysis import metric_names as mn
+from scalectl.analysis.params import AnalysisParams
+from scalectl.analysis.throughput import active_rps
 from scalectl.models import Analysis, RunResult, TelemetrySeries
 from scalectl.models.analysis import SEVERITY_ORDER
 
@@ -21,22 +26,34 @@ from scalectl.models.analysis import SEVERITY_ORDER
 POOL_SATURATED_FRACTION = 0.2
 #: p90 process CPU (fraction of the cores a replica has) above which a replica is CPU-bound.
 CPU_BOUND_FRACTION = 0.85
-#: Event-loop lag (p90, seconds) above which the loop, not the pool, is what ran out.
-LOOP_LAG_S = 0.1
+#: Event-loop lag (p90, seconds) above which the loop, not the pool, is what ran out: the analysis's
+#: threshold (``AnalysisParams.loop_lag_ms``, 50 ms), so both stages call the same lag too high.
+LOOP_LAG_S = AnalysisParams().loop_lag_ms / 1000.0
 #: CPU utilization at the knee that counts as "busy" when weighing it against the pool.
 CPU_BUSY_FRACTION = 0.5
 
 
-def _values(series: TelemetrySeries, name: str) -> list[np.ndarray]:
-    out = []
-    for key, vals in series.metrics.items():
-        if key == name or key.startswith(name + "{"):
-            out.append(np.array([np.nan if v is None else float(v) for v in vals], dtype=float))
-    return out
+@dataclass(frozen=True)
+class _Source:
+    """One replica's Prometheus series, read by contract name through the run's renaming."""
+
+    series: TelemetrySeries
+    resolve: Callable[[str], str]
+
+    def keys(self, name: str) -> list[str]:
+        """Sample keys whose metric is the contract ``name`` (labels allowed)."""
+        return [key for key in self.series.metrics if self.resolve(key.partition("{")[0]) == name]
+
+    def values(self, name: str) -> list[np.ndarray]:
+        return [
+            np.array([np.nan if v is None else float(v) for v in self.series.metrics[key]], dtype=float)
+            for key in self.keys(name)
+        ]
 
 
-def _prom(run: RunResult) -> list[TelemetrySeries]:
-    return [s for s in run.telemetry if s.kind == "prometheus" and s.role == "target"]
+def _prom(run: RunResult) -> list[_Source]:
+    resolve = mn.resolver(mn.mapping_from_scenario(run.scenario))
+    return [_Source(s, resolve) for s in run.telemetry if s.kind == "prometheus" and s.role == "target"]
 
 
 def _delta(arr: np.ndarray) -> float:
@@ -45,18 +62,18 @@ def _delta(arr: np.ndarray) -> float:
 
 
 def counter_increase(run: RunResult, name: str) -> float:
-    return sum(_delta(a) for s in _prom(run) for a in _values(s, name))
+    return sum(_delta(a) for s in _prom(run) for a in s.values(name))
 
 
 def gauge_last(run: RunResult, name: str) -> float | None:
-    vals = [a[~np.isnan(a)] for s in _prom(run) for a in _values(s, name)]
+    vals = [a[~np.isnan(a)] for s in _prom(run) for a in s.values(name)]
     vals = [v for v in vals if len(v)]
     return float(vals[0][-1]) if vals else None
 
 
 def pool_hold_s(run: RunResult) -> float | None:
     """Seconds of connection hold per request: mean checked-out connections (all replicas) ÷ req/s."""
-    means = [float(np.nanmean(a)) for s in _prom(run) for a in _values(s, "db_pool_checked_out") if len(a)]
+    means = [float(np.nanmean(a)) for s in _prom(run) for a in s.values("db_pool_checked_out") if len(a)]
     means = [m for m in means if not np.isnan(m)]
     rps = active_rps(run)
     if not means or rps <= 0:
@@ -68,9 +85,9 @@ def pool_saturated(run: RunResult, fraction: float = POOL_SATURATED_FRACTION) ->
     if counter_increase(run, "db_pool_timeouts_total") > 0:
         return True
     for s in _prom(run):
-        out = _values(s, "db_pool_checked_out")
-        size = _values(s, "db_pool_size")
-        over = _values(s, "db_pool_max_overflow")
+        out = s.values("db_pool_checked_out")
+        size = s.values("db_pool_size")
+        over = s.values("db_pool_max_overflow")
         if not out or not size:
             continue
         cap = np.nanmax(size[0]) + (np.nanmax(over[0]) if over else 0.0)
@@ -120,10 +137,11 @@ def pool_utilization(run: RunResult) -> float | None:
     """Mean fraction of the pool (size + overflow) checked out while load ran; the busiest replica."""
     win = _busy_window(run)
     best = None
-    for s in _prom(run):
-        out = [k for k in s.metrics if k == "db_pool_checked_out" or k.startswith("db_pool_checked_out{")]
-        size = [k for k in s.metrics if k == "db_pool_size" or k.startswith("db_pool_size{")]
-        over = [k for k in s.metrics if k == "db_pool_max_overflow" or k.startswith("db_pool_max_overflow{")]
+    for src in _prom(run):
+        s = src.series
+        out = src.keys(mn.DB_POOL_CHECKED_OUT)
+        size = src.keys(mn.DB_POOL_SIZE)
+        over = src.keys(mn.DB_POOL_MAX_OVERFLOW)
         if not out or not size:
             continue
         cap = _window_mean(s, s.metrics[size[0]], None) + (
@@ -166,16 +184,15 @@ def loop_lag_s(run: RunResult) -> float | None:
     """p90 of ``event_loop_lag_seconds`` while load ran, on the most lagging replica."""
     win = _busy_window(run)
     out = None
-    for s in _prom(run):
-        for key, vals in s.metrics.items():
-            if key == "event_loop_lag_seconds" or key.startswith("event_loop_lag_seconds{"):
-                pts = [
-                    v
-                    for t, v in zip(s.t, vals, strict=False)
-                    if v is not None and (win is None or win[0] <= t < win[1])
-                ]
-                if pts:
-                    out = max(out or 0.0, float(np.percentile(pts, 90)))
+    for src in _prom(run):
+        for key in src.keys(mn.EVENT_LOOP_LAG):
+            pts = [
+                v
+                for t, v in zip(src.series.t, src.series.metrics[key], strict=False)
+                if v is not None and (win is None or win[0] <= t < win[1])
+            ]
+            if pts:
+                out = max(out or 0.0, float(np.percentile(pts, 90)))
     return out
 
 

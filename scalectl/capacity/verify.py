@@ -14,13 +14,13 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from scalectl.analysis.throughput import active_rps
 from scalectl.capacity.colocation import host_capacity_from_runs
-from scalectl.capacity.evidence import active_rps
 from scalectl.capacity.signals import cpu_s_per_request
 from scalectl.capacity.usl import model_throughput
-from scalectl.gate.thresholds import evaluate, parse_all
 from scalectl.models import Recommendation, RunResult
 from scalectl.models.verification import Verification, VerifiedSlo
+from scalectl.slo import evaluate
 
 #: One Locust process makes about this many requests per second per core on the project's machine
 #: (issue 5); only used to choose the worker count before anything is measured.
@@ -82,11 +82,7 @@ def judge_verification(
     """Predicted versus measured for the verification ``run`` of ``rec``, with one verdict."""
     evidence = list(evidence)
     notes = list(plan.notes)
-    slos = [
-        VerifiedSlo(text=th.text, observed=obs, holds=ok)
-        for th in parse_all(rec.slo)
-        for obs, ok in [evaluate(th, run)]
-    ]
+    slos = [VerifiedSlo(text=r.expression, observed=r.observed, holds=r.ok) for r in evaluate(run, rec.slo)]
     slo_ok = all(s.holds is not False for s in slos)
     measured = active_rps(run)
     predicted = model_throughput(rec.model, rec.replicas) if rec.model is not None else None

@@ -19,16 +19,11 @@ R = TypeVar("R")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EXIT_OK = 0
+#: Exit codes: 2 (input) and 3 (target) come from the ``ScalectlError`` subclasses' ``exit_code``
+#: through :func:`error_boundary`; a failed gate or verification is a result, not an error, so its
+#: command prints the verdict and exits with this code.
 EXIT_CHECK_FAILED = 1
-EXIT_INPUT = 2
-EXIT_TARGET = 3
 EXIT_INTERRUPTED = 130
-
-
-def fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    return typer.Exit(code=code)
 
 
 def error_boundary(fn: Callable[P, R]) -> Callable[P, R]:

@@ -37,7 +37,7 @@ def analyze(
     """
     from scalectl import storage
     from scalectl.analysis import analyze_run
-    from scalectl.gate.thresholds import parse_all
+    from scalectl.slo import parse_all
 
     parse_all(list(slo))  # a bad expression fails before the run is read
     run = storage.load_run(run_dir)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from scalectl import layout
 from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration
 from scalectl.cli.main import app
 from scalectl.errors import InputError
@@ -73,7 +74,7 @@ def gate(
     target_env: list[str] = typer.Option(
         [], "--target-env", help="KEY=VALUE for the bundled target (e.g. INJECT_LATENCY_MS=5). Repeatable."
     ),
-    root: Path = typer.Option(Path("reports"), "--root", help="Where runs are written (reports/)."),
+    root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Where runs are written (reports/)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (results are reproducible)."),
     alpha: float = typer.Option(
         0.05, "--alpha", help="Family-wise false-alarm probability allowed from the runs' noise."

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from scalectl import layout
 from scalectl.cli._common import EXIT_INTERRUPTED, err, error_boundary, is_tty, out, parse_duration
 from scalectl.cli.main import app
 from scalectl.errors import InputError
@@ -95,7 +96,7 @@ def loadtest(
     ),
     master_port: int = typer.Option(0, "--master-port", help="Master port for workers (0 = a free one)."),
     out_dir: Path | None = typer.Option(None, "--out", help="Run directory (default reports/runs/<run-id>)."),
-    root: Path = typer.Option(Path("reports"), "--root", help="Reports root directory."),
+    root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Reports root directory."),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
     metrics_url: list[str] = typer.Option(
         [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
@@ -192,7 +193,9 @@ def baseline(
     out_dir: Path | None = typer.Option(
         None, "--out", help="Directory for NAME.json instead of reports/baselines."
     ),
-    root: Path = typer.Option(Path("reports"), "--root", help="Reports root (step runs go to ROOT/runs)."),
+    root: Path = typer.Option(
+        layout.DEFAULT_ROOT, "--root", help="Reports root (step runs go to ROOT/runs)."
+    ),
     replicas: str = typer.Option(
         "1", "--replicas", help="Bundled target replicas: N, or a sweep 1,2,3 (NAME-rN.json)."
     ),

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import typer
 
+from scalectl import layout
 from scalectl.cli import _common
 from scalectl.cli.main import app
 from scalectl.errors import InputError, TargetError
 
 
 def _default_out() -> Path:
-    return Path("reports") / "recommendations" / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return layout.recommendations_dir() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 @app.command("recommend")

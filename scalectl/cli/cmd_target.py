@@ -11,11 +11,12 @@ from typing import Any
 
 import typer
 
+from scalectl import layout
 from scalectl.cli._common import err, error_boundary, out
 from scalectl.cli.main import app
 from scalectl.errors import InputError, TargetError
 
-DEFAULT_WORKDIR = Path("reports") / "target"  # same as scalectl.target.DEFAULT_WORKDIR (kept light here)
+DEFAULT_WORKDIR = layout.target_dir()
 _ENV_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 target_cli = typer.Typer(

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Sequence
 
 from scalectl.errors import InputError
 from scalectl.gate.compare import StatSettings, Tolerances, compare
-from scalectl.gate.thresholds import Threshold, evaluate, format_value, parse_threshold, scoped_stats
 from scalectl.models.baseline import Baseline
 from scalectl.models.gate import CheckResult, GateVerdict
 from scalectl.models.run import RunResult
+from scalectl.slo import NO_ENDPOINT, Threshold, evaluate, format_value, parse_threshold
 
 #: Environment fields whose difference makes a comparison suspect (the fingerprint).
 FINGERPRINT = (
@@ -87,12 +87,13 @@ def threshold_check(th: Threshold, run: RunResult) -> CheckResult:
     scope = th.scope or "overall"
     common = dict(name=f"threshold {th.text}", kind="threshold", scope=scope, metric=th.stat,
                   limit=th.value, unit=th.unit)  # fmt: skip
-    if scoped_stats(th, run) is None:
+    (result,) = evaluate(run, [th])
+    if result.note == NO_ENDPOINT:
         known = ", ".join(ep.key for ep in run.endpoints) or "none"
         msg = f"{th.text}: no endpoint {th.scope!r} in the run (endpoints: {known})"
         return CheckResult(**common, status="fail", message=msg)
-    observed, holds = evaluate(th, run)
-    if holds is None:
+    observed, holds = result.observed, result.ok
+    if holds is None or observed is None:
         return CheckResult(**common, status="insufficient", message=f"{th.text}: no requests to judge")
     verdict = "holds" if holds else "violated"
     shown = f"{format_value(th.metric, observed)} {th.op} {format_value(th.metric, th.value)}"

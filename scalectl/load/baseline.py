@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from scalectl import storage
+from scalectl import layout, storage
+from scalectl.analysis.knee import LoadPoint, find_knee
+from scalectl.analysis.throughput import active_rps
 from scalectl.errors import InputError
-from scalectl.gate.thresholds import Threshold, evaluate, observe, parse_threshold
 from scalectl.models.baseline import Baseline, BaselineStep, KneePoint
 from scalectl.models.run import EndpointStats, Environment, RunResult
 from scalectl.scenario import (
@@ -23,6 +24,7 @@ from scalectl.scenario import (
     Steps,
     load_scenario,
 )
+from scalectl.slo import Threshold, meets, parse_threshold
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 #: A step whose throughput falls below this fraction of the best so far is past the knee.
@@ -78,59 +80,59 @@ def step_scenarios(sc: Scenario) -> list[tuple[Scenario, int | None, float | Non
 
 
 def slo_holds(run: RunResult, slo: Sequence[Threshold], max_error_rate: float) -> bool:
-    if run.total.requests == 0 or run.total.failure_rate > max_error_rate:
-        return False
-    for th in slo:
-        _, ok = evaluate(th, run)
-        if ok is False:
-            return False
-    return True
+    return meets(run, slo, max_error_rate)
 
 
 def endpoint_ok(ep: EndpointStats, slo: Sequence[Threshold], duration: float, max_error_rate: float) -> bool:
-    if ep.requests == 0 or ep.failure_rate > max_error_rate:
-        return False
-    for th in slo:
-        if th.metric in ("rps", "requests") or (th.scope and th.scope not in (ep.key, ep.name)):
-            continue
-        value = observe(th, ep, duration)
-        if value is not None and not th.holds(value):
-            return False
-    return True
+    """The endpoint met the SLOs that apply to it (overall or scoped to it; not throughput or counts)."""
+    mine = [
+        th
+        for th in slo
+        if th.metric not in ("rps", "requests") and (not th.scope or th.scope in (ep.key, ep.name))
+    ]
+    return meets(ep, mine, max_error_rate, duration_s=duration)
+
+
+def _level(step: BaselineStep) -> float:
+    """How hard a step was driven: its offered rate or users, else its order."""
+    level = step.offered_rps if step.offered_rps is not None else step.users
+    return float(level) if level is not None else float(step.index)
+
+
+def _knee_point(rps: float, p95: float, p99: float, step: BaselineStep, beyond: bool) -> KneePoint:
+    return KneePoint(
+        rps=rps,
+        p95_ms=p95,
+        p99_ms=p99,
+        users=step.users,
+        offered_rps=step.offered_rps,
+        step=step.index,
+        beyond_last_step=beyond,
+    )
 
 
 def find_knees(
     steps: list[BaselineStep], slo: Sequence[Threshold], max_error_rate: float
 ) -> tuple[KneePoint | None, dict[str, KneePoint]]:
+    """The knee over all steps and per endpoint (``analysis.knee.find_knee`` on each)."""
     knee = None
-    ok_steps = [s for s in steps if s.slo_ok]
-    if ok_steps:
-        best = max(ok_steps, key=lambda s: s.rps)
-        knee = KneePoint(
-            rps=best.rps,
-            p95_ms=best.p95_ms,
-            p99_ms=best.p99_ms,
-            users=best.users,
-            offered_rps=best.offered_rps,
-            step=best.index,
-            beyond_last_step=all(s.slo_ok for s in steps) and best.index == steps[-1].index,
-        )
+    found = find_knee([LoadPoint(_level(s), s.rps, s.slo_ok) for s in steps])
+    if found is not None:
+        best = steps[found.index]
+        knee = _knee_point(best.rps, best.p95_ms, best.p99_ms, best, found.beyond_last_step)
     per: dict[str, KneePoint] = {}
-    for s in steps:
-        for ep in s.run.endpoints:
-            if not endpoint_ok(ep, slo, s.run.duration_s, max_error_rate):
-                continue
-            cur = per.get(ep.key)
-            if cur is None or ep.rps > cur.rps:
-                per[ep.key] = KneePoint(
-                    rps=ep.rps,
-                    p95_ms=ep.latency_ms.p95,
-                    p99_ms=ep.latency_ms.p99,
-                    users=s.users,
-                    offered_rps=s.offered_rps,
-                    step=s.index,
-                    beyond_last_step=s.index == steps[-1].index,
-                )
+    keys = list(dict.fromkeys(ep.key for s in steps for ep in s.run.endpoints))
+    for key in keys:
+        seen = [(s, ep) for s in steps for ep in s.run.endpoints if ep.key == key]
+        pts = [
+            LoadPoint(_level(s), ep.rps, endpoint_ok(ep, slo, s.run.duration_s, max_error_rate))
+            for s, ep in seen
+        ]
+        found = find_knee(pts)
+        if found is not None:
+            s, ep = seen[found.index]
+            lat = ep.latency_ms
+            per[key] = _knee_point(ep.rps, lat.p95, lat.p99, s, found.beyond_last_step)
     return knee, per
 
 
@@ -139,7 +141,7 @@ def run_baseline(
     *,
     name: str,
     out: Path | None = None,
-    root: Path = Path("reports"),
+    root: Path = layout.DEFAULT_ROOT,
     replicas: int = 1,
     update: bool = False,
     host: str | None = None,
@@ -198,7 +200,7 @@ def run_baseline(
                 index=i,
                 users=users,
                 offered_rps=offered,
-                rps=run.total.rps,
+                rps=active_rps(run),  # the one throughput figure (recommend's "measured" too)
                 p50_ms=run.total.latency_ms.p50,
                 p95_ms=run.total.latency_ms.p95,
                 p99_ms=run.total.latency_ms.p99,
@@ -220,11 +222,11 @@ def run_baseline(
                     f"error rate {run.total.failure_rate:.1%} passed the bound {max_err:.1%} at step {i}"
                 )
                 break
-            falling = best_rps > 0 and run.total.rps < FALLING_THROUGHPUT * best_rps
+            falling = best_rps > 0 and step.rps < FALLING_THROUGHPUT * best_rps
             broken = broken + 1 if not ok else 0
             # one slow step on a shared machine is noise; falling twice in a row is past the knee
             fell = fell + 1 if falling else 0
-            best_rps = max(best_rps, run.total.rps)
+            best_rps = max(best_rps, step.rps)
             if broken >= stepping.stop_after:
                 stop_reason = f"past the knee at step {i} (SLO broken)"
                 break

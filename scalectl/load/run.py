@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from scalectl import storage
+from scalectl import layout, storage
 from scalectl.errors import InputError, TargetError
 from scalectl.load import engine, locustgen, results
 from scalectl.models.run import RunResult
@@ -105,7 +105,7 @@ def apply_overrides(
             update={"stages": stages, "warmup": _keep_warmup(sc.load.warmup, duration)}
         )
     if slo:
-        from scalectl.gate.thresholds import parse_threshold
+        from scalectl.slo import parse_threshold
 
         for expr in slo:
             parse_threshold(expr)
@@ -136,7 +136,7 @@ def run_scenario(
     duration: float | None = None,
     workers: int = 0,
     out: Path | None = None,
-    root: Path = Path("reports"),
+    root: Path = layout.DEFAULT_ROOT,
     allow_remote: bool = False,
     metrics_urls: Sequence[str] = (),
     replicas: int = 1,
@@ -192,7 +192,7 @@ def run_scenario(
         workdir = engine.make_workdir()
         stack.callback(shutil.rmtree, workdir, True)
         if sc is not None:
-            storage.atomic_write_text(run_dir / "scenario.yaml", dump_scenario(sc))
+            storage.atomic_write_text(run_dir / layout.SCENARIO_FILE, dump_scenario(sc))
             config = {"scenario": sc.model_dump(mode="json"), "workers": workers + remote_workers}
             files = locustgen.write_locustfiles(workdir, config=config, user_locustfile=None)
             extra: list[str] = []
@@ -278,7 +278,7 @@ def find_detached(host: str, root: Path) -> Any:
         from scalectl.target import DEFAULT_WORKDIR, detached_target
     except ImportError:
         return None
-    return detached_target(host, (DEFAULT_WORKDIR, Path(root) / "target"))
+    return detached_target(host, (DEFAULT_WORKDIR, layout.target_dir(root)))
 
 
 @contextlib.contextmanager

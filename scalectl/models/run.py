@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from scalectl.models._base import Model
 
@@ -46,6 +46,14 @@ class EndpointStats(Model):
     errors: dict[ErrorKind, int] = Field(default_factory=dict)
     #: HDR histogram of all latencies (microseconds), base64 as produced by ``HdrHistogram.encode()``.
     histogram: str | None = None
+
+    @model_validator(mode="after")
+    def _fill_failure_rate(self) -> EndpointStats:
+        """``failure_rate`` is ``failures / requests``; filled in where a builder (or an older file)
+        left it out, so every reader takes it from here instead of recomputing it."""
+        if self.failures and not self.failure_rate and self.requests:
+            self.__dict__["failure_rate"] = self.failures / self.requests
+        return self
 
     @property
     def key(self) -> str:

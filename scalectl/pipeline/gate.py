@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scalectl import storage
+from scalectl import layout, storage
 from scalectl.errors import InputError
 from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
 from scalectl.gate.judge import judge, select_baseline_run
-from scalectl.gate.thresholds import parse_all
 from scalectl.models.gate import GateVerdict
 from scalectl.models.run import RunResult
+from scalectl.slo import parse_all
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class GateRequest:
     duration_s: float | None = None
     replicas: int = 1
     target_env: Mapping[str, str] = field(default_factory=dict)
-    root: Path = Path("reports")
+    root: Path = layout.DEFAULT_ROOT
     seed: int = 0
     alpha: float = 0.05
     run_noise: float | None = None

@@ -273,8 +273,6 @@ def _metric(stats: EndpointStats | None, attr: str) -> float | None:
         return None
     if attr in ("rps", "failure_rate"):
         v = getattr(stats, attr)
-        if attr == "failure_rate" and not v and stats.requests:
-            v = stats.failures / stats.requests
         return float(v) * (100.0 if attr == "failure_rate" else 1.0)
     return float(getattr(stats.latency_ms, attr)) if stats.requests else None
 

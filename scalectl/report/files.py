@@ -37,13 +37,14 @@ def load_input(path: Path) -> ReportInput:
     )
 
 
-def write_default_report(run_dir: Path) -> Path:
+def write_default_report(run_dir: Path, item: ReportInput | None = None) -> Path:
     """Write ``RUN_DIR/report.html`` (atomically) for the run in ``run_dir``; returns its path.
 
-    Called at the end of ``loadtest``, ``baseline`` and ``recommend``.
+    ``item``: the run and its analysis when the caller holds them (``postrun.finish_run``, after
+    ``loadtest`` and each ``baseline`` step); otherwise they are read from ``run_dir``.
     """
     from scalectl.report import render
 
-    item = load_input(Path(run_dir))
+    item = item or load_input(Path(run_dir))
     target = Path(run_dir) / REPORT_FILE
     return storage.atomic_write_text(target, render("html", [item]))

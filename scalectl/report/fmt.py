@@ -91,7 +91,7 @@ def warmup(run: RunResult) -> str:
 
 def samples(run: RunResult) -> str:
     t = run.total
-    rate = t.failures / t.requests if t.requests else 0.0
+    rate = t.failure_rate
     return f"{t.requests:,} requests, {t.failures:,} failed ({pct(rate)})"
 
 
@@ -177,9 +177,19 @@ def capacity_rows(r: Recommendation) -> list[tuple[str, str]]:
     return rows
 
 
+def endpoint_rps(run: RunResult, ep: EndpointStats) -> float:
+    """An endpoint's (or the total's) share of the run's one throughput figure, so that the tables'
+    req/s column and the summary's throughput are the same quantity (the Total row equals it)."""
+    from scalectl.analysis.throughput import active_rps
+
+    if not run.total.requests:
+        return 0.0
+    return active_rps(run) * ep.requests / run.total.requests
+
+
 def throughput(run: RunResult) -> str:
     """The run's throughput, the one figure every view shows (and the analysis calls "achieved"):
     requests over the seconds that carried load (start-up, drain and warm-up left out)."""
-    from scalectl.capacity.evidence import active_rps
+    from scalectl.analysis.throughput import active_rps
 
     return f"{num(active_rps(run))} req/s"

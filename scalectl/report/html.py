@@ -37,7 +37,7 @@ def render(items: Sequence[ReportInput]) -> str:
 
 def _overall_latency_slo(item: ReportInput) -> float | None:
     from scalectl.errors import InputError
-    from scalectl.gate.thresholds import parse_threshold
+    from scalectl.slo import parse_threshold
 
     for text in item.run.slo:
         try:
@@ -54,7 +54,7 @@ def _run_body(page: Page, item: ReportInput) -> str:
     slos = slo_results(item)
     ok = slo_verdict(slos)
     t = run.total
-    err_rate = t.failures / t.requests if t.requests else 0.0
+    err_rate = t.failure_rate
     when = started(run)
     header = (
         '<header class="top"><div class="wrap">'
@@ -160,13 +160,13 @@ def _endpoint_table(run: RunResult) -> str:
     )
     body = []
     for ep in [*run.endpoints, run.total]:
-        rate = ep.failures / ep.requests if ep.requests else 0.0
+        rate = ep.failure_rate
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(ep.errors.items())) or "–"
         cls = ' class="total"' if ep is run.total else ""
         cells = [
             f"{ep.requests:,}",
             fmt.pct(rate),
-            fmt.num(ep.rps),
+            fmt.num(fmt.endpoint_rps(run, ep)),
             *(fmt.lat_ms(ep, p) for p in ("p50", "p90", "p95", "p99", "max")),
         ]
         num_cells = "".join(

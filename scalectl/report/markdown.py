@@ -99,8 +99,8 @@ def _endpoint_table(run: RunResult) -> list[str]:
             (
                 name,
                 f"{ep.requests:,}",
-                fmt.pct(ep.failures / ep.requests if ep.requests else 0.0),
-                fmt.num(ep.rps),
+                fmt.pct(ep.failure_rate),
+                fmt.num(fmt.endpoint_rps(run, ep)),
                 fmt.lat_ms(ep, "p50"),
                 fmt.lat_ms(ep, "p95"),
                 fmt.lat_ms(ep, "p99"),

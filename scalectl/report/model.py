@@ -29,27 +29,14 @@ def slo_results(item: ReportInput) -> list[SloResult]:
     if item.analysis is not None and item.analysis.slo:
         return list(item.analysis.slo)
     from scalectl.errors import InputError
-    from scalectl.gate.thresholds import evaluate, parse_threshold
+    from scalectl.slo import evaluate
 
     results: list[SloResult] = []
     for text in item.run.slo:
         try:
-            th = parse_threshold(text)
+            results.extend(evaluate(item.run, [text]))
         except InputError as exc:
             results.append(SloResult(expression=text, note=f"not understood: {exc}"))
-            continue
-        observed, ok = evaluate(th, item.run)
-        note = None if ok is not None else "nothing measured in this scope"
-        results.append(
-            SloResult(
-                expression=text,
-                scope=th.scope or "overall",
-                observed=observed,
-                limit=th.value,
-                ok=ok,
-                note=note,
-            )
-        )
     return results
 
 

@@ -10,13 +10,13 @@ from scalectl.models.run import EndpointStats, RunResult
 from scalectl.report import fmt
 
 
-def _row(ep: EndpointStats, bold: bool = False) -> list[str]:
+def _row(run: RunResult, ep: EndpointStats, bold: bool = False) -> list[str]:
     lat = ep.latency_ms
     cells = [
         ep.key if ep.name != "Total" else "Total",
         f"{ep.requests:,}",
         f"{ep.failures:,}" + (f" ({ep.failure_rate:.1%})" if ep.failures else ""),
-        f"{ep.rps:,.1f}",
+        fmt.num(fmt.endpoint_rps(run, ep)),
         f"{lat.p50:,.1f}",
         f"{lat.p95:,.1f}",
         f"{lat.p99:,.1f}",
@@ -31,8 +31,8 @@ def run_table(run: RunResult) -> Table:
     for col in ("requests", "failures", "rps", "p50", "p95", "p99", "max"):
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for ep in run.endpoints:
-        table.add_row(*_row(ep))
-    table.add_row(*_row(run.total, bold=True))
+        table.add_row(*_row(run, ep))
+    table.add_row(*_row(run, run.total, bold=True))
     return table
 
 

@@ -1,26 +1,21 @@
 """The rich terminal view of a run (or a comparison of runs), rendered to a string.
 
-Composed from the pieces their owners write when they are installed: ``run_term.render_run``
-(endpoint table and run notes), ``analysis_term.render_analysis`` (flowchart tree) and
-``recommendation_term.recommendation_renderable``. Where one is missing, the fallback section of
-this module renders the same model.
+Composed from the summary panel here and the pieces of ``run_term.render_run`` (endpoint table and run
+notes), ``analysis_term.render_analysis`` (flowchart tree) and
+``recommendation_term.recommendation_renderable``.
 """
 
 from __future__ import annotations
 
-import importlib
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from rich import box
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
-from scalectl.models import Analysis, Recommendation, RunResult
-from scalectl.models.analysis import flow_step_good, flow_step_mark
 from scalectl.report import data, fmt
 from scalectl.report.model import ReportInput, slo_results, slo_verdict
 
@@ -54,31 +49,17 @@ def print_parts(parts: Sequence[RenderableType], *, width: int = 100, color: boo
     return buf.getvalue()
 
 
-def _piece(module: str, attr: str) -> Callable[..., RenderableType] | None:
-    """``scalectl.report.<module>.<attr>`` when that module exists, else None."""
-    name = f"scalectl.report.{module}"
-    try:
-        mod = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-    fn = getattr(mod, attr, None)
-    return fn if callable(fn) else None
+def run_view(item: ReportInput) -> list[RenderableType]:
+    """Summary, endpoints, analysis, recommendation."""
+    from scalectl.report.analysis_term import render_analysis
+    from scalectl.report.recommendation_term import recommendation_renderable
+    from scalectl.report.run_term import render_run
 
-
-def run_view(item: ReportInput, *, compose: bool = True) -> list[RenderableType]:
-    """Summary, endpoints, analysis, recommendation; ``compose=False`` uses this module's fallbacks."""
-    render_run = _piece("run_term", "render_run") if compose else None
-    render_analysis = _piece("analysis_term", "render_analysis") if compose else None
-    render_rec = _piece("recommendation_term", "recommendation_renderable") if compose else None
-    parts: list[RenderableType] = [summary_panel(item, notes=render_run is None)]
-    parts.append(render_run(item.run) if render_run else endpoint_table(item.run))
+    parts: list[RenderableType] = [summary_panel(item, notes=False), render_run(item.run)]
     if item.analysis is not None:
-        parts.append(render_analysis(item.analysis) if render_analysis else analysis_tree(item.analysis))
+        parts.append(render_analysis(item.analysis))
     if item.recommendation is not None:
-        rec = item.recommendation
-        parts.append(render_rec(rec) if render_rec else recommendation_panel(rec))
+        parts.append(recommendation_renderable(item.recommendation))
     return parts
 
 
@@ -115,106 +96,6 @@ def summary_panel(item: ReportInput, *, notes: bool = True) -> Panel:
     verdict = fmt.verdict_text(ok, len(slos))
     title = Text.assemble("scalectl run ", (run.run_id, "bold"), " — ", (verdict, _OK_STYLE[ok]))
     return Panel(grid, title=title, title_align="left", border_style=_OK_STYLE[ok if slos else None])
-
-
-# ---- fallbacks for the owners' pieces ---------------------------------------------------------
-
-
-def endpoint_table(run: RunResult) -> RenderableType:
-    table = Table(
-        title="Endpoints",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
-        show_edge=False,
-    )
-    longest = max((len(ep.key) for ep in run.endpoints), default=5)
-    table.add_column("Endpoint", no_wrap=True, min_width=min(longest, 40))
-    for col in ("Requests", "Errors", "req/s", "p50", "p95", "p99", "max"):
-        table.add_column(col, justify="right", no_wrap=True)
-    kinds: list[Text] = []
-    for ep in [*run.endpoints, run.total]:
-        rate = ep.failures / ep.requests if ep.requests else 0.0
-        table.add_row(
-            Text(ep.key, style="bold") if ep is run.total else ep.key,
-            f"{ep.requests:,}",
-            Text(fmt.pct(rate), style="red" if rate > 0 else ""),
-            fmt.num(ep.rps),
-            fmt.lat_ms(ep, "p50"),
-            fmt.lat_ms(ep, "p95"),
-            fmt.lat_ms(ep, "p99"),
-            fmt.lat_ms(ep, "max"),
-            end_section=ep is not run.total and ep is run.endpoints[-1],
-        )
-        if ep.errors and ep is not run.total:
-            detail = ", ".join(f"{k} {v:,}" for k, v in sorted(ep.errors.items()))
-            kinds.append(Text.assemble(("errors ", "red"), f"{ep.key}: {detail}"))
-    return Group(table, *kinds) if kinds else table
-
-
-def analysis_tree(a: Analysis) -> RenderableType:
-    verdict = Text(
-        "performance OK" if a.performance_ok else "performance NOT OK",
-        style="green" if a.performance_ok else "bold red",
-    )
-    tree = Tree(Text.assemble("Analysis: ", verdict, f"  {a.summary}" if a.summary else ""))
-    if a.path:
-        path = tree.add("Flowchart path")
-        for step in a.path:
-            good = flow_step_good(step.step, step.outcome)
-            mark = (flow_step_mark(step.step, step.outcome), {True: "green", False: "red", None: "dim"}[good])
-            node = path.add(Text.assemble((mark[0] + " ", mark[1]), (step.step, "bold"), f": {step.verdict}"))
-            for d in step.details:
-                node.add(d)
-    if a.findings:
-        found = tree.add("Findings (most severe first)")
-        for f in a.findings:
-            node = found.add(
-                Text.assemble(
-                    (f"{f.severity:<8}", _SEV_STYLE.get(f.severity, "")),
-                    f" {f.category}: ",
-                    (f.title, "bold"),
-                    f"  (confidence {f.confidence:.0%})",
-                )
-            )
-            for ev in f.evidence:
-                val = f" = {ev.observed}" if ev.observed is not None else ""
-                lim = f" (threshold {ev.threshold})" if ev.threshold is not None else ""
-                node.add(f"evidence: {ev.metric}{val}{lim}" + (f": {ev.note}" if ev.note else ""))
-            node.add(Text.assemble(("action: ", "bold"), f.action))
-            if f.verify:
-                node.add(Text.assemble(("verify: ", "bold"), f.verify))
-    for n in a.notes:
-        tree.add(Text(f"note: {n}", style="dim"))
-    return tree
-
-
-def recommendation_panel(r: Recommendation) -> RenderableType:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column()
-    reach = (
-        Text("reachable", style="green") if r.reachable else Text("NOT reachable by replicas", style="red")
-    )
-    grid.add_row(
-        "Replicas", Text.assemble((str(r.replicas), "bold"), f" for {fmt.num(r.target_rps)} req/s, ", reach)
-    )
-    for label, value in fmt.capacity_rows(r):
-        grid.add_row(label, value)
-    grid.add_row("Limited by", r.limited_by or "–")
-    res = r.resources
-    grid.add_row("CPU", f"request {res.cpu_request}, limit {res.cpu_limit or '–'}")
-    grid.add_row("Memory", f"request {res.memory_request}, limit {res.memory_limit}")
-    if r.model is not None:
-        grid.add_row("USL fit", fmt.usl_fit(r.model))
-    for k, v in sorted(r.settings.items()):
-        grid.add_row("Setting", f"{k}={v}")
-    grid.add_row("Confidence", r.confidence)
-    body: list[RenderableType] = [grid]
-    body += [Text(f"• {x}") for x in r.reasoning]
-    body += [Text(f"⚠ {w}", style="yellow") for w in r.warnings]
-    return Panel(Group(*body), title="Recommendation", title_align="left")
 
 
 # ---- comparison ---------------------------------------------------------------------------------

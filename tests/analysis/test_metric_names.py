@@ -53,6 +53,6 @@ def test_mapping_from_scenario(scenario: dict | None, expected: dict) -> None:
 
 
 def test_contract_lists_every_design_metric() -> None:
-    # DESIGN.md "Telemetry metric names": 19 families
+    # the metric-name contract (analysis/metric_names.py): 19 families
     assert len(mn.CONTRACT) == 19
     assert all(t in ("counter", "gauge", "histogram") for t in mn.CONTRACT.values())

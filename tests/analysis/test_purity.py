@@ -1,4 +1,4 @@
-"""The analysis is pure (DESIGN.md house rule 5): no files, network, clock or randomness."""
+"""The analysis is pure (docs/architecture.md, the pure core): no files, network, clock or randomness."""
 
 from __future__ import annotations
 

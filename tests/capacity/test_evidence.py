@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from scalectl.capacity.evidence import collect, grade, points_from_run
-from scalectl.gate.thresholds import parse_all
+from scalectl.slo import parse_all
 from tests.capacity.conftest import evidence_of
 from tests.capacity.synth import make_step_run
 from tests.factories import lognormal_latency, make_run

@@ -116,3 +116,46 @@ def test_cpu_per_request_leaves_the_warmup_out() -> None:
     series = [iv.model_copy(update={"warmup": iv.t < 3}) for iv in run.series]
     warm = run.model_copy(update={"series": series, "warmup_s": 3.0})
     assert cpu_s_per_request(warm, "generator") == pytest.approx(0.05 / 25)
+
+
+def test_renamed_metrics_are_read_through_the_scenario_mapping() -> None:
+    """``telemetry.metric_names`` renames reach the capacity readings as they reach the analysis."""
+    contract = _run(
+        {
+            "db_pool_size": [2] * 5,
+            "db_pool_max_overflow": [0] * 5,
+            "db_pool_checked_out": [2] * 5,
+            'upstream_duration_seconds_count{name="llm"}': [0, 5, 10, 15, 20],
+            'upstream_duration_seconds_sum{name="llm"}': [0, 2.5, 5, 7.5, 10],
+            "event_loop_lag_seconds": [0.2] * 5,
+        }
+    )
+    renamed = _run(
+        {
+            "app_pool_size": [2] * 5,
+            "app_pool_overflow_max": [0] * 5,
+            "app_pool_in_use": [2] * 5,
+            'llm_seconds_count{name="llm"}': [0, 5, 10, 15, 20],
+            'llm_seconds_sum{name="llm"}': [0, 2.5, 5, 7.5, 10],
+            "loop_lag": [0.2] * 5,
+        }
+    )
+    mapping = {
+        "db_pool_size": "app_pool_size",
+        "db_pool_max_overflow": "app_pool_overflow_max",
+        "db_pool_checked_out": "app_pool_in_use",
+        "upstream_duration_seconds": "llm_seconds",
+        "event_loop_lag_seconds": "loop_lag",
+    }
+    renamed.scenario = {**renamed.scenario, "telemetry": {"metric_names": mapping}}
+    unmapped = renamed.model_copy(update={"scenario": {}})
+    for fn in (signals.pool_utilization, signals.pool_hold_s, signals.upstream_time_s, signals.loop_lag_s):
+        assert fn(renamed) == fn(contract) is not None, fn.__name__
+        assert fn(unmapped) is None, fn.__name__
+    assert signals.pool_saturated(renamed) and not signals.pool_saturated(unmapped)
+
+
+def test_loop_lag_threshold_is_the_analysis_threshold() -> None:
+    from scalectl.analysis.params import AnalysisParams
+
+    assert AnalysisParams().loop_lag_ms / 1000.0 == signals.LOOP_LAG_S

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from scalectl.cli.main import app
 from scalectl.errors import InputError
-from scalectl.gate.thresholds import parse_threshold
 from scalectl.load.baseline import find_knees, slo_holds
 from scalectl.models.baseline import BaselineStep
+from scalectl.slo import parse_threshold
 from scalectl.storage import load_baseline
 from tests.factories import lognormal_latency, make_run
 

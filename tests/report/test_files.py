@@ -44,3 +44,20 @@ def test_a_baseline_file_is_named_as_such(tmp_path: Path) -> None:
     path.write_text('{"schema_version": 1, "name": "b", "scenario_name": "s", "steps": []}', encoding="utf-8")
     with pytest.raises(InputError, match="is a baseline, not a run"):
         load_input(path)
+
+
+def test_finish_run_reports_the_run_it_holds_as_the_files_would(tmp_path) -> None:
+    """``postrun.finish_run`` renders from memory; the page equals one rendered from the files."""
+    from scalectl import storage
+    from scalectl.postrun import finish_run
+    from scalectl.report import render
+    from scalectl.report.files import load_input
+    from tests.factories import make_run
+
+    run = make_run(seconds=5, slo=["p95<300ms"])
+    run_dir = tmp_path / run.run_id
+    run_dir.mkdir()
+    storage.write_model(run_dir / storage.RUN_FILE, run)
+    analysis, path = finish_run(run, run_dir)
+    assert path is not None and path.read_text(encoding="utf-8") == render("html", [load_input(run_dir)])
+    assert storage.load_analysis(run_dir) == analysis

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from scalectl.analysis import analyze_run
-from scalectl.capacity.evidence import active_rps
+from scalectl.analysis.throughput import active_rps
 from scalectl.models.analysis import flow_step_good, flow_step_mark, flow_step_title
 from scalectl.report import html, json_report, markdown, terminal
 from scalectl.report.analysis_term import render_analysis_text
@@ -58,6 +58,13 @@ def test_throughput_is_one_figure_everywhere(item: ReportInput, views: dict[str,
     assert achieved and float(achieved[1].replace(",", "")) == pytest.approx(active_rps(item.run), rel=1e-3)
     data = json.loads(json_report.render([item]))
     assert data["analysis"]["achieved_rps"] == pytest.approx(active_rps(item.run), rel=1e-9)
+    assert data["throughput_rps"] == pytest.approx(active_rps(item.run), rel=1e-9)
+    # the tables' req/s column is the same quantity: its Total row is the throughput
+    table_total = next(ln for ln in views["run table"].splitlines() if ln.startswith("│ Total"))
+    assert f"│ {num(active_rps(item.run))} │" in table_total, table_total
+    assert f"| **Total** | {item.run.total.requests:,} |" in views["markdown"]
+    total_row = next(ln for ln in views["markdown"].splitlines() if ln.startswith("| **Total** |"))
+    assert f"| {num(active_rps(item.run))} |" in total_row
 
 
 def test_flowchart_marks_agree_between_terminal_markdown_and_html(item: ReportInput, views) -> None:

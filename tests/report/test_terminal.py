@@ -1,11 +1,5 @@
 from __future__ import annotations
 
-import sys
-import types
-
-import pytest
-from rich.text import Text
-
 from scalectl.report import terminal
 from scalectl.report.model import ReportInput
 from tests.report import samples
@@ -13,9 +7,8 @@ from tests.report.golden import check_golden
 
 
 def _own(item: ReportInput) -> str:
-    """The view from this module's own sections only, so the golden files do not change when the
-    owners' pieces (run_term, analysis_term, recommendation_term) are installed."""
-    return terminal.print_parts(terminal.run_view(item, compose=False), width=110)
+    """The view users see: the summary panel and the run, analysis and recommendation pieces."""
+    return terminal.print_parts(terminal.run_view(item), width=110)
 
 
 def test_full_run_matches_golden() -> None:
@@ -41,31 +34,10 @@ def test_width_is_respected() -> None:
     assert max(len(line) for line in text.splitlines()) <= 80
 
 
-@pytest.fixture
-def fake_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stand-ins for the owners' modules, to check that the view composes whatever is installed."""
-    for module, attr, label in (
-        ("run_term", "render_run", "FAKE RUN TABLE"),
-        ("analysis_term", "render_analysis", "FAKE ANALYSIS"),
-        ("recommendation_term", "recommendation_renderable", "FAKE RECOMMENDATION"),
-    ):
-        mod = types.ModuleType(f"scalectl.report.{module}")
-        setattr(mod, attr, lambda model, _label=label: Text(f"{_label} {type(model).__name__}"))
-        monkeypatch.setitem(sys.modules, f"scalectl.report.{module}", mod)
-
-
-@pytest.mark.usefixtures("fake_pieces")
-def test_owners_pieces_are_composed_when_installed() -> None:
+def test_the_view_composes_the_run_analysis_and_recommendation_pieces() -> None:
     text = terminal.render([samples.full_item()], width=110)
-    assert "FAKE RUN TABLE RunResult" in text
-    assert "FAKE ANALYSIS Analysis" in text
-    assert "FAKE RECOMMENDATION Recommendation" in text
-    assert "Flowchart path" not in text and "Per replica" not in text  # the fallbacks stepped aside
-    assert "SLO violated" in text  # the summary panel stays this module's
-
-
-def test_fallbacks_are_used_when_the_pieces_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("run_term", "analysis_term", "recommendation_term"):
-        monkeypatch.setitem(sys.modules, f"scalectl.report.{module}", None)  # import raises ImportError
-    text = terminal.render([samples.full_item()], width=110)
-    assert "Flowchart path" in text and "Per-replica capacity" in text and "Endpoints" in text
+    assert "SLO violated" in text  # the summary panel
+    assert "POST /api/seo-dashboard/analyze" in text  # run_term's endpoint table
+    assert "Findings" in text  # analysis_term
+    bare = terminal.render([samples.bare_item()], width=110)
+    assert "Findings" not in bare and "Total" in bare

@@ -9,6 +9,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from scalectl import layout
 from scalectl.analysis.monitor import Monitor, cpu_allotment_cores
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.signals import Signals
@@ -140,7 +141,7 @@ class Context:
 
         Knobs go in the environment, which the bundled target inherits.
         """
-        scenario = f"reports/runs/{self.run.run_id}/scenario.yaml"
+        scenario = (layout.run_dir(self.run.run_id) / layout.SCENARIO_FILE).as_posix()
         parts = [f"{k}={v}" for k, v in (env or {}).items()] + ["scalectl loadtest", scenario]
         if replicas:
             parts.append(f"--replicas {replicas}")

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from scalectl.errors import InputError
-from scalectl.gate.thresholds import Threshold, evaluate, format_value, observe, parse_all, parse_threshold
+from scalectl.slo import Threshold, evaluate, format_value, observe, parse_all, parse_threshold
 from tests.factories import lognormal_latency, make_run
+
+
+def evaluate_one(th, run):
+    """(observed, ok) of one expression through the one evaluator."""
+    (r,) = evaluate(run, [th])
+    return r.observed, r.ok
+
 
 # text, metric, stat, op, value (canonical units), scope, percentile
 FORMS = [
@@ -138,31 +145,77 @@ def run():
 
 def test_evaluate_overall_and_scoped(run) -> None:
     a, b = run.endpoint("GET /a"), run.endpoint("POST /b")
-    obs, ok = evaluate(parse_threshold("p95<10s"), run)
+    obs, ok = evaluate_one(parse_threshold("p95<10s"), run)
     assert obs == pytest.approx(run.total.latency_ms.p95) and ok is True
-    obs, ok = evaluate(parse_threshold("/a: p50<50"), run)
+    obs, ok = evaluate_one(parse_threshold("/a: p50<50"), run)
     assert obs == pytest.approx(a.latency_ms.p50) and ok is True
-    obs, ok = evaluate(parse_threshold("POST /b: p50<50"), run)
+    obs, ok = evaluate_one(parse_threshold("POST /b: p50<50"), run)
     assert obs == pytest.approx(b.latency_ms.p50) and ok is False
-    obs, ok = evaluate(parse_threshold("POST /b: error_rate<1%"), run)
+    obs, ok = evaluate_one(parse_threshold("POST /b: error_rate<1%"), run)
     assert obs == pytest.approx(b.failures / b.requests) and ok is False
-    obs, ok = evaluate(parse_threshold("http_reqs>100"), run)
+    obs, ok = evaluate_one(parse_threshold("http_reqs>100"), run)
     assert obs == run.total.requests and ok is True
-    obs, ok = evaluate(parse_threshold("rps>=100"), run)
+    obs, ok = evaluate_one(parse_threshold("rps>=100"), run)
     assert obs == pytest.approx(run.total.rps) and ok is True
-    obs, ok = evaluate(parse_threshold("total: max<1"), run)
+    obs, ok = evaluate_one(parse_threshold("total: max<1"), run)
     assert obs == pytest.approx(run.total.latency_ms.max) and ok is False
 
 
 def test_evaluate_reads_any_percentile_from_the_histogram(run) -> None:
-    obs75, _ = evaluate(parse_threshold("/a: p75<1000"), run)
+    obs75, _ = evaluate_one(parse_threshold("/a: p75<1000"), run)
     a = run.endpoint("/a").latency_ms
     assert a.p50 < obs75 < a.p95
 
 
 def test_evaluate_missing_scope_or_no_requests_is_undecided(run) -> None:
-    assert evaluate(parse_threshold("/nope: p95<1"), run) == (None, None)
+    assert evaluate_one(parse_threshold("/nope: p95<1"), run) == (None, None)
     empty = run.endpoint("/a").model_copy(update={"requests": 0})
     assert observe(parse_threshold("p95<1"), empty, 10.0) is None
     assert observe(parse_threshold("rate<0.1"), empty, 10.0) is None
     assert observe(parse_threshold("http_reqs>1"), empty, 10.0) == 0.0
+
+
+def test_evaluate_gives_one_result_per_expression_with_a_reason_when_undecided(run) -> None:
+    from scalectl.slo import NO_ENDPOINT, NOTHING_MEASURED
+
+    res = evaluate(run, ["p95<10s", "/nope: p95<1", " error_rate<50% "])
+    assert [r.scope for r in res] == ["overall", "/nope", "overall"]
+    assert res[0].ok is True and res[0].note is None and res[0].limit == 10_000.0
+    assert res[1].ok is None and res[1].note == NO_ENDPOINT
+    assert res[2].expression == " error_rate<50% "  # as the user wrote it
+    assert res[2].observed == pytest.approx(run.total.failure_rate)
+    empty = run.model_copy(update={"total": run.total.model_copy(update={"requests": 0, "failures": 0})})
+    (r,) = evaluate(empty, ["p95<1s"])
+    assert r.ok is None and r.note == NOTHING_MEASURED
+
+
+def test_evaluate_per_endpoint_adds_informational_rows_for_overall_latency_and_errors(run) -> None:
+    from scalectl.slo import PER_ENDPOINT
+
+    res = evaluate(run, ["p95<50ms", "rps>1", "POST /b: p95<1s"], per_endpoint=True)
+    per = [r for r in res if r.note == PER_ENDPOINT]
+    assert [(r.expression, r.scope) for r in per] == [("p95<50ms", "GET /a"), ("p95<50ms", "POST /b")]
+    assert per[0].ok is True and per[1].ok is False
+    assert len(res) == 5
+
+
+def test_meets_adds_the_knee_guards(run) -> None:
+    from scalectl.slo import Measured, meets
+
+    slo = parse_all(["p95<10s"])
+    assert meets(run, slo, max_error_rate=0.5)
+    assert not meets(run, slo, max_error_rate=0.01)  # POST /b fails 10%
+    assert not meets(run, parse_all(["p95<1ms"]), max_error_rate=0.5)
+    assert meets(run, parse_all(["/nope: p95<1ms"]), max_error_rate=0.5)  # undecided does not fail
+    a = run.endpoint("GET /a")
+    assert a is not None and meets(a, parse_all(["p95<1s"]), 0.0)
+    level = Measured(total=run.total, endpoints=[a], duration_s=2.0)
+    assert evaluate(level, ["/a: p95<1s", "POST /b: p95<1s"])[1].ok is None
+    assert evaluate(level, ["rps>0"])[0].observed == run.total.rps
+
+
+def test_failure_rate_is_filled_in_by_the_model() -> None:
+    from scalectl.models import EndpointStats
+
+    assert EndpointStats(name="Total", requests=200, failures=3).failure_rate == 0.015
+    assert EndpointStats(name="Total", requests=0, failures=0).failure_rate == 0.0

@@ -1,4 +1,8 @@
-"""Threshold / SLO expressions: parsing and evaluation against a run.
+"""SLO / threshold expressions: the one grammar and the one evaluator every stage uses.
+
+The analysis (monitor), the baseline sweep and its knees, the capacity evidence, the gate, ``recommend
+--verify`` and the reporters all judge SLOs through :func:`evaluate` (or :func:`meets`, which adds the
+error-rate guard a knee needs), so one expression means the same thing on every screen.
 
 Grammar (k6-compatible where k6 has the form)::
 
@@ -22,11 +26,12 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Union
 
 from scalectl.errors import InputError
+from scalectl.models.analysis import PER_ENDPOINT_VIEW, SloResult
 from scalectl.models.run import EndpointStats, RunResult
 
 Metric = Literal["latency", "error_rate", "rps", "requests"]
@@ -211,6 +216,30 @@ def parse_all(texts: Iterable[str]) -> list[Threshold]:
     return [parse_threshold(t) for t in texts]
 
 
+@dataclass(frozen=True)
+class Measured:
+    """Totals and endpoints measured over ``duration_s`` seconds: a load level inside a run."""
+
+    total: EndpointStats
+    endpoints: Sequence[EndpointStats]
+    duration_s: float
+
+    def endpoint(self, key_or_name: str) -> EndpointStats | None:
+        return next((ep for ep in self.endpoints if key_or_name in (ep.key, ep.name)), None)
+
+
+#: What an SLO is judged on: a run, a load level of one, or one endpoint's stats (scope not applied).
+Subject = Union[RunResult, Measured, EndpointStats]  # noqa: UP007 (a runtime alias)
+
+#: ``SloResult.note`` when the expression's endpoint is not in the run.
+NO_ENDPOINT = "no such endpoint in run"
+#: ``SloResult.note`` when the scope exists but holds nothing to observe (no requests).
+NOTHING_MEASURED = "nothing measured"
+#: ``SloResult.note`` of an overall SLO applied to one endpoint (informational: the overall verdict
+#: comes from the whole run; scope an SLO to an endpoint to make it count).
+PER_ENDPOINT = PER_ENDPOINT_VIEW  # shown, not judged (SloResult.counts)
+
+
 def observe(th: Threshold, stats: EndpointStats, duration_s: float) -> float | None:
     """The value of the threshold's statistic in ``stats``; None when there is nothing to observe."""
     if th.metric == "requests":
@@ -220,7 +249,7 @@ def observe(th: Threshold, stats: EndpointStats, duration_s: float) -> float | N
     if stats.requests == 0:
         return None
     if th.metric == "error_rate":
-        return stats.failures / stats.requests
+        return stats.failure_rate
     lat = stats.latency_ms
     if th.stat in ("mean", "min", "max"):
         return float(getattr(lat, th.stat))
@@ -238,19 +267,66 @@ def observe(th: Threshold, stats: EndpointStats, duration_s: float) -> float | N
 _OVERALL = {"overall", "total", "all"}
 
 
-def scoped_stats(th: Threshold, run: RunResult) -> EndpointStats | None:
-    """The run's totals (no scope, or ``overall``/``total``) or the scoped endpoint; None if absent."""
+def scoped_stats(th: Threshold, subject: Subject) -> EndpointStats | None:
+    """The subject's totals (no scope, or ``overall``/``total``) or the scoped endpoint; None if absent.
+    An ``EndpointStats`` subject is its own scope."""
+    if isinstance(subject, EndpointStats):
+        return subject
     if th.scope is None or th.scope.lower() in _OVERALL:
-        return run.total
-    return run.endpoint(th.scope)
+        return subject.total
+    return subject.endpoint(th.scope)
 
 
-def evaluate(th: Threshold, run: RunResult) -> tuple[float | None, bool | None]:
-    """(observed, holds); holds is None when the scope is missing or nothing was measured."""
-    stats = scoped_stats(th, run)
+def _result(
+    text: str, th: Threshold, stats: EndpointStats | None, duration_s: float, scope: str, note=None
+) -> SloResult:
     if stats is None:
-        return None, None
-    observed = observe(th, stats, run.duration_s)
-    if observed is None:
-        return None, None
-    return observed, th.holds(observed)
+        return SloResult(expression=text, scope=scope, note=NO_ENDPOINT)
+    obs = observe(th, stats, duration_s)
+    return SloResult(
+        expression=text,
+        scope=scope,
+        observed=obs,
+        limit=th.value,
+        ok=None if obs is None else th.holds(obs),
+        note=note if obs is not None else (note or NOTHING_MEASURED),
+    )
+
+
+def evaluate(
+    subject: Subject,
+    slos: Iterable[str | Threshold],
+    *,
+    duration_s: float | None = None,
+    per_endpoint: bool = False,
+) -> list[SloResult]:
+    """Judge every SLO on ``subject``: one ``SloResult`` each (``ok`` None when nothing could be judged:
+    ``note`` says why). ``per_endpoint`` adds, for each overall latency or error-rate SLO, one
+    informational row per endpoint (note :data:`PER_ENDPOINT`). Raises InputError for a bad expression."""
+    if duration_s is None:
+        duration_s = getattr(subject, "duration_s", 0.0)
+    out: list[SloResult] = []
+    for item in slos:
+        th = item if isinstance(item, Threshold) else parse_threshold(item)
+        text = item if isinstance(item, str) else th.text
+        out.append(_result(text, th, scoped_stats(th, subject), duration_s, th.scope or "overall"))
+        if per_endpoint and th.scope is None and th.metric in ("latency", "error_rate"):
+            for ep in getattr(subject, "endpoints", ()):
+                out.append(_result(text, th, ep, duration_s, ep.key, PER_ENDPOINT))
+    return out
+
+
+def holds(results: Iterable[SloResult]) -> bool:
+    """No SLO failed (an SLO that could not be judged does not fail)."""
+    return not any(r.ok is False for r in results)
+
+
+def meets(
+    subject: Subject, slos: Sequence[Threshold], max_error_rate: float, *, duration_s: float | None = None
+) -> bool:
+    """A load level that counts for a knee: it served requests, its failure rate is within
+    ``max_error_rate``, and no SLO failed."""
+    total = subject if isinstance(subject, EndpointStats) else subject.total
+    if total.requests == 0 or total.failure_rate > max_error_rate:
+        return False
+    return holds(evaluate(subject, slos, duration_s=duration_s))
