@@ -24,6 +24,8 @@ RUN_FILE = "run.json"
 ANALYSIS_FILE = "analysis.json"
 RECOMMENDATION_FILE = "recommendation.json"
 SCENARIO_FILE = "scenario.yaml"
+#: ``runs/latest``: a link to the newest run directory (written by ``storage.mark_latest``).
+LATEST_RUN = "latest"
 
 
 def runs_dir(root: Path = DEFAULT_ROOT) -> Path:
@@ -44,3 +46,8 @@ def recommendations_dir(root: Path = DEFAULT_ROOT) -> Path:
 
 def target_dir(root: Path = DEFAULT_ROOT) -> Path:
     return Path(root) / TARGET_DIR
+
+
+def latest_run(root: Path = DEFAULT_ROOT) -> Path:
+    """``reports/runs/latest``: the newest run, for commands a user runs next."""
+    return runs_dir(root) / LATEST_RUN

@@ -30,7 +30,7 @@ from scalectl.layout import ANALYSIS_FILE, DEFAULT_ROOT, RECOMMENDATION_FILE, RU
 from scalectl.models import Analysis, Baseline, Recommendation, RunResult
 
 __all__ = ["ANALYSIS_FILE", "DEFAULT_ROOT", "RECOMMENDATION_FILE", "RUN_FILE"]
-LATEST = "latest"
+LATEST = layout.LATEST_RUN
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -108,7 +108,7 @@ def mark_latest(run_dir: Path) -> None:
     ``scalectl report reports/runs/latest`` names the newest run. Only for run directories under a
     ``runs/`` folder; a filesystem without links is left as it is."""
     run_dir = Path(run_dir)
-    if run_dir.parent.name != "runs" or run_dir.name == LATEST:
+    if run_dir.parent.name != layout.RUNS_DIR or run_dir.name == LATEST:
         return
     link = run_dir.parent / LATEST
     tmp = run_dir.parent / f".{LATEST}.{os.getpid()}"

@@ -145,7 +145,7 @@ class Context:
         parts = [f"{k}={v}" for k, v in (env or {}).items()] + ["scalectl loadtest", scenario]
         if replicas:
             parts.append(f"--replicas {replicas}")
-        return " ".join(parts) + " && scalectl analyze reports/runs/latest"
+        return " ".join(parts) + f" && scalectl analyze {layout.latest_run().as_posix()}"
 
     def finding(
         self,
