@@ -145,7 +145,7 @@ def loadtest(
             warmup=parse_duration(warmup) if warmup is not None else None,
         )
     analysis, report_path = _finish(run, run_dir, report=report)
-    _lines(run_lines(run, analysis, str(run_dir)))
+    _lines(run_lines(run, analysis, str(run_dir), host=host))
     out.print(render_run(run))
     if verbose:
         out.print(render_analysis(analysis), soft_wrap=False)

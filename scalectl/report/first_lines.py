@@ -35,8 +35,9 @@ def _limit(analysis: Analysis | None) -> str:
     return "limit: not identified (no rule matched); see the analysis"
 
 
-def run_lines(run: RunResult, analysis: Analysis | None, run_dir: str) -> list[str]:
-    """Result, limit, next command for one run."""
+def run_lines(run: RunResult, analysis: Analysis | None, run_dir: str, host: str | None = None) -> list[str]:
+    """Result, limit, next command for one run (``host``: the --host it ran against, kept in the
+    next command so that it measures the same target)."""
     verdict, broken = _slo_text(analysis)
     t = run.total
     result = (
@@ -51,7 +52,8 @@ def run_lines(run: RunResult, analysis: Analysis | None, run_dir: str) -> list[s
     if analysis is not None and analysis.findings and analysis.findings[0].verify:
         nxt = f"next: {analysis.findings[0].action.split(';')[0]}; then {analysis.findings[0].verify}"
     elif verdict == "met":
-        nxt = f"next: scalectl baseline --scenario {run_dir}/scenario.yaml (the knee: how much it takes)"
+        on = f" --host {host}" if host else ""
+        nxt = f"next: scalectl baseline --scenario {run_dir}/scenario.yaml{on} (the knee: how much it takes)"
     return [result, _limit(analysis), nxt]
 
 
