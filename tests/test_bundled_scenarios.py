@@ -50,7 +50,12 @@ def test_the_scenario_keeps_its_slo_promise(name: str, target, tmp_path: Path) -
     run, _ = run_scenario(SCENARIOS / f"{name}.yaml", host=target.url, duration=duration, root=tmp_path)
     analysis = analyze_run(run)
     assert analysis.slo, f"{name} declares no SLO"
-    broken = [f"{r.expression} [{r.scope}] observed {r.observed}" for r in analysis.slo if r.ok is False]
+    # the verdict as every view reads it: a per-endpoint view of an overall SLO is shown, not judged
+    broken = [
+        f"{r.expression} [{r.scope}] observed {r.observed}"
+        for r in analysis.slo
+        if r.ok is False and r.counts
+    ]
     verdict = "missed" if broken else "met"
     assert verdict == promise, f"{name}: SLO {verdict}: {broken}"
     if name == "ratelimit":  # it promises 429s past the per-user limit, counted as failures
