@@ -20,11 +20,11 @@ SCENARIOS = ROOT / "scenarios"
 PROMISES: dict[str, tuple[float | None, str]] = {
     "smoke": (None, "met"),
     "baseline": (None, "met"),  # `loadtest` of it: the load block, below the knee; its steps break the SLO
-    "content_mix": (15.0, "met"),
-    "arrival_rate": (15.0, "met"),
+    "content_mix": (10.0, "met"),
+    "arrival_rate": (12.0, "met"),
     "ratelimit": (None, "met"),
-    "soak": (10.0, "met"),
-    "spike": (25.0, "met"),  # 10 s steady, the 10-s spike, 5 s of recovery
+    "soak": (6.0, "met"),
+    "spike": (23.0, "met"),  # 10 s steady, the 10-s spike, 3 s of recovery
 }
 
 
