@@ -12,6 +12,14 @@ evaluator) where it said "nothing measured in this scope" with a limit. And ``ac
 the Monitor line that shows it) in ``*.analysis``: the analysis now uses the one throughput
 definition (``analysis/throughput.active_rps``, as capacity and ``--verify`` do): smoke 43.0 → 48.14
 req/s (run.json's total.rps: 48.06), ramp 47.5 → 47.14. No finding, verdict or recommendation changed.
+
+Regenerated for issue 11 (deliberate, analysis only): "slow already at low load" is judged only below
+the knee. ``run.analysis`` (one level of 10 users, no telemetry: nothing says it is low load) no
+longer has ``code_slow_at_low_load``; its top finding is ``code_route_dominating``, and a note says a
+sweep or ramp would tell queueing from slow code. ``ramp.analysis`` keeps the finding, judged on the
+levels below the knee (2 and 6 users, t=1-8s: the run's first and last partial seconds belong to no
+level), backed by the throughput still growing there (confidence 0.7, p95 61 ms). The titles say
+where low load was judged. Recommendations and every figure of the capacity model are unchanged.
 """
 
 from __future__ import annotations

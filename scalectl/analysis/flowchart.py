@@ -60,9 +60,15 @@ def _headroom_text(mon: Monitor) -> str:
     return f"headroom {mon.headroom:.0%} ({mon.utilization_of} at {mon.utilization:.0%})"
 
 
-def walk(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisParams) -> Analysis:
+def walk(
+    run: RunResult,
+    sig: Signals,
+    slo: Sequence[str],
+    params: AnalysisParams,
+    sweep: Sequence[RunResult] = (),
+) -> Analysis:
     mon = monitor(run, sig, slo, params)
-    ctx = Context(run=run, signals=sig, monitor=mon, params=params)
+    ctx = Context(run=run, signals=sig, monitor=mon, params=params, sweep=tuple(sweep))
     path = [_monitor_step(mon)]
     notes: list[str] = []
     if not sig.telemetry_available:
@@ -102,6 +108,11 @@ def walk(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisParam
             notes=notes,
             summary="Performance OK: continue normal operations, " + _headroom_text(mon),
             **common,
+        )
+    if len(ctx.levels) < 2:
+        notes.append(
+            "one load level: queueing (a concurrency limit) and slow code look alike in it; a stepped "
+            "baseline (scalectl baseline) or a ramp tells them apart by Little's law"
         )
     taken = None
     for category, rules in RULES_BY_CATEGORY.items():

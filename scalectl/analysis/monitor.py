@@ -39,9 +39,15 @@ class Monitor:
 
 
 def cpu_allotment_cores(run: RunResult, params: AnalysisParams, processes: int) -> float:
-    """Cores one replica may use: ``cpus_per_replica``, else the default, capped by the host's share."""
-    cores = run.environment.cpus_per_replica or params.default_cores_per_replica
+    """Cores one sampled process may use: ``cpus_per_replica``, else the default (one Python process
+    per replica), capped by the host's share. A user's command (its whole process tree, workers and
+    all) may use every core of the host unless it was given ``{cpus}``."""
+    target = run.target
+    cores = run.environment.cpus_per_replica or (target.cpus_per_replica if target else None)
     host = run.environment.cpu_count
+    if not cores and target is not None and target.kind == "command" and host:
+        cores = float(host)
+    cores = cores or params.default_cores_per_replica
     if host and processes:
         cores = min(cores, host / processes)
     return float(cores)

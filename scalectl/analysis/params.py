@@ -35,6 +35,20 @@ class AnalysisParams:
     #: Fewest seconds a low / high load window needs to count as a load level.
     min_window_seconds: int = 3
 
+    # --- load levels and Little's law (analysis/levels.py) -------------------------------------
+    #: A ramp that holds no load level for ``min_window_seconds`` is cut into this many groups.
+    level_bins: int = 5
+    #: Levels whose throughput is within this share of the best are "flat" (the plateau).
+    plateau_tolerance: float = 0.15
+    #: The load must grow at least this much (top / first level of the plateau) to call it flat.
+    plateau_min_load_growth: float = 1.4
+    #: Across the plateau, mean latency must grow by at least this share of the load's growth
+    #: (1.0 = in proportion: the extra users only queue).
+    plateau_latency_share: float = 0.5
+    #: A single load level counts as "low load" when Little's law puts fewer requests than this in
+    #: flight (throughput × mean latency): too few to queue behind each other.
+    low_load_in_flight: float = 0.5
+
     # --- database -----------------------------------------------------------------------------
     #: checked_out / (pool_size + max_overflow) at or above this counts as "pool full".
     pool_full_ratio: float = 0.95

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from scalectl import histograms
 from scalectl.analysis.knee import LoadPoint, find_knee
 from scalectl.analysis.throughput import active_rps
+from scalectl.errors import InputError
 from scalectl.models import Baseline, EndpointStats, RunResult
 from scalectl.slo import Measured, Threshold, meets, parse_all
 
@@ -73,11 +74,26 @@ class EvidenceSet:
     sources: list[str]
 
 
-def replicas_of(run: RunResult, baseline: Baseline | None = None) -> int:
-    if baseline is not None and baseline.replicas:
-        return baseline.replicas
+def declared_replicas(run: RunResult, baseline: Baseline | None = None) -> int | None:
+    """How many replicas served ``run``, when known: recorded by the target spec or the environment
+    (the bundled target, a command scalectl started, or ``--host`` with ``--replicas N``); None for a
+    ``--host`` service whose replica count nobody declared."""
+    target = run.target
+    if target is not None and target.replicas:
+        return target.replicas
     if run.environment.replicas:
         return run.environment.replicas
+    if target is not None and target.kind in ("bundled", "command"):
+        return baseline.replicas if baseline is not None and baseline.replicas else 1
+    return None
+
+
+def replicas_of(run: RunResult, baseline: Baseline | None = None) -> int:
+    declared = declared_replicas(run, baseline)
+    if declared:
+        return declared
+    if baseline is not None and baseline.replicas:
+        return baseline.replicas
     procs = [s for s in run.telemetry if s.kind == "process" and s.role == "target"]
     return max(len(procs), 1)
 
@@ -249,6 +265,7 @@ def collect(
         slo_list = list(DEFAULT_SLO)
         notes.append(f"no SLO given or recorded: using the default {', '.join(DEFAULT_SLO)}")
     ths = parse_all(slo_list)
+    notes.extend(_check_replicas_declared(items))
     points: list[CapacityPoint] = []
     all_runs: list[RunResult] = []
     for source, runs, base in items:
@@ -285,6 +302,34 @@ def collect(
         notes=notes,
         sources=[s for s, _, _ in items],
     )
+
+
+def _check_replicas_declared(items: Sequence[tuple[str, list[RunResult], Baseline | None]]) -> list[str]:
+    """Refuse to fit replicas across sources whose replica counts nobody declared (``--host`` without
+    ``--replicas``): taking each as 1 replica would read a 2-worker knee as one replica's capacity.
+    One such source alone is sized as one measured unit, with a note."""
+    unknown = [
+        source
+        for source, runs, base in items
+        if any(
+            declared_replicas(r, base) is None
+            for r in (runs or ([s.run for s in base.steps] if base else []))
+        )
+    ]
+    if not unknown:
+        return []
+    if len(items) > 1:
+        raise InputError(
+            f"cannot fit replicas across {', '.join(s for s, _, _ in items)}: "
+            f"{', '.join(unknown)} {'was' if len(unknown) == 1 else 'were'} measured with --host and "
+            "record no replica count",
+            hint="measure each with 'scalectl baseline --host URL --replicas N' (N = the replicas or workers "
+            "serving it), or recommend from one of them",
+        )
+    return [
+        f"{unknown[0]}: measured with --host and no --replicas: sized as 1 replica (the service as "
+        "measured); declare the count with 'scalectl baseline --host URL --replicas N'"
+    ]
 
 
 def grade(caps: Sequence[ReplicaCapacity], has_process_telemetry: bool) -> tuple[str, list[str]]:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from scalectl.capacity import queueing, signals
 from scalectl.capacity.evidence import CapacityPoint, EvidenceSet, ReplicaCapacity
 from scalectl.capacity.resources import recommend_resources
+from scalectl.capacity.settings import Sizing, service_settings
 from scalectl.capacity.sizing import (
     DEFAULT_CONNECTION_HEADROOM,
     DEFAULT_DB_MAX_CONNECTIONS,
@@ -236,45 +237,34 @@ def recommend(
             f"≤ {usable} usable of max_connections {max_conn}"
         )
 
-    settings: dict[str, str] = {}
-    if pool_size is not None:
-        settings["DB_POOL_SIZE"] = str(pool_size)
-        settings["DB_MAX_OVERFLOW"] = str(pool_over)
-    if limited_by == "database":
-        advice.append(
-            "database-bound: raise DB_POOL_SIZE to the Erlang C figure (within the connection budget) and "
-            "cut connection hold time (slow queries, indexes, DB_SLOW_QUERY_MS) before adding replicas"
-        )
-    if replicas > 1:
-        settings.setdefault("REDIS_URL", "redis://<shared-redis>:6379/0")
-        advice.append(
-            "more than one replica: keep rate limits and the cache in shared storage (REDIS_URL); "
-            "in-process limits would let each user through N times"
-        )
     hit_ratios = [h for r in runs if (h := signals.cache_hit_ratio(r)) is not None]
-    if hit_ratios and min(hit_ratios) < LOW_HIT_RATIO:
-        advice.append(
-            f"cache hit ratio {min(hit_ratios):.0%} < {LOW_HIT_RATIO:.0%}: enable the cache "
-            "(CACHE_ENABLED=1) and "
-            "raise CACHE_TTL_S on cacheable routes"
-        )
     upstream = [u for r in runs if (u := signals.upstream_time_s(r)) is not None]
     upstream_c = None
     if upstream:
         rate, mean_s = upstream[0]
         per_rate = rate * per_replica / max(runs[0].total.rps, 1e-9)
         upstream_c = queueing.min_servers(per_rate, mean_s, max_p_wait=max_p_wait)
-        settings["LLM_MAX_CONCURRENCY"] = str(upstream_c)
         reasoning.append(
             f"upstream: {per_rate:.1f} calls/s per replica × {mean_s:.2f} s → {upstream_c} "
             "concurrent slots (Erlang C)"
         )
-    settings["LLM_TIMEOUT_S"] = f"{min(upstream_timeout_s, lb_timeout_s - 5):g}"
-    advice.append(
-        f"timeouts: the app's upstream timeout (LLM_TIMEOUT_S={settings['LLM_TIMEOUT_S']}s) stays below the "
-        f"load balancer's read timeout ({lb_timeout_s:g}s), so the breaker and the app answer "
-        "before the LB cuts"
+    scoped = service_settings(
+        [p.run for p in evidence.points] or runs,
+        Sizing(
+            replicas=replicas,
+            pool_size=pool_size,
+            pool_overflow=pool_over,
+            upstream_concurrency=upstream_c,
+            limited_by=limited_by,
+            low_hit_ratio=min(hit_ratios) if hit_ratios and min(hit_ratios) < LOW_HIT_RATIO else None,
+            hit_ratio_threshold=LOW_HIT_RATIO,
+            lb_timeout_s=lb_timeout_s,
+            upstream_timeout_s=upstream_timeout_s,
+            upstream_measured=bool(upstream),
+        ),
     )
+    settings = scoped.settings
+    advice.extend(scoped.advice)
     reasoning.append(
         f"margin: {plan.usable_rps:.0f} req/s usable at {utilization:.0%} utilization "
         f"vs {target_rps:g} target"

@@ -27,6 +27,12 @@ def analyze(
         "-v",
         help="Print the whole flowchart tree with every finding's evidence (analysis.json has it too).",
     ),
+    sweep: Path | None = typer.Option(
+        None,
+        "--sweep",
+        help="The baseline file (reports/baselines/NAME.json) whose step this run is: load levels then "
+        "come from its steps (what 'scalectl baseline' does for each step).",
+    ),
 ) -> None:
     """Find what limits the run: database, application, infrastructure or code, and what to change.
 
@@ -41,7 +47,8 @@ def analyze(
 
     parse_all(list(slo))  # a bad expression fails before the run is read
     run = storage.load_run(run_dir)
-    analysis = analyze_run(run, slo=list(slo) or None)
+    steps = [s.run for s in storage.load_baseline(sweep).steps] if sweep is not None else []
+    analysis = analyze_run(run, slo=list(slo) or None, sweep=steps)
     target_dir = run_dir if Path(run_dir).is_dir() else Path(run_dir).parent
     path = storage.write_model(Path(target_dir) / storage.ANALYSIS_FILE, analysis)
     if as_json:

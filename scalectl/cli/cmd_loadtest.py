@@ -156,11 +156,11 @@ def loadtest(
         raise typer.Exit(code=EXIT_INTERRUPTED)
 
 
-def _finish(run: Any, run_dir: Path, *, report: bool) -> tuple[Any, Path | None]:
-    """Analyze the run and write analysis.json (and report.html)."""
+def _finish(run: Any, run_dir: Path, *, report: bool, sweep: Any = ()) -> tuple[Any, Path | None]:
+    """Analyze the run (a baseline step: with its sweep) and write analysis.json (and report.html)."""
     from scalectl.postrun import finish_run
 
-    return finish_run(run, run_dir, report=report)
+    return finish_run(run, run_dir, report=report, sweep=sweep)
 
 
 def _lines(lines: list[str]) -> None:
@@ -266,7 +266,10 @@ def baseline(
                 warmup=parse_duration(warmup) if warmup is not None else None,
             )
         steps = [st for st in result.steps if st.run_dir]
-        analyses = [_finish(st.run, Path(st.run_dir), report=report and st is steps[-1]) for st in steps]
+        sweep = [st.run for st in result.steps]
+        analyses = [
+            _finish(st.run, Path(st.run_dir), report=report and st is steps[-1], sweep=sweep) for st in steps
+        ]
         last, report_path = analyses[-1] if analyses else (None, None)
         _lines(baseline_lines(result, last, str(path)))
         out.print(_baseline_table(result))

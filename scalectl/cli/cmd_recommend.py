@@ -51,8 +51,32 @@ def recommend_cmd(
         "--out",
         help="Directory for recommendation.json and manifests (default reports/recommendations/<ts>/).",
     ),
-    name: str = typer.Option("alwrity-backend", "--name", help="Service name used in the manifests."),
-    image: str = typer.Option("alwrity-backend:latest", "--image", help="Container image for the manifests."),
+    name: str | None = typer.Option(
+        None,
+        "--name",
+        help="Service name in the manifests (default: alwrity-backend for the bundled backend, else the "
+        "scenario's name).",
+    ),
+    image: str | None = typer.Option(
+        None, "--image", help="Container image for the manifests (NAME:latest)."
+    ),
+    port: int | None = typer.Option(
+        None,
+        "--port",
+        min=1,
+        max=65535,
+        help="Port the service listens on in its container (default: from the evidence's target: the "
+        "bundled backend's 8000, the --host URL's port, or 8000 for a command that takes {port}).",
+    ),
+    ready_path: str | None = typer.Option(
+        None,
+        "--ready-path",
+        help="Readiness path for the health checks (default: the target's ready_path, '/' for a --host "
+        "service; the bundled backend's /health/ready).",
+    ),
+    env: list[str] = typer.Option(
+        [], "--env", "-e", help="KEY=VALUE for the service's containers in the manifests (repeatable)."
+    ),
     verify: bool = typer.Option(
         False, "--verify", help="Start the bundled target as recommended, drive the target rate, compare."
     ),
@@ -69,12 +93,17 @@ def recommend_cmd(
     (docker-compose.scale.yml, deployment.yaml, nginx-upstream.conf). With --verify, measure it."""
     from scalectl import storage
     from scalectl.capacity.evidence import collect
-    from scalectl.capacity.manifests import ManifestOptions, render_all
+    from scalectl.capacity.manifests import options_for_target, render_all
     from scalectl.capacity.recommend import default_analyzer, recommend
+    from scalectl.capacity.settings import measured_target
+    from scalectl.cli.cmd_target import parse_env
     from scalectl.report.recommendation_term import recommendation_renderable
 
     if target_rps <= 0:
         raise InputError("--target-rps must be > 0")
+    if ready_path is not None and not ready_path.startswith("/"):
+        raise InputError(f"--ready-path {ready_path!r}: expected a path starting with '/'")
+    manifest_env = parse_env(env)
     if not 0 < utilization <= 1:
         raise InputError("--utilization must be in (0, 1]")
     if redundancy < 0:
@@ -128,7 +157,19 @@ def recommend_cmd(
             ),
         )
     storage.write_model(out_dir / storage.RECOMMENDATION_FILE, rec)
-    for fname, text in render_all(rec, ManifestOptions(name=name, image=image)).items():
+    measured = measured_target(evidence.runs)
+    options = options_for_target(
+        measured.kind,
+        measured.spec,
+        measured.host,
+        name=name,
+        image=image,
+        port=port,
+        ready_path=ready_path,
+        env=manifest_env,
+        service_name=measured.scenario_name,
+    )
+    for fname, text in render_all(rec, options).items():
         storage.atomic_write_text(out_dir / fname, text)
     _common.out.print(recommendation_renderable(rec))
     _common.out.print(f"wrote {out_dir}/{storage.RECOMMENDATION_FILE} and manifests", markup=False)

@@ -81,12 +81,15 @@ def set_errors(run: RunResult, kind: str, per_second: int) -> RunResult:
 
 
 def context(
-    run: RunResult, slo: Sequence[str] | None = None, params: AnalysisParams | None = None
+    run: RunResult,
+    slo: Sequence[str] | None = None,
+    params: AnalysisParams | None = None,
+    sweep: Sequence[RunResult] = (),
 ) -> Context:
     params = params or AnalysisParams()
     sig = build_signals(run)
     mon = monitor(run, sig, list(slo or run.slo or params.default_slo), params)
-    return Context(run=run, signals=sig, monitor=mon, params=params)
+    return Context(run=run, signals=sig, monitor=mon, params=params, sweep=tuple(sweep))
 
 
 def rising_latency(start_ms: float, end_ms: float, n: int = N):
@@ -108,7 +111,7 @@ _CACHE: dict[tuple, RunResult] = {}
 def base_run(kind: str = "flat", **kw) -> RunResult:
     """Cached synthetic runs (HDR histograms make them slow to build); each call returns a deep copy.
 
-    ``flat``: 40 req/s, 10 users, ~20 ms. ``ramp``: users 1..N, 10..10N req/s, latency ``ramp_ms``.
+    ``flat``: 40 req/s, ``users`` (10), ~20 ms. ``ramp``: users 1..N, 10..10N req/s, latency ``ramp_ms``.
     """
     from tests.factories import lognormal_latency, make_run
 
@@ -116,7 +119,12 @@ def base_run(kind: str = "flat", **kw) -> RunResult:
     if key not in _CACHE:
         if kind == "flat":
             lat = kw.get("latency_ms", 20.0)
-            _CACHE[key] = make_run(seconds=N, rps=40, endpoints={"GET /a": lognormal_latency(lat, 0.1)})
+            _CACHE[key] = make_run(
+                seconds=N,
+                rps=40,
+                users=kw.get("users", 10),
+                endpoints={"GET /a": lognormal_latency(lat, 0.1)},
+            )
         elif kind == "ramp":
             lo, hi = kw.get("ramp_ms", (20.0, 200.0))
             rps = kw.get("rps") or [10.0 * (i + 1) for i in range(N)]
@@ -138,3 +146,70 @@ def base_run(kind: str = "flat", **kw) -> RunResult:
         else:
             raise ValueError(kind)
     return _CACHE[key].model_copy(deep=True)
+
+
+def piecewise_latency(medians_ms: Sequence[float], sigma: float = 0.1):
+    """A sampler whose median is ``medians_ms[i]`` on its i-th call (one call per second)."""
+    state = {"i": 0}
+
+    def draw(rng: np.random.Generator, k: int) -> np.ndarray:
+        i = min(state["i"], len(medians_ms) - 1)
+        state["i"] += 1
+        return rng.lognormal(np.log(medians_ms[i]), sigma, size=k)
+
+    return draw
+
+
+def worker_pool(users: float, workers: int, service_ms: float) -> tuple[float, float]:
+    """A closed loop (no think time) on a server that serves ``workers`` requests at once, each
+    ``service_ms`` long: (throughput req/s, mean latency ms). Past ``workers`` users the extra queue."""
+    busy = min(users, workers)
+    rps = busy * 1000.0 / service_ms
+    return rps, users * 1000.0 / rps
+
+
+def service_run(
+    users: Sequence[int],
+    *,
+    workers: int = 2,
+    service_ms: float = 100.0,
+    cpu_ms_per_request: float | None = 5.0,
+    target=None,
+    environment=None,
+    run_id: str = "svc",
+    slo: Sequence[str] = ("p95<250ms",),
+    seed: int = 1,
+    endpoint: str = "GET /work",
+) -> RunResult:
+    """One run of a worker-limited service at per-second user counts ``users`` (a step: all equal; a
+    ramp: stairs). Process telemetry (one process tree, ``cpu_percent`` = rate × CPU per request)
+    unless ``cpu_ms_per_request`` is None."""
+    from tests.factories import make_run
+
+    shape = [worker_pool(u, workers, service_ms) for u in users]
+    n = len(users)
+    cpu = None
+    if cpu_ms_per_request is not None:
+        cpu = [process("app", [x * cpu_ms_per_request / 10.0 for x, _ in shape])]
+    run = make_run(
+        seconds=n,
+        rps=[x for x, _ in shape],
+        users=list(users),
+        endpoints={endpoint: piecewise_latency([r for _, r in shape])},
+        telemetry=cpu,
+        environment=environment,
+        slo=list(slo),
+        run_id=run_id,
+        seed=seed,
+    )
+    if environment is None:
+        from scalectl.models import Environment
+
+        run.environment = Environment(cpu_count=2, hostname="test")  # not the bundled target
+    run.target = target
+    return run
+
+
+def service_sweep(steps: Sequence[int], seconds: int = 8, **kw) -> list[RunResult]:
+    """A baseline sweep: one run per user count."""
+    return [service_run([u] * seconds, run_id=f"step-{u}", seed=i + 1, **kw) for i, u in enumerate(steps)]

@@ -91,3 +91,33 @@ def test_help_explains_options() -> None:
     result = runner.invoke(app, ["analyze", "--help"])
     assert result.exit_code == 0
     assert "--slo" in result.output and "--json" in result.output
+
+
+def test_a_baseline_step_is_analysed_within_its_sweep(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from scalectl.models import Baseline, BaselineStep, TargetSpec
+    from tests.analysis.helpers import service_sweep
+
+    runs = service_sweep([1, 2, 4, 8], target=TargetSpec(kind="external"), cpu_ms_per_request=None)
+    steps = [
+        BaselineStep(
+            index=i, users=u, rps=r.total.rps, p50_ms=0, p95_ms=0, p99_ms=0, error_rate=0, slo_ok=True, run=r
+        )
+        for i, (u, r) in enumerate(zip([1, 2, 4, 8], runs, strict=True))
+    ]
+    base = storage.write_model(
+        tmp_path / "b.json",
+        Baseline(name="b", scenario_name="s", created_at=datetime.now(UTC), steps=steps),
+    )
+    top = tmp_path / "top"
+    storage.write_model(top / "run.json", runs[-1])
+    alone = CliRunner().invoke(app, ["analyze", str(top), "--json"])
+    assert alone.exit_code == 0, alone.output
+    assert "app_concurrency_limit" not in alone.output  # one level: it cannot tell
+    within = CliRunner().invoke(app, ["analyze", str(top), "--json", "--sweep", str(base)])
+    assert within.exit_code == 0, within.output
+    analysis = Analysis.model_validate_json(within.output)
+    assert analysis.findings[0].rule == "app_concurrency_limit"
+    bad = CliRunner().invoke(app, ["analyze", str(top), "--sweep", str(tmp_path / "nope.json")])
+    assert bad.exit_code == 2

@@ -406,11 +406,17 @@ CASES = [
     ),
     # --- code --------------------------------------------------------------------------------
     Case(
-        "slow-low-load",
-        lambda: base_run(latency_ms=1000 * P.slow_at_low_load_slo_share * 1.1),
+        "slow-one-user",
+        lambda: base_run(latency_ms=1000 * P.slow_at_low_load_slo_share * 1.1, users=1),
         code.slow_at_low_load,
         True,
-        check=lambda f: f.confidence < 0.5,
+        check=lambda f: "one user at a time" in f.title,
+    ),
+    Case(  # one level, 10 users, nothing to say it is below the knee: it may be queueing
+        "slow-one-level-unknown-load",
+        lambda: base_run(latency_ms=1000 * P.slow_at_low_load_slo_share * 1.1),
+        code.slow_at_low_load,
+        False,
     ),
     Case(
         "fast-low-load",

@@ -124,3 +124,18 @@ def sweep(
         make_baseline(capacity_usl(n, lam, sigma, kappa), replicas=n, name=f"sweep-r{n}", **kw)
         for n in counts
     ]
+
+
+def retarget(baseline: Baseline, target, *, declared: bool = True) -> Baseline:
+    """The baseline as if measured on another kind of target (``TargetSpec`` or None). ``declared``
+    False: a ``--host`` measurement that records no replica count (no ``environment.replicas``)."""
+    b = baseline.model_copy(deep=True)
+    replicas = b.replicas if declared else None
+    for s in b.steps:
+        s.run.target = target
+        s.run.environment = s.run.environment.model_copy(update={"replicas": replicas})
+        # the bundled backend's pool gauges stay: any app may export db_pool_* (the metric contract)
+    b.environment = b.environment.model_copy(update={"replicas": replicas})
+    if not declared:
+        b.replicas = 1  # what `baseline --host` records without --replicas
+    return b

@@ -130,3 +130,38 @@ def test_analysis_next_to_the_run_names_the_bottleneck(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     data = json.loads((out / "recommendation.json").read_text())
     assert data["limited_by"] == "database" and data["reachable"] is False
+
+
+def test_host_baselines_without_replica_counts_exit_2(tmp_path: Path) -> None:
+    from scalectl.models import TargetSpec
+    from tests.capacity.synth import make_baseline, retarget
+
+    files = []
+    for n in (1, 2):
+        b = retarget(make_baseline(9.6 * n, name=f"w{n}"), TargetSpec(kind="external"), declared=False)
+        files.append(storage.write_model(tmp_path / f"w{n}.json", b))
+    r = runner.invoke(app, ["recommend", *_from(files), "--target-rps", "35", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2, r.output
+    assert "cannot fit replicas across" in r.output and "--replicas N" in r.output
+    assert "Traceback" not in r.output and not (tmp_path / "o").exists()
+
+
+def test_manifests_follow_the_measured_service(tmp_path: Path) -> None:
+    from scalectl.models import TargetSpec
+    from tests.capacity.synth import make_baseline, retarget
+
+    spec = TargetSpec(kind="command", command="gunicorn -b 127.0.0.1:{port} app:app", ready_path="/ping")
+    b = retarget(make_baseline(40.0, name="shop"), spec)
+    src = storage.write_model(tmp_path / "shop.json", b)
+    out = tmp_path / "rec"
+    args = ["recommend", "--from", str(src), "--target-rps", "50", "--out", str(out)]
+    r = runner.invoke(app, [*args, "--port", "9000", "--env", "APP_MODE=prod"])
+    assert r.exit_code == 0, r.output
+    compose = (out / "docker-compose.scale.yml").read_text()
+    k8s = (out / "deployment.yaml").read_text()
+    assert "http://127.0.0.1:9000/ping" in compose and "APP_MODE: prod" in compose
+    assert "containerPort: 9000" in k8s and "path: /ping" in k8s
+    for text in (compose, k8s, (out / "nginx-upstream.conf").read_text()):
+        assert "/health/ready" not in text and "LLM_TIMEOUT_S" not in text and "REDIS_URL" not in text
+    r = runner.invoke(app, [*args, "--ready-path", "ping"])
+    assert r.exit_code == 2 and "--ready-path 'ping'" in r.output

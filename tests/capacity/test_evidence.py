@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import pytest
+
 from scalectl.capacity.evidence import collect, grade, points_from_run
+from scalectl.capacity.recommend import recommend
+from scalectl.errors import InputError
+from scalectl.models import TargetSpec
 from scalectl.slo import parse_all
 from tests.capacity.conftest import evidence_of
-from tests.capacity.synth import make_step_run
+from tests.capacity.synth import make_baseline, make_step_run, retarget
 from tests.factories import lognormal_latency, make_run
 
 
@@ -90,3 +95,30 @@ def test_warmup_seconds_are_neither_rate_nor_level() -> None:
     assert active_rps(warm) == 20.0  # from the first counted second (whole) to the partial last one
     ths = parse_all(["p95<10s"])
     assert [p.rps for p in points_from_run(warm, ths, replicas=1, source="s")] == [20.0]
+
+
+# --- --host baselines: a replica count must be declared to fit replicas across them ------------
+def _workers(n: int, declared: bool):
+    """The issue's service: gunicorn sync workers at 9.6 req/s each, measured with --host."""
+    b = make_baseline(9.6 * n, replicas=n, name=f"w{n}")
+    return retarget(b, TargetSpec(kind="external", replicas=n if declared else None), declared=declared)
+
+
+def test_undeclared_host_baselines_are_not_fitted_across() -> None:
+    with pytest.raises(InputError, match="cannot fit replicas across w1, w2") as exc:
+        evidence_of([_workers(1, False), _workers(2, False)])
+    assert "--replicas N" in (exc.value.hint or "")
+
+
+def test_one_undeclared_host_baseline_is_one_measured_unit() -> None:
+    ev = evidence_of([_workers(2, False)])
+    assert [c.replicas for c in ev.capacities] == [1]
+    assert any("no --replicas: sized as 1 replica" in n for n in ev.notes)
+
+
+def test_declared_host_baselines_fit_per_replica() -> None:
+    ev = evidence_of([_workers(1, True), _workers(2, True)])
+    assert [c.replicas for c in ev.capacities] == [1, 2]
+    rec = recommend(ev, 35.0)
+    # ~9.1 req/s per worker at the knee: 35 req/s at 70 % needs 6, plus one spare
+    assert (rec.needed_replicas, rec.replicas) == (6, 7)

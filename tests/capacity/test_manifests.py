@@ -17,10 +17,11 @@ from scalectl.capacity.manifests import (
     KUBERNETES_FILE,
     NGINX_FILE,
     ManifestOptions,
+    options_for_target,
     render_all,
 )
 from scalectl.capacity.recommend import recommend
-from scalectl.models import Recommendation, Resources
+from scalectl.models import Recommendation, Resources, TargetSpec
 from tests.capacity.conftest import evidence_of
 
 SCHEMAS = Path(__file__).parent / "schemas"
@@ -171,3 +172,84 @@ def test_nginx_upstream_passes_nginx_t(recs, tmp_path: Path) -> None:
 def test_nginx_t_rejects_a_broken_upstream(tmp_path: Path) -> None:
     res = _nginx_test(tmp_path, "upstream u { least_conn; server 127.0.0.1:1 bogus_param; }\n")
     assert res.returncode != 0
+
+
+# --- the user's service: its own port, readiness path and environment ---------------------------
+
+GUNICORN = TargetSpec(
+    kind="command",
+    command="gunicorn -w {replicas} -b 127.0.0.1:{port} app:app",
+    port=41234,
+    ready_path="/ping",
+    env={"APP_MODE": "prod"},
+)
+OWN_SERVICES = {
+    "command": options_for_target("command", GUNICORN, "http://127.0.0.1:41234", service_name="Shop API"),
+    "external": options_for_target("external", TargetSpec(kind="external"), "http://127.0.0.1:5000"),
+    "unknown": options_for_target(None, None, "http://localhost:9090/api"),
+    "explicit": options_for_target(
+        "external",
+        None,
+        "http://127.0.0.1:5000",
+        port=7000,
+        ready_path="/healthz",
+        env={"A": "1"},
+        name="shop",
+    ),
+}
+EXPECTED = {  # port, ready path, environment, name
+    "command": (8000, "/ping", {"APP_MODE": "prod"}, "shop-api"),
+    "external": (5000, "/", {}, "app"),
+    "unknown": (9090, "/", {}, "app"),
+    "explicit": (7000, "/healthz", {"A": "1"}, "shop"),
+}
+
+
+@pytest.mark.parametrize("which", sorted(OWN_SERVICES))
+def test_manifests_for_the_users_service(which: str, tmp_path: Path) -> None:
+    opts = OWN_SERVICES[which]
+    port, path, env, name = EXPECTED[which]
+    assert (opts.port, opts.ready_path, dict(opts.env), opts.name) == (port, path, env, name)
+    rec = _bare().model_copy(update={"settings": {}})  # a non-bundled recommendation sets nothing of its own
+    files = render_all(rec, opts)
+    text = "\n".join(files.values())
+    for bundled in ("/health/ready", "LLM_TIMEOUT_S", "REDIS_URL", "alwrity"):
+        assert bundled not in text, bundled
+    compose = yaml.safe_load(files[COMPOSE_FILE])
+    _compose_validator().validate(compose)
+    app = compose["services"][name]
+    assert app["expose"] == [str(port)] and app["environment"] == env
+    assert f"http://127.0.0.1:{port}{path}" in " ".join(app["healthcheck"]["test"])
+    # an image without the probe's tools must not keep the load balancer down
+    assert compose["services"]["lb"]["depends_on"][name]["condition"] == "service_started"
+    kubernetes = pytest.importorskip("kubernetes", reason="pip install kubernetes (dev extra)")
+    client = kubernetes.client.ApiClient()
+    docs = list(yaml.safe_load_all(files[KUBERNETES_FILE]))
+    for doc in docs:
+        obj = client._ApiClient__deserialize(doc, K8S_TYPES[doc["kind"]])
+        assert _strip_nulls(client.sanitize_for_serialization(obj)) == doc
+    c = docs[0]["spec"]["template"]["spec"]["containers"][0]
+    assert c["ports"][0]["containerPort"] == port
+    assert {c[p]["httpGet"]["path"] for p in ("livenessProbe", "readinessProbe", "startupProbe")} == {path}
+    assert c["env"] == [{"name": k, "value": v} for k, v in sorted(env.items())]
+    assert f"server {name}:{port} " in files[NGINX_FILE] and f"location = {path} {{" in files[NGINX_FILE]
+    nginx_opts = options_for_target("external", None, "http://127.0.0.1:5000", ready_path=path)
+    res = _nginx_test(tmp_path, render_all(rec, nginx_opts)[NGINX_FILE].replace("app:5000", "127.0.0.1:5000"))
+    assert res.returncode == 0, res.stderr
+
+
+def test_the_bundled_backend_keeps_its_layout() -> None:
+    opts = options_for_target("bundled", None, "http://127.0.0.1:43210", env={"X": "1"})
+    assert (opts.name, opts.port, opts.ready_path, opts.live_path) == (
+        "alwrity-backend",
+        8000,
+        "/health/ready",
+        "/health",
+    )
+    doc = yaml.safe_load(render_all(_bare(), opts)[COMPOSE_FILE])
+    assert doc["services"]["lb"]["depends_on"]["alwrity-backend"]["condition"] == "service_healthy"
+    assert doc["services"]["alwrity-backend"]["environment"] == {
+        "DB_MAX_OVERFLOW": "2",
+        "DB_POOL_SIZE": "4",
+        "X": "1",
+    }

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from scalectl.analysis.rules import application, code, database, infrastructure
+from scalectl.analysis.rules import application, code, concurrency, database, infrastructure
 from scalectl.analysis.rules._common import Context, Rule, Trend, load_trend
 from scalectl.analysis.rules.infrastructure import generator_saturated
 
 #: Flowchart order: database → application → infrastructure → code.
 RULES_BY_CATEGORY: dict[str, tuple[Rule, ...]] = {
     "database": database.RULES,
-    "application": application.RULES,
+    "application": (*application.RULES, *concurrency.RULES),
     "infrastructure": infrastructure.RULES,
     "code": code.RULES,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -10,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from scalectl import layout
+from scalectl.analysis import levels as lv
+from scalectl.analysis import scope
 from scalectl.analysis.monitor import Monitor, cpu_allotment_cores
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.signals import Signals
@@ -41,12 +44,35 @@ class Trend:
 
 @dataclass(frozen=True)
 class Context:
-    """A rule's input: the run's signals, the run itself (environment, endpoints), the monitor."""
+    """A rule's input: the run's signals, the run itself (environment, endpoints), the monitor, and
+    the other runs of its sweep (a baseline's steps, any order) when it is one of them."""
 
     run: RunResult
     signals: Signals
     monitor: Monitor
     params: AnalysisParams
+    sweep: tuple[RunResult, ...] = ()
+
+    @cached_property
+    def kind(self) -> scope.TargetKind | None:
+        """bundled / command / external, or None when an older run does not say (analysis/scope.py)."""
+        return scope.target_kind(self.run)
+
+    @property
+    def bundled(self) -> bool:
+        return self.kind == "bundled"
+
+    @cached_property
+    def levels(self) -> list[lv.Level]:
+        """Load levels, lowest first: the sweep's steps up to this run's load, else this run's own."""
+        if self.sweep:
+            return lv.sweep_levels(self.sweep, self.run, self.params)
+        return lv.run_levels(self.run, self.signals, self.loaded, self.params)
+
+    @cached_property
+    def plateau(self) -> lv.Plateau | None:
+        """Throughput flat while latency grows with load (Little's law: a concurrency limit)."""
+        return lv.find_plateau(self.levels, self.params)
 
     @cached_property
     def loaded(self) -> pd.Series:
@@ -99,8 +125,11 @@ class Context:
 
     @cached_property
     def replicas(self) -> int:
+        target = self.run.target.replicas if self.run.target else None
         return int(
-            self.run.environment.replicas or max(len(self.signals.replicas), self.signals.cpu.shape[1], 1)
+            self.run.environment.replicas
+            or target
+            or max(len(self.signals.replicas), self.signals.cpu.shape[1], 1)
         )
 
     @cached_property
@@ -122,7 +151,9 @@ class Context:
 
     @cached_property
     def target_env(self) -> Mapping[str, str] | None:
-        """The bundled target's environment as the scenario recorded it, when it did."""
+        """The target's environment as the run (its target spec) or the scenario recorded it."""
+        if self.run.target is not None and self.run.target.env:
+            return dict(self.run.target.env)
         sc = self.run.scenario or {}
         for path in (("target", "env"), ("target_env",), ("env",)):
             node: object = sc
@@ -139,13 +170,24 @@ class Context:
     def verify(self, *, env: Mapping[str, str] | None = None, replicas: int | None = None) -> str:
         """The command that re-measures after a change (same scenario as run), then re-analyses.
 
-        Knobs go in the environment, which the bundled target inherits.
+        A target scalectl starts (bundled, or the user's command) inherits knobs from the environment;
+        an external one (``--host``) is changed by the user first, then measured again at its URL.
         """
         scenario = (layout.run_dir(self.run.run_id) / layout.SCENARIO_FILE).as_posix()
-        parts = [f"{k}={v}" for k, v in (env or {}).items()] + ["scalectl loadtest", scenario]
-        if replicas:
-            parts.append(f"--replicas {replicas}")
-        return " ".join(parts) + f" && scalectl analyze {layout.latest_run().as_posix()}"
+        tail = f" && scalectl analyze {layout.latest_run().as_posix()}"
+        settings = [f"{k}={v}" for k, v in (env or {}).items()]
+        target = self.run.target
+        if self.kind in ("bundled", "command"):
+            parts = [*settings, "scalectl loadtest", scenario]
+            in_scenario = isinstance((self.run.scenario or {}).get("target"), Mapping)
+            if self.kind == "command" and target is not None and target.command and not in_scenario:
+                parts.append(f"--target-cmd {shlex.quote(target.command)}")
+            if replicas:
+                parts.append(f"--replicas {replicas}")
+            return " ".join(parts) + tail
+        change = ", ".join(settings + ([f"{replicas} replicas"] if replicas else []))
+        first = f"after changing your service ({change}): " if change else "after changing your service: "
+        return f"{first}scalectl loadtest {scenario} --host {self.run.host}{tail}"
 
     def finding(
         self,

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from scalectl.analysis.rules._common import Context, fmt_pct
+from scalectl.analysis.scope import env_knob
 from scalectl.models import Evidence, Finding
 
 
@@ -101,8 +102,8 @@ def latency_rising_pool_idle(ctx: Context) -> Finding | None:
     p = ctx.params
     trend = ctx.trend
     pool = ctx.signals.column("pool_utilization")
-    if not trend.rises(p) or pool.empty:
-        return None
+    if not trend.rises(p) or pool.empty or ctx.plateau is not None:
+        return None  # with a plateau, rules/concurrency.py names the limit
     pool_u = float(ctx.p90(pool).max())
     if np.isnan(pool_u) or pool_u >= p.pool_idle_ratio:
         return None
@@ -125,7 +126,9 @@ def latency_rising_pool_idle(ctx: Context) -> Finding | None:
         ],
         action=(
             "the wait is inside the application, not the database: look at CPU per replica, locks, "
-            "upstream calls and concurrency limits (e.g. LLM_MAX_CONCURRENCY), then add workers/replicas"
+            "upstream calls and concurrency limits"
+            + (" (e.g. LLM_MAX_CONCURRENCY)" if ctx.bundled else " (workers, threads, connection limits)")
+            + ", then add workers/replicas"
         ),
         verify=ctx.verify(),
     )
@@ -146,7 +149,8 @@ def rate_limited(ctx: Context) -> Finding | None:
     if share < p.rate_limited_share:
         return None
     env = ctx.target_env
-    current = (env or {}).get("RATE_LIMIT_DEFAULT")
+    var = env_knob(ctx.run, "RATE_LIMIT_DEFAULT", "rate")
+    current = (env or {}).get(var) if var else None
     n = ctx.replicas
     load = ctx.signals.load[ctx.loaded]
     users = float(load["users"].mean()) if len(load) else 0.0
@@ -161,11 +165,15 @@ def rate_limited(ctx: Context) -> Finding | None:
     action = (
         f"rate limits reject {fmt_pct(share)} of requests (429): the limiter, not capacity, bounds this run; "
         + traffic
-        + f"Raise RATE_LIMIT_DEFAULT{f' (now {current!r})' if current else ''}"
+        + (
+            f"Raise {var}{f' (now {current!r})' if current else ''}"
+            if var
+            else "Raise the per-user rate limit"
+        )
         + (f" to {suggested}/minute" if suggested else "")
         + " if that per-user traffic is realistic, or spread the load over more test users"
     )
-    if n > 1:
+    if n > 1 and ctx.bundled:
         if env is not None and not env.get("REDIS_URL"):
             action += (
                 f"; with {n} replicas and no REDIS_URL the limits are held per process, so each user gets "
@@ -173,6 +181,9 @@ def rate_limited(ctx: Context) -> Finding | None:
             )
         else:
             action += f"; with {n} replicas, check limits are shared (REDIS_URL), not per process"
+    elif n > 1:
+        action += f"; with {n} replicas, check the limits are kept in shared storage, not per process"
+    new_env = {var: f"{suggested}/minute" if suggested else "<higher>"} if var else None
     return ctx.finding(
         rule="app_rate_limited",
         category="application",
@@ -191,7 +202,7 @@ def rate_limited(ctx: Context) -> Finding | None:
             )
         ],
         action=action,
-        verify=ctx.verify(env={"RATE_LIMIT_DEFAULT": f"{suggested}/minute" if suggested else "<higher>"}),
+        verify=ctx.verify(env=new_env),
     )
 
 
@@ -251,6 +262,9 @@ def upstream(ctx: Context) -> Finding | None:
             action=(
                 "the app's upstream (e.g. the LLM provider) fails or times out: check it, and put a circuit "
                 "breaker with a fallback around it (BREAKER_FAILURE_THRESHOLD) so failures stay fast"
+                if ctx.bundled
+                else "the app's upstream (a service it calls) fails or times out: check it, and put a "
+                "circuit breaker with a fallback around the call so failures stay fast"
             ),
             verify=ctx.verify(),
         )
@@ -280,7 +294,11 @@ def upstream(ctx: Context) -> Finding | None:
         ],
         action=(
             "the upstream is slow: make the call asynchronous (start-then-poll), cache its answers, "
-            "and bound its concurrency (LLM_MAX_CONCURRENCY) and timeout (LLM_TIMEOUT_S)"
+            + (
+                "and bound its concurrency (LLM_MAX_CONCURRENCY) and timeout (LLM_TIMEOUT_S)"
+                if ctx.bundled
+                else "and bound its concurrency and timeout in your client"
+            )
         ),
         verify=ctx.verify(),
     )
@@ -317,9 +335,11 @@ def cache_hit_low(ctx: Context) -> Finding | None:
         ],
         action=(
             "raise CACHE_TTL_S (and check CACHE_ENABLED=1 and a shared REDIS_URL with several replicas); "
-            "if the test reads random keys from a large space, a low hit ratio is the workload, not a fault"
-        ),
-        verify=ctx.verify(env={"CACHE_TTL_S": "300"}),
+            if ctx.bundled
+            else "raise the cache's time-to-live on cacheable routes (and share the cache between replicas); "
+        )
+        + "if the test reads random keys from a large space, a low hit ratio is the workload, not a fault",
+        verify=ctx.verify(env={ttl: "300"} if (ttl := env_knob(ctx.run, "CACHE_TTL_S", "ttl")) else None),
     )
 
 

@@ -2,28 +2,81 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from scalectl import histograms
+from scalectl.analysis.levels import below_knee
 from scalectl.analysis.rules._common import Context, fmt_pct
-from scalectl.models import Evidence, Finding
+from scalectl.models import Evidence, Finding, RunResult
 
 
-def _low_load_mask(ctx: Context) -> tuple[pd.Series | None, bool]:
-    """Seconds that count as low load, and whether server telemetry backs the claim."""
+@dataclass(frozen=True)
+class LowLoad:
+    """Where "low load" was measured: seconds of this run, or a sweep step's run; and how sure."""
+
+    what: str
+    mask: pd.Series | None = None
+    run: RunResult | None = None
+    backed: bool = False
+
+
+def _one_level_is_low(ctx: Context) -> LowLoad | None:
+    """A run at one load level is low load only when nothing can queue: one user at a time, fewer
+    than ``low_load_in_flight`` requests in flight (Little's law), or the bundled backend (async, no
+    hidden worker limit) with CPU and database pool to spare."""
     p = ctx.params
-    trend = ctx.trend
-    if trend.span >= p.min_load_span:
-        return trend.low & ctx.loaded, False
+    df = ctx.signals.load[ctx.loaded]
+    if df.empty:
+        return None
+    if ctx.run.load_model != "open" and 0 < float(df["users"].max()) <= 1:
+        return LowLoad("one user at a time", mask=ctx.loaded, backed=True)
+    req = float(df["requests"].sum())
+    in_flight = (float((df["mean_ms"] * df["requests"]).sum()) / 1000.0 / len(df)) if req else 0.0
+    if in_flight and in_flight <= p.low_load_in_flight:
+        return LowLoad(f"{in_flight:.2f} requests in flight (Little's law)", mask=ctx.loaded, backed=True)
+    if not ctx.bundled:
+        return None
     cpu, pool = ctx.signals.cpu, ctx.signals.column("pool_utilization")
     if cpu.empty and pool.empty:
-        return ctx.loaded, False
+        return None
     if not cpu.empty and float(ctx.cpu_utilization.max()) >= p.cpu_room_ratio:
-        return None, True
+        return None
     if not pool.empty and float(ctx.p90(pool).max()) >= p.pool_full_ratio:
-        return None, True
-    return ctx.loaded, True
+        return None
+    return LowLoad("CPU and database pool to spare", mask=ctx.loaded, backed=True)
+
+
+def low_load(ctx: Context) -> LowLoad | None:
+    """Low load, below the knee: a sweep's lowest step; in one run, its levels in the bottom
+    ``low_load_fraction`` of the load range that lie below the knee (at least the lowest). Never a
+    saturated level: its latency is the queue, not the code."""
+    levels = ctx.levels
+    p = ctx.params
+    if len(levels) >= 2:
+        low = levels[0]
+        if not below_knee(low, levels, p):
+            return None
+        if low.run is not None:
+            if low.run.run_id == ctx.run.run_id:
+                return LowLoad(f"the sweep's lowest step ({low.label})", mask=ctx.loaded, backed=True)
+            return LowLoad(
+                f"the sweep's lowest step ({low.label}, run {low.run.run_id})", run=low.run, backed=True
+            )
+        cut = low.load + p.low_load_fraction * (levels[-1].load - low.load)
+        chosen = [x for x in levels if x.load <= cut and below_knee(x, levels, p) and x.mask is not None]
+        mask = chosen[0].mask
+        for x in chosen[1:]:
+            mask = mask | x.mask
+        idx = ctx.signals.load.index[mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy()]
+        span = low.label if len(chosen) == 1 else f"{low.label} to {chosen[-1].label}"
+        where = f"this run's low load ({span}, t={int(idx.min())}-{int(idx.max()) + 1}s)"
+        return LowLoad(where, mask=mask, backed=True)
+    if ctx.sweep:
+        return None
+    return _one_level_is_low(ctx)
 
 
 def endpoint_p95_in(ctx: Context, mask: pd.Series) -> dict[str, tuple[float, int]]:
@@ -47,31 +100,42 @@ def endpoint_p95_in(ctx: Context, mask: pd.Series) -> dict[str, tuple[float, int
     return out
 
 
+def _endpoint_p95_of_run(run: RunResult) -> dict[str, tuple[float, int]]:
+    return {ep.key: (ep.latency_ms.p95, ep.requests) for ep in run.endpoints if ep.requests}
+
+
 def slow_at_low_load(ctx: Context) -> Finding | None:
     p = ctx.params
-    mask, backed = _low_load_mask(ctx)
-    if mask is None or not mask.any():
+    low = low_load(ctx)
+    if low is None:
         return None
     limit = (
         ctx.monitor.latency_limit_ms * p.slow_at_low_load_slo_share
         if ctx.monitor.latency_limit_ms
         else p.slow_at_low_load_ms
     )
-    per = endpoint_p95_in(ctx, mask)
+    if low.run is not None:
+        per = _endpoint_p95_of_run(low.run)
+        window = None
+    else:
+        mask = low.mask if low.mask is not None else ctx.loaded
+        if not mask.any():
+            return None
+        per = endpoint_p95_in(ctx, mask)
+        idx = ctx.signals.load.index[mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy()]
+        window = (float(idx.min()), float(idx.max()) + 1.0)
     slow = {k: v for k, v in per.items() if v[0] >= limit and v[1] >= p.slow_min_requests}
     if not slow:
         return None
     worst = max(slow, key=lambda k: slow[k][0])
     p95, n = slow[worst]
-    idx = ctx.signals.load.index[mask.reindex(ctx.signals.load.index, fill_value=False).to_numpy()]
-    window = (float(idx.min()), float(idx.max()) + 1.0)
     return ctx.finding(
         rule="code_slow_at_low_load",
         category="code",
         severity="medium",
-        confidence=0.7 if backed or ctx.trend.span >= p.min_load_span else 0.5,
-        server_side=backed,
-        title=f"{worst} is slow already at low load: p95 {p95:.0f} ms"
+        confidence=0.7,
+        server_side=low.backed,
+        title=f"{worst} is slow already at low load: p95 {p95:.0f} ms at {low.what}"
         + (f" (and {len(slow) - 1} more route(s))" if len(slow) > 1 else ""),
         evidence=[
             Evidence(
@@ -79,7 +143,7 @@ def slow_at_low_load(ctx: Context) -> Finding | None:
                 observed=round(p95, 1),
                 threshold=round(limit, 1),
                 window=window,
-                note=f"ms, {n} requests",
+                note=f"ms, {n} requests, at {low.what}",
             )
         ],
         action=(

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from scalectl.analysis.rules._common import Context, fmt_pct
+from scalectl.analysis.scope import env_knob
 from scalectl.analysis.signals import histogram_quantile
 from scalectl.models import Evidence, Finding
 
@@ -84,11 +85,17 @@ def pool_action(ctx: Context) -> tuple[str, dict[str, str]]:
             f"{n} × ({new} + {over}) = {total} connections would pass {fmt_pct(p.db_connection_budget)} "
             f"of {limit}: put PgBouncer in front, or make the queries shorter"
         )
+    var = env_knob(ctx.run, "DB_POOL_SIZE", "pool")
+    what = f"raise {var}" if var else "raise the pool size of your database client"
     action = (
-        f"pool is the limit: raise DB_POOL_SIZE from {size} to {new}; {tail}. If the wait stays, the "
-        "queries hold connections too long (look at slow queries, DB_SLOW_QUERY_MS on the bundled target)"
+        f"pool is the limit: {what} from {size} to {new}; {tail}. If the wait stays, the queries hold "
+        + (
+            "connections too long (look at slow queries, DB_SLOW_QUERY_MS on the bundled target)"
+            if ctx.bundled
+            else "connections too long (look at slow queries and at work done while a connection is held)"
+        )
     )
-    return action, {"DB_POOL_SIZE": str(new)}
+    return action, ({var: str(new)} if var else {})
 
 
 def pool_saturated(ctx: Context) -> Finding | None:
@@ -248,6 +255,8 @@ def latency_rising_cpu_room(ctx: Context) -> Finding | None:
     trend = ctx.trend
     if not trend.rises(p) or ctx.signals.cpu.empty:
         return None
+    if ctx.plateau is not None and ctx.signals.column("pool_utilization").empty:
+        return None  # no database evidence, and a concurrency limit explains it (rules/concurrency.py)
     cpu = float(ctx.cpu_utilization.max())
     if np.isnan(cpu) or cpu >= p.cpu_room_ratio:
         return None

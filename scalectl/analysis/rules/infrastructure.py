@@ -133,6 +133,9 @@ def uneven_load(ctx: Context) -> Finding | None:
         action=(
             "balance the load: use a load balancer (nginx least_conn) instead of SO_REUSEPORT, and "
             "shorter keep-alive so long-lived connections do not pin to one replica"
+            if ctx.bundled
+            else "balance the load: least-connections balancing in front of the replicas, and shorter "
+            "keep-alive so long-lived connections do not pin to one replica"
         ),
         verify=ctx.verify(),
     )

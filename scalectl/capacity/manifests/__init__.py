@@ -7,7 +7,12 @@ carries comments citing the evidence the figures rest on.
 
 from __future__ import annotations
 
-from scalectl.capacity.manifests.common import ManifestOptions, evidence_comments, hpa_max_replicas
+from scalectl.capacity.manifests.common import (
+    ManifestOptions,
+    evidence_comments,
+    hpa_max_replicas,
+    options_for_target,
+)
 from scalectl.capacity.manifests.compose import render_compose
 from scalectl.capacity.manifests.kubernetes import render_kubernetes
 from scalectl.capacity.manifests.nginx import render_nginx
@@ -34,6 +39,7 @@ __all__ = [
     "ManifestOptions",
     "evidence_comments",
     "hpa_max_replicas",
+    "options_for_target",
     "render_all",
     "render_compose",
     "render_kubernetes",

@@ -6,8 +6,9 @@ from scalectl.capacity.manifests.common import (
     ManifestOptions,
     cpu_cores,
     dump_yaml,
-    evidence_comments,
+    header,
     memory_bytes,
+    service_env,
 )
 from scalectl.models import Recommendation
 
@@ -16,19 +17,30 @@ def _mem(q: str) -> str:
     return f"{max(memory_bytes(q) // 2**20, 1)}M"
 
 
+def _probe(options: ManifestOptions) -> list[str]:
+    url = f"http://127.0.0.1:{options.port}{options.ready_path}"
+    if options.bundled:
+        code = (
+            "import sys,urllib.request; "
+            f"sys.exit(0 if urllib.request.urlopen('{url}', timeout=2).status == 200 else 1)"
+        )
+        return ["CMD", "python", "-c", code]
+    # whichever HTTP client the image has
+    return [
+        "CMD-SHELL",
+        f"curl -fsS -o /dev/null {url} || wget -q -O /dev/null {url} || "
+        f"python3 -c \"import urllib.request; urllib.request.urlopen('{url}', timeout=2)\"",
+    ]
+
+
 def compose_document(rec: Recommendation, options: ManifestOptions) -> dict:
     r = rec.resources
     limits = {"memory": _mem(r.memory_limit)}
     if r.cpu_limit:
         limits["cpus"] = f"{cpu_cores(r.cpu_limit):.3f}"
-    probe = (
-        "import sys,urllib.request; "
-        f"sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:{options.port}/health/ready', "
-        "timeout=2).status == 200 else 1)"
-    )
     app = {
         "image": options.image,
-        "environment": dict(sorted(rec.settings.items())),
+        "environment": service_env(rec, options),
         "expose": [str(options.port)],
         "deploy": {
             "replicas": rec.replicas,
@@ -39,7 +51,7 @@ def compose_document(rec: Recommendation, options: ManifestOptions) -> dict:
             "restart_policy": {"condition": "on-failure", "delay": "5s"},
         },
         "healthcheck": {
-            "test": ["CMD", "python", "-c", probe],
+            "test": _probe(options),
             "interval": "10s",
             "timeout": "3s",
             "retries": 3,
@@ -50,14 +62,18 @@ def compose_document(rec: Recommendation, options: ManifestOptions) -> dict:
         "image": "nginx:1.27-alpine",
         "ports": [f"{options.lb_listen}:80"],
         "volumes": ["./nginx-upstream.conf:/etc/nginx/conf.d/default.conf:ro"],
-        "depends_on": {options.name: {"condition": "service_healthy"}},
+        # the bundled image has python for its health check; another image may have none of the
+        # probe's tools, so the LB waits only for its start (nginx retries a replica that is not up)
+        "depends_on": {
+            options.name: {"condition": "service_healthy" if options.bundled else "service_started"}
+        },
     }
     return {"services": {options.name: app, "lb": lb}}
 
 
 def render_compose(rec: Recommendation, options: ManifestOptions | None = None) -> str:
     options = options or ManifestOptions()
-    head = "\n".join(evidence_comments(rec))
+    head = "\n".join(header(rec, options))
     head += (
         "\n# usage: docker compose -f docker-compose.scale.yml up -d"
         "\n# the lb service mounts nginx-upstream.conf (least_conn over the app's replicas)\n"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from scalectl.capacity.manifests.common import ManifestOptions, dump_yaml, evidence_comments, hpa_max_replicas
+from scalectl.capacity.manifests.common import (
+    ManifestOptions,
+    dump_yaml,
+    header,
+    hpa_max_replicas,
+    service_env,
+)
 from scalectl.models import Recommendation
 
 
 def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[dict]:
     name, port = options.name, options.port
+    live = options.live_path or options.ready_path
     labels = {"app.kubernetes.io/name": name}
     r = rec.resources
     limits = {"memory": r.memory_limit}
@@ -17,22 +24,22 @@ def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[
         "name": name,
         "image": options.image,
         "ports": [{"name": "http", "containerPort": port}],
-        "env": [{"name": k, "value": v} for k, v in sorted(rec.settings.items())],
+        "env": [{"name": k, "value": v} for k, v in service_env(rec, options).items()],
         "resources": {"requests": {"cpu": r.cpu_request, "memory": r.memory_request}, "limits": limits},
         "livenessProbe": {
-            "httpGet": {"path": "/health", "port": "http"},
+            "httpGet": {"path": live, "port": "http"},
             "periodSeconds": 10,
             "timeoutSeconds": 2,
             "failureThreshold": 3,
         },
         "readinessProbe": {
-            "httpGet": {"path": "/health/ready", "port": "http"},
+            "httpGet": {"path": options.ready_path, "port": "http"},
             "periodSeconds": 5,
             "timeoutSeconds": 2,
             "failureThreshold": 2,
         },
         "startupProbe": {
-            "httpGet": {"path": "/health", "port": "http"},
+            "httpGet": {"path": live, "port": "http"},
             "periodSeconds": 2,
             "failureThreshold": 30,
         },
@@ -86,9 +93,11 @@ def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[
 def render_kubernetes(rec: Recommendation, options: ManifestOptions | None = None) -> str:
     options = options or ManifestOptions()
     docs = kubernetes_documents(rec, options)
-    head = "\n".join(evidence_comments(rec))
+    head = "\n".join(header(rec, options))
+    live = options.live_path or options.ready_path
     notes = {
-        "Deployment": "# Deployment: liveness /health, readiness /health/ready; requests from measured usage",
+        "Deployment": f"# Deployment: liveness {live}, readiness {options.ready_path}; requests from "
+        "measured usage",
         "Service": "# Service: one stable address in front of the replicas",
         "HorizontalPodAutoscaler": (
             f"# HPA: floor at the recommended {rec.replicas}; ceiling {hpa_max_replicas(rec)} "

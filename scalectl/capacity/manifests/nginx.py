@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scalectl.capacity.manifests.common import ManifestOptions, evidence_comments
+from scalectl.capacity.manifests.common import ManifestOptions, header
 from scalectl.models import Recommendation
 
 
@@ -11,12 +11,17 @@ def render_nginx(rec: Recommendation, options: ManifestOptions | None = None) ->
     options = options or ManifestOptions()
     servers = options.servers or (f"{options.name}:{options.port}",)
     upstream = options.name.replace("-", "_")
-    lines = evidence_comments(rec)
+    lines = header(rec, options)
+    timeout = (
+        f"(LLM_TIMEOUT_S={rec.settings.get('LLM_TIMEOUT_S', '-')}s)"
+        if options.bundled
+        else "(keep the app's own upstream timeouts below it)"
+    )
     lines += [
         "# least_conn: send each request to the replica with the fewest in flight",
         f"# keepalive {options.keepalive}: reuse upstream connections (HTTP/1.1, Connection cleared)",
         f"# proxy_read_timeout {options.lb_read_timeout_s:g}s stays above the app's upstream timeout "
-        f"(LLM_TIMEOUT_S={rec.settings.get('LLM_TIMEOUT_S', '-')}s), so the app answers first",
+        f"{timeout}, so the app answers first",
         f"upstream {upstream} {{",
         "    least_conn;",
     ]
@@ -40,7 +45,7 @@ def render_nginx(rec: Recommendation, options: ManifestOptions | None = None) ->
         "        proxy_next_upstream error timeout http_502 http_503;",
         "        proxy_next_upstream_tries 2;",
         "    }",
-        "    location = /health {",
+        f"    location = {options.live_path or options.ready_path} {{",
         f"        proxy_pass http://{upstream};",
         "        access_log off;",
         "    }",
