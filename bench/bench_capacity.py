@@ -55,17 +55,17 @@ WORKLOADS = {
 
 
 def measure(info, rate, args, root, label) -> tuple[RunResult, bool]:
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions, run_load
 
-    run, _ = run_scenario(
-        WORKLOADS[args.workload],
+    opts = RunOptions(
+        scenario=WORKLOADS[args.workload],
         rps=rate,
         duration=args.step,
-        target=info,
         root=root,
-        slo=[args.slo],
+        slo=(args.slo,),
         warmup=args.warmup,
     )
+    run, _ = run_load(opts, running=info)
     ok = collect([(label, [run], None)], [args.slo]).points[0].slo_ok
     print(
         f"  {label} offered {rate:7.1f}  got {active_rps(run):7.1f} req/s"
@@ -189,7 +189,14 @@ def _pg(dsn: str, sql: str) -> None:
 def _one_pair(args, env, cores, root, start1: float):
     """Knee of one replica (core 0) and of two (cores 0 and 1), their steps taken in turn; the
     model's prediction for two comes from the one-replica runs only."""
-    from scalectl.target import running_target
+    from scalectl.models.run import TargetSpec
+    from scalectl.pipeline import start_target
+
+    def running_target(replicas: int, cpus_per_replica: int, env: dict, lb: str = "auto"):
+        spec = TargetSpec(
+            kind="bundled", replicas=replicas, cpus_per_replica=cpus_per_replica, env=env, lb=lb
+        )
+        return start_target(spec)
 
     with (
         running_target(replicas=1, cpus_per_replica=1, env=env) as one,

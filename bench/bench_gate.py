@@ -193,7 +193,14 @@ def bench_real(reps: int, baselines: int, duration: float | None, root: Path, fr
     """Take ``baselines`` baseline runs, then ``reps`` A/A candidates and ``reps`` A/B candidates,
     interleaved (so that the machine's drift hits both alike); candidate i is judged against baseline
     i mod ``baselines``. The injected latency is ``frac`` × the baselines' mean p50 of TARGET."""
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions, TargetOptions, run_load
+
+    def run_scenario(scenario, *, duration, root, target_env=None):
+        return run_load(
+            RunOptions(
+                scenario=scenario, duration=duration, root=root, target=TargetOptions(env=target_env or {})
+            )
+        )
 
     scenario = Path("scenarios/smoke.yaml")
     manifest: dict = {"baselines": [], "aa": [], "ab": [], "duration": duration}

@@ -17,7 +17,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from scalectl.load import run_scenario
+from scalectl.pipeline import RunOptions, run_load
 from scalectl.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +39,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="scalectl-acc-"))
     raw_path = work / "raw.tsv"
     os.environ["SCALECTL_RAW_LATENCIES"] = str(raw_path)
-    run, run_dir = run_scenario(
-        load_scenario(args.scenario),
+    opts = RunOptions(
+        scenario=load_scenario(args.scenario),
         users=args.users,
         duration=args.seconds,
         out=work / "run",
         workers=args.workers,
     )
+    run, run_dir = run_load(opts)
     raw: dict[str, list[int]] = defaultdict(list)
     for line in raw_path.read_text().splitlines():
         key, ms = line.split("\t")

@@ -1,6 +1,7 @@
 """Benchmark the reference backend against a bare FastAPI app, in the same run.
 
     PYTHONPATH=. python bench/bench_target.py [--duration 5] [--rounds 3] [--connections 32]
+        [--baseline DIR] [--only health,cached]
 
 wrk (Debian package ``wrk``) runs pinned to one CPU; each server (one uvicorn process) is pinned to
 another. Measured, each for ``--duration`` seconds after a short warm-up:
@@ -10,7 +11,10 @@ another. Measured, each for ``--duration`` seconds after a short warm-up:
   uncached GET /api/content/42           with CACHE_ENABLED=0 (two queries: content + author + SEO, tags),
                                          on SQLite (aiosqlite) and, when reachable, PostgreSQL (asyncpg)
 Every target request carries a bearer identity and passes the rate limiter (limit set high enough
-never to reject). Rounds are interleaved; prints a Markdown table of medians (requests/s, p50/p99 from
+never to reject). ``--baseline DIR`` (another checkout, e.g. ``git archive main | tar -x -C DIR``)
+also starts DIR's target_app for every row, with the same settings and pins, and measures both in the
+same interleaved rounds ("[baseline]" rows). ``--only`` keeps some rows (health, cached, sqlite, pg).
+Rounds are interleaved; prints a Markdown table of medians (requests/s, p50/p99 from
 wrk) and the median per-round ratio to hello. PostgreSQL itself is not pinned.
 """
 
@@ -95,12 +99,34 @@ def postgres_url() -> Iterator[str | None]:
         subprocess.run([*psql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=False)
 
 
+def baseline_target(root: Path, env: dict[str, str], work: Path, cpu: int) -> tuple[subprocess.Popen, str]:
+    """One replica of ``root``'s target_app (another checkout), pinned to ``cpu``."""
+    port = free_port()
+    child_env = {**os.environ, **env, "PYTHONPATH": str(root)}
+    child_env.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{work / 'alwrity.db'}")
+    cmd = ["taskset", "-c", str(cpu), sys.executable, "-m", "target_app.serve", "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=work, env=child_env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(url + "/health/ready", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"the baseline target in {root} did not start")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (the median is reported)")
     p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--baseline", type=Path, default=None, help="another checkout to measure alongside")
+    p.add_argument("--only", default="health,cached,sqlite,pg", help="rows to measure (comma-separated)")
     args = p.parse_args()
+    only = set(args.only.split(","))
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     cpus = sorted(os.sched_getaffinity(0))
@@ -113,19 +139,35 @@ def main() -> None:
         urls = {HELLO: hello_url}
         pg = stack.enter_context(postgres_url())
         variants = [
-            ("target GET /health", {}, "/health"),
-            ("target GET /api/content/{id} cached", {}, "/api/content/42"),
-            ("target GET /api/content/{id} uncached (SQLite)", {"CACHE_ENABLED": "0"}, "/api/content/42"),
+            ("health", "target GET /health", {}, "/health"),
+            ("cached", "target GET /api/content/{id} cached", {}, "/api/content/42"),
+            (
+                "sqlite",
+                "target GET /api/content/{id} uncached (SQLite)",
+                {"CACHE_ENABLED": "0"},
+                "/api/content/42",
+            ),
         ]
         if pg:
             pg_env = {"CACHE_ENABLED": "0", "DATABASE_URL": pg}
-            variants.append(("target GET /api/content/{id} uncached (PostgreSQL)", pg_env, "/api/content/42"))
-        for label, extra, path in variants:
+            variants.append(
+                ("pg", "target GET /api/content/{id} uncached (PostgreSQL)", pg_env, "/api/content/42")
+            )
+        for key, label, extra, path in variants:
+            if key not in only:
+                continue
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-target-")))
             info = start_target(env={**TARGET_ENV, **extra}, workdir=work)
             stack.callback(stop_target, info)
             os.sched_setaffinity(info.replicas[0].pid, {server_cpu})
             urls[label] = info.url + path
+            if args.baseline is not None:
+                bwork = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-baseline-")))
+                proc, burl = baseline_target(
+                    args.baseline.resolve(), {**TARGET_ENV, **extra}, bwork, server_cpu
+                )
+                stack.callback(lambda proc=proc: (proc.terminate(), proc.wait()))
+                urls[label + " [baseline]"] = burl + path
         for _ in range(args.rounds):  # interleaved, so a burst of other load hits every row alike
             for label, url in urls.items():
                 runs.setdefault(label, []).append(wrk(url, load_cpu, args.duration, args.connections))

@@ -8,6 +8,7 @@ mapping key and sequence item is recorded by path, so that each validation error
 
 from __future__ import annotations
 
+import re
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -221,6 +222,57 @@ class Steps(_M):
         return self
 
 
+#: The placeholders a target command may use (scalectl fills them in).
+TARGET_PLACEHOLDERS = ("port", "replicas", "cpus")
+#: ``{name}`` placeholders in a target command; ``${VAR}`` (shell) and ``{{`` are left alone.
+PLACEHOLDER = re.compile(r"(?<![{$])\{([A-Za-z_]\w*)\}(?!\})")
+
+
+class TargetBlock(_M):
+    """``target:``: how scalectl starts the user's own service for a run (``--target-cmd`` on the CLI)."""
+
+    #: Shell command; ``{port}`` (a free loopback port scalectl picks), ``{replicas}``, ``{cpus}``.
+    command: str = Field(..., min_length=1)
+    #: Path that answers below 500 once the service is ready.
+    ready_path: str = "/"
+    ready_timeout: Duration = 30.0
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    #: Knobs an experiment may change: name -> the environment variable (or placeholder) it sets.
+    knobs: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("command")
+    @classmethod
+    def _known_placeholders(cls, v: str) -> str:
+        names = set(PLACEHOLDER.findall(v))
+        unknown = sorted(names - set(TARGET_PLACEHOLDERS))
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {', '.join('{' + n + '}' for n in unknown)}; "
+                "the command may use {port}, {replicas} and {cpus}"
+            )
+        if "{port}" not in v:
+            raise ValueError("the command must listen on {port} (a free port scalectl picks)")
+        return v
+
+    @field_validator("ready_path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError("ready_path must start with '/'")
+        return v
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_strings(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {
+                k: v2 if isinstance(v2, str) else str(v2).lower() if isinstance(v2, bool) else str(v2)
+                for k, v2 in v.items()
+            }
+        return v
+
+
 def _default_model(value: Any) -> Any:
     if isinstance(value, dict) and "model" not in value:
         return {**value, "model": "closed"}
@@ -243,6 +295,15 @@ class Scenario(_M):
     )
     telemetry: Telemetry = Field(default_factory=Telemetry)
     steps: Steps | None = None
+    #: The user's service, started by scalectl for the run (instead of ``host`` or the bundled target).
+    target: TargetBlock | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _one_target(cls, v: TargetBlock | None, info: ValidationInfo) -> TargetBlock | None:
+        if v is not None and info.data.get("host") is not None:
+            raise ValueError("give host (a running service) or target (a command to start it), not both")
+        return v
 
     @field_validator("requests")
     @classmethod

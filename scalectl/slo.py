@@ -330,3 +330,16 @@ def meets(
     if total.requests == 0 or total.failure_rate > max_error_rate:
         return False
     return holds(evaluate(subject, slos, duration_s=duration_s))
+
+
+def overall_latency_limit_ms(texts: Iterable[str]) -> float | None:
+    """The limit of the first overall latency SLO (``p95<300ms``) in ms, for a chart's SLO line; None
+    when there is none (or none is understood)."""
+    for text in texts:
+        try:
+            th = parse_threshold(text)
+        except InputError:
+            continue
+        if th.metric == "latency" and th.scope is None and th.op in ("<", "<="):
+            return th.value
+    return None

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
@@ -16,9 +17,10 @@ from target_app.config import Settings
 from target_app.context import AppContext
 from target_app.db import PoolExhausted
 from target_app.guard import GuardMiddleware
-from target_app.llm import UpstreamError
+from target_app.limits import BodyLimitMiddleware, validation_error
+from target_app.llm import LlmBusy, UpstreamError
 from target_app.metrics import MetricsMiddleware, watch_event_loop_lag
-from target_app.routers import admin, analytics, content, generate, health, research, seo
+from target_app.routers import admin, analytics, content, generate, health, ratelimits, research, seo
 from target_app.seed import ensure_seeded
 
 
@@ -36,9 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             context.draining = True
             if context.background:  # let research jobs finish briefly, then stop them
-                _, pending = await asyncio.wait(set(context.background), timeout=5.0)
+                _, pending = await asyncio.wait(set(context.background), timeout=settings.job_drain_s)
                 for task in pending:
                     task.cancel()
+                if pending:  # each cancelled job records "failed" (bounded: the lease covers the rest)
+                    await asyncio.wait(pending, timeout=2.0)
             lag.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await lag
@@ -68,14 +72,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers={"Retry-After": str(exc.retry_after)},
         )
 
+    @app.exception_handler(LlmBusy)
+    async def _busy(_: Request, exc: LlmBusy) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
+
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+
     @app.exception_handler(UpstreamError)
     async def _upstream(_: Request, exc: UpstreamError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=502)
 
-    modules = (health, content, generate, research, analytics, seo, admin)
+    modules = (health, content, generate, research, analytics, seo, ratelimits, admin)
     for module in modules:
         app.include_router(module.router)
     routes = [r for m in modules for r in m.router.routes if isinstance(r, APIRoute)]
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(GuardMiddleware, routes=routes, context=context)
     app.add_middleware(MetricsMiddleware, metrics=context.metrics)
     return app

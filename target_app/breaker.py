@@ -5,6 +5,10 @@ closed → (``failure_threshold`` consecutive upstream failures or timeouts) →
 the breaker, one failure re-opens it for another ``recovery_s``. Everything else is rejected fast with
 ``BreakerOpen`` (the app answers 503 + Retry-After). Only exceptions the caller marks as upstream
 failures count; cancellations and the caller's own errors do not.
+
+Every state change starts a new *generation*; a call's outcome counts only in the generation that
+admitted it. So a slow call admitted while closed that succeeds after the breaker opened does not
+close it (nor does its late failure re-open or extend a newer state).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class CircuitBreaker:
         self.failures = 0
         self.opened_at = 0.0
         self.probes_in_flight = 0
+        self.generation = 0
         self._state = CLOSED
         metrics.breaker_state.labels(name).set(CLOSED)
 
@@ -59,6 +64,7 @@ class CircuitBreaker:
 
     def _set(self, state: int) -> None:
         self._state = state
+        self.generation += 1
         self.metrics.breaker_state.labels(self.name).set(state)
 
     def _reject(self) -> BreakerOpen:
@@ -75,23 +81,28 @@ class CircuitBreaker:
                 raise self._reject()
             self.probes_in_flight += 1
             probe = True
+        generation = self.generation
         try:
             result = await fn()
         except self.failure_types:
-            self._on_failure()
+            self._on_failure(generation)
             raise
         finally:
             if probe:
                 self.probes_in_flight -= 1
-        self._on_success()
+        self._on_success(generation)
         return result
 
-    def _on_success(self) -> None:
+    def _on_success(self, generation: int) -> None:
+        if generation != self.generation:  # admitted under an earlier state: says nothing about now
+            return
         self.failures = 0
         if self._state != CLOSED:
             self._set(CLOSED)
 
-    def _on_failure(self) -> None:
+    def _on_failure(self, generation: int) -> None:
+        if generation != self.generation:
+            return
         self.failures += 1
         if self._state == HALF_OPEN or self.failures >= self.failure_threshold:
             self.opened_at = self.clock()

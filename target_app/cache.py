@@ -29,7 +29,7 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, default=str, separators=(",", ":")).encode()
 
 
-def _glob_escape(text: str) -> str:
+def glob_escape(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
 
 
@@ -161,7 +161,7 @@ class Cache:
                 del self._local[k]
             return len(doomed)
         deleted = 0
-        match = _glob_escape(pattern) + "*"
+        match = glob_escape(pattern) + "*"
         chunk: list[str] = []
         async for k in self.redis.client.scan_iter(match=match, count=batch):
             chunk.append(k)

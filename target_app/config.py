@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./alwrity_target.db"
@@ -12,6 +13,11 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./alwrity_target.db"
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|sec|s|minute|min|m|hour|h|day|d)\s*$", re.IGNORECASE)
 _UNIT_S = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 _UNIT_S |= {"d": 86400, "day": 86400}
+
+
+PLANS = ("free", "pro")
+#: Longest bearer token / user id (the user column is VARCHAR(200); "user:" + 190 fits).
+MAX_TOKEN_CHARS = 190
 
 
 class ConfigError(ValueError):
@@ -44,6 +50,21 @@ def _parse_route_rates(text: str, name: str) -> dict[str, Rate]:
     return out
 
 
+def _parse_tokens(text: str, name: str) -> dict[str, tuple[str, str]]:
+    """``token=user[:plan],...`` → {token: (user, plan)}; plan is ``free`` (default) or ``pro``."""
+    out: dict[str, tuple[str, str]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        token, sep, who = part.partition("=")
+        user, _, plan = who.partition(":")
+        plan = plan.strip() or "free"
+        if not sep or not token.strip() or not user.strip() or plan not in PLANS:
+            raise ConfigError(f"{name}: {part!r} is not 'TOKEN=USER[:free|pro]'")
+        if len(token.strip()) > MAX_TOKEN_CHARS or len(user.strip()) > MAX_TOKEN_CHARS:
+            raise ConfigError(f"{name}: {part!r}: token and user are at most {MAX_TOKEN_CHARS} characters")
+        out[token.strip()] = (user.strip(), plan)
+    return out
+
+
 def _parse_route_ms(text: str, name: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -55,6 +76,26 @@ def _parse_route_ms(text: str, name: str) -> dict[str, float]:
         except ValueError:
             raise ConfigError(f"{name}: {ms!r} is not a number of milliseconds") from None
     return out
+
+
+def _client_cap(get: Callable[[str, str], str], name: str) -> Rate | None:
+    """The per-address cap behind self-declared tokens: default 30 x RATE_LIMIT_GENERATE; 0/off: none."""
+    raw = get(name, "")
+    if raw.lower() in ("0", "off", "none"):
+        return None
+    if raw:
+        return Rate.parse(raw, name)
+    user = Rate.parse(get("RATE_LIMIT_GENERATE", "10/minute"), "RATE_LIMIT_GENERATE")
+    return Rate(user.limit * 30, user.window_s)
+
+
+def _networks(trusted: frozenset[str], name: str) -> frozenset[str]:
+    for t in trusted:
+        try:
+            ipaddress.ip_network(t, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name}: {t!r} is not an IP address or CIDR network") from None
+    return trusted
 
 
 @dataclass(frozen=True)
@@ -73,7 +114,12 @@ class Settings:
     rate_limit_default: Rate = Rate(6000, 60)
     rate_limit_exempt: frozenset[str] = frozenset()
     rate_limit_routes: Mapping[str, Rate] = field(default_factory=dict)
+    rate_limit_generate_client: Rate | None = Rate(300, 60)
+    api_tokens: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     trusted_proxies: frozenset[str] = frozenset()
+    max_body_bytes: int = 1_048_576
+    job_lease_s: float = 30.0
+    job_drain_s: float = 5.0
     cache_enabled: bool = True
     cache_ttl_s: float = 60.0
     cache_ttl_jitter: float = 0.1
@@ -147,7 +193,12 @@ class Settings:
             rate_limit_default=Rate.parse(get("RATE_LIMIT_DEFAULT", "6000/minute"), "RATE_LIMIT_DEFAULT"),
             rate_limit_exempt=words("RATE_LIMIT_EXEMPT"),
             rate_limit_routes=_parse_route_rates(get("RATE_LIMIT_ROUTES", ""), "RATE_LIMIT_ROUTES"),
-            trusted_proxies=words("TRUSTED_PROXIES"),
+            rate_limit_generate_client=_client_cap(get, "RATE_LIMIT_GENERATE_CLIENT"),
+            api_tokens=_parse_tokens(get("API_TOKENS", ""), "API_TOKENS"),
+            trusted_proxies=_networks(words("TRUSTED_PROXIES"), "TRUSTED_PROXIES"),
+            max_body_bytes=integer("MAX_BODY_BYTES", 1_048_576, lo=1),
+            job_lease_s=num("JOB_LEASE_S", 30.0, lo=1.0),
+            job_drain_s=num("JOB_DRAIN_S", 5.0),
             cache_enabled=flag("CACHE_ENABLED", True),
             cache_ttl_s=num("CACHE_TTL_S", 60.0, lo=0.001),
             cache_ttl_jitter=num("CACHE_TTL_JITTER", 0.1, hi=0.9),

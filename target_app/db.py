@@ -20,8 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import await_only
 
+from target_app.chaos import Chaos
 from target_app.config import Settings
 from target_app.metrics import Metrics
+
+#: Execution option that exempts a connection from the injected DB_SLOW_QUERY_MS (the readiness ping).
+FAST_PATH = "target_app_fast_path"
 
 
 class PoolExhausted(Exception):
@@ -39,9 +43,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 class Database:
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, chaos: Chaos | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.chaos = chaos or Chaos()
         self.is_sqlite = settings.database_url.startswith("sqlite")
         connect_args: dict[str, Any] = {"timeout": 30} if self.is_sqlite else {}
         self.engine: AsyncEngine = create_async_engine(
@@ -68,26 +73,40 @@ class Database:
             return
         delay = self.settings.db_slow_query_ms / 1000.0
 
-        def _slow(*_args: Any) -> None:  # runs inside SQLAlchemy's greenlet, so it may await
-            await_only(asyncio.sleep(delay))
+        def _slow(conn: Any, *_args: Any) -> None:  # runs inside SQLAlchemy's greenlet, so it may await
+            if not conn.get_execution_options().get(FAST_PATH):  # never the readiness ping
+                await_only(asyncio.sleep(delay))
 
         event.listen(self.engine.sync_engine, "before_cursor_execute", _slow)
+
+    def _exhausted(self, start: float) -> PoolExhausted:
+        waited = time.perf_counter() - start
+        self.metrics.pool_wait.observe(waited)
+        self.metrics.pool_timeouts.inc()
+        return PoolExhausted(waited, max(1, math.ceil(self.settings.db_pool_timeout)))
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
         start = time.perf_counter()
+        gate = self.chaos.pool_gate  # a pool shrunk at run time (POST /api/admin/chaos)
+        if gate is not None:
+            try:
+                await asyncio.wait_for(gate.acquire(), self.settings.db_pool_timeout)
+            except TimeoutError:
+                raise self._exhausted(start) from None
         try:
-            conn = await self.engine.connect()
-        except SATimeoutError:
-            waited = time.perf_counter() - start
-            self.metrics.pool_wait.observe(waited)
-            self.metrics.pool_timeouts.inc()
-            raise PoolExhausted(waited, max(1, math.ceil(self.settings.db_pool_timeout))) from None
-        self.metrics.pool_wait.observe(time.perf_counter() - start)
-        try:
-            yield conn
+            try:
+                conn = await self.engine.connect()
+            except SATimeoutError:
+                raise self._exhausted(start) from None
+            self.metrics.pool_wait.observe(time.perf_counter() - start)
+            try:
+                yield conn
+            finally:
+                await conn.close()
         finally:
-            await conn.close()
+            if gate is not None:
+                gate.release()
 
     @asynccontextmanager
     async def session(self, read_only: bool = False) -> AsyncIterator[AsyncSession]:
@@ -107,6 +126,7 @@ class Database:
     async def ping(self, timeout_s: float = 1.0) -> None:
         async def _ping() -> None:
             async with self.connection() as conn:
+                await conn.execution_options(**{FAST_PATH: True})
                 await conn.execute(text("SELECT 1"))
 
         await asyncio.wait_for(_ping(), timeout_s)

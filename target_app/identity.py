@@ -1,4 +1,9 @@
-"""Who is calling: ``Authorization: Bearer <user-id>``, else the client address.
+"""Who is calling: ``Authorization: Bearer <token>``, else the client address.
+
+A token listed in ``API_TOKENS`` (``token=user:plan``) names its user and plan; any other bearer token
+is a self-declared identity (``user:<token>``, the free plan), counted per user *and*, for generation,
+per client address (``RATE_LIMIT_GENERATE_CLIENT``), so rotating tokens do not each get a fresh budget.
+A token longer than ``MAX_TOKEN_CHARS`` is refused before any work (it would not fit the user column).
 
 ``X-Forwarded-For`` is believed only when the TCP peer is one of ``TRUSTED_PROXIES`` (addresses or
 CIDR networks); then the right-most address that is not itself a trusted proxy is the client.
@@ -7,7 +12,8 @@ CIDR networks); then the right-most address that is not itself a trusted proxy i
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from starlette.requests import Request
@@ -33,14 +39,35 @@ def client_address(peer: str | None, forwarded_for: Iterable[str], trusted: froz
     hops = [h.strip() for line in forwarded_for for h in line.split(",") if h.strip()]
     for hop in reversed(hops):
         if not _is_trusted(hop, trusted):
-            return hop
+            return hop[:45]  # the longest textual IPv6 address; a proxy passes on what it was sent
     return hops[0] if hops else peer
 
 
-def user_id(request: Request, trusted: frozenset[str]) -> str:
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "user:" + token.strip()[:200]
+class TokenTooLong(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Identity:
+    key: str  # "user:<id>" or "ip:<address>": the rate-limit and ownership key
+    plan: str  # "free" or "pro" (only from API_TOKENS)
+    client: str  # the client address (after trusted proxies)
+    self_declared: bool  # a bearer token not in API_TOKENS
+
+
+def identify(
+    request: Request, trusted: frozenset[str], tokens: Mapping[str, tuple[str, str]], max_chars: int
+) -> Identity:
+    """The caller; raises ``TokenTooLong`` for a bearer token over ``max_chars`` characters."""
     peer = request.client.host if request.client else None
-    return "ip:" + client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
+    client = client_address(peer, request.headers.getlist("x-forwarded-for"), trusted)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return Identity("ip:" + client, "free", client, False)
+    known = tokens.get(token)
+    if known is not None:
+        return Identity("user:" + known[0], known[1], client, False)
+    if len(token) > max_chars:
+        raise TokenTooLong(f"bearer token longer than {max_chars} characters")
+    return Identity("user:" + token, "free", client, True)

@@ -11,6 +11,7 @@ import math
 import time
 from dataclasses import dataclass
 
+from target_app.cache import glob_escape
 from target_app.config import Rate
 from target_app.metrics import Metrics
 from target_app.redis_client import REDIS_ERRORS, RedisHandle
@@ -81,3 +82,46 @@ class RateLimiter:
         if not allowed:
             self.metrics.rate_limited.labels(route).inc()
         return Decision(allowed, rate.limit, max(0, rate.limit - count), reset_s)
+
+    async def peek(self, bucket: str, user: str, rate: Rate) -> Decision:
+        """The budget left to ``user`` in ``bucket`` without spending any of it."""
+        key = self.redis.key("rl", bucket, user)
+        count, reset_s = 0, float(rate.window_s)
+        if self._script is not None and self.redis.available:
+            try:
+                raw, ttl_ms = await self.redis.client.pipeline().get(key).pttl(key).execute()  # type: ignore[union-attr]
+                if raw is not None and int(ttl_ms) > 0:
+                    count, reset_s = int(raw), int(ttl_ms) / 1000.0
+                return Decision(count < rate.limit, rate.limit, max(0, rate.limit - count), reset_s)
+            except REDIS_ERRORS:
+                self.redis.mark_down()
+        end, n = self._windows.get(key, (0.0, 0))
+        now = time.monotonic()
+        if now < end:
+            count, reset_s = n, end - now
+        return Decision(count < rate.limit, rate.limit, max(0, rate.limit - count), reset_s)
+
+    async def reset(self, buckets: list[str], user: str | None = None) -> int:
+        """Forget the windows of ``user`` in ``buckets`` (every user's when None); returns how many."""
+        prefix = self.redis.key("rl", "")
+        if user is None:
+            doomed = [k for k in self._windows if k.startswith(prefix)]
+        else:
+            doomed = [k for k in (self.redis.key("rl", b, user) for b in buckets) if k in self._windows]
+        for k in doomed:
+            del self._windows[k]
+        deleted = len(doomed)
+        client = self.redis.client
+        if client is None:
+            return deleted
+        if user is not None:
+            return deleted + int(await client.unlink(*(self.redis.key("rl", b, user) for b in buckets)))
+        chunk: list[bytes] = []
+        async for k in client.scan_iter(match=glob_escape(prefix) + "*", count=500):
+            chunk.append(k)
+            if len(chunk) >= 500:
+                deleted += int(await client.unlink(*chunk))
+                chunk = []
+        if chunk:
+            deleted += int(await client.unlink(*chunk))
+        return deleted

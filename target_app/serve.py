@@ -4,6 +4,10 @@ The replica listens on the public port (shared with its siblings through SO_REUS
 ``--reuseport`` is given) and on a private port of its own (``--private-port``, 0 = any free one,
 written to ``--private-port-file`` once bound) so its /metrics can be scraped separately. SIGTERM
 stops accepting, lets in-flight requests finish (up to ``--graceful-s``), then exits.
+
+Forwarded headers: uvicorn believes ``X-Forwarded-For``/``-Proto`` only from ``TRUSTED_PROXIES``
+(``proxy_headers`` off when it is empty), never from its default of "any loopback peer", so a client
+on the same host cannot pick its own address (and rate-limit identity) with a header.
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from target_app.config import Settings
 
 
 def _bind(host: str, port: int, reuseport: bool) -> socket.socket:
@@ -23,6 +31,12 @@ def _bind(host: str, port: int, reuseport: bool) -> socket.socket:
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
+
+
+def proxy_settings(settings: Settings) -> dict[str, object]:
+    """uvicorn's forwarded-header settings from ``TRUSTED_PROXIES`` (the app's one list of proxies)."""
+    trusted = sorted(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = uvicorn.Config(
         app,
+        **proxy_settings(settings),
         log_level=args.log_level,
         access_log=False,
         timeout_graceful_shutdown=args.graceful_s,

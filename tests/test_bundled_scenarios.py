@@ -44,10 +44,16 @@ def target():
 @pytest.mark.parametrize("name", list(PROMISES))
 def test_the_scenario_keeps_its_slo_promise(name: str, target, tmp_path: Path) -> None:
     from scalectl.analysis import analyze_run
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions, TargetOptions, run_load
 
     duration, promise = PROMISES[name]
-    run, _ = run_scenario(SCENARIOS / f"{name}.yaml", host=target.url, duration=duration, root=tmp_path)
+    opts = RunOptions(
+        scenario=SCENARIOS / f"{name}.yaml",
+        target=TargetOptions(host=target.url),
+        duration=duration,
+        root=tmp_path,
+    )
+    run, _ = run_load(opts)
     analysis = analyze_run(run)
     assert analysis.slo, f"{name} declares no SLO"
     # the verdict as every view reads it: a per-endpoint view of an overall SLO is shown, not judged

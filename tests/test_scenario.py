@@ -178,6 +178,18 @@ ERRORS = [
     ("requests:\n  - path: /x\n", 1, "name", ["missing"]),
     ("name: t\nrequests: []\n", 2, "requests", ["at least 1"]),
     (BASE + "timeout: [1]\n", 4, "timeout", ["duration"]),
+    (BASE + "target:\n  command: serve 8000\n", 5, "target.command", ["{port}"]),
+    (BASE + "target:\n  command: serve {port} -w {workers}\n", 5, "target.command", ["{workers}"]),
+    (
+        BASE + "target:\n  command: serve {port}\n  ready: /\n",
+        6,
+        "target.ready",
+        ["unknown key", "ready_path"],
+    ),
+    (BASE + "target:\n  command: s {port}\n  ready_path: health\n", 6, "target.ready_path", ["'/'"]),
+    (BASE + "target:\n  command: s {port}\n  ready_timeout: soon\n", 6, "target.ready_timeout", ["30s"]),
+    (BASE + "target:\n  ready_path: /\n", 4, "target.command", ["missing"]),
+    (BASE + "host: http://127.0.0.1:1\ntarget: {command: 's {port}'}\n", 5, "target", ["not both"]),
 ]
 
 

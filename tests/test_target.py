@@ -205,9 +205,12 @@ def test_a_detached_target_is_found_by_its_url(tmp_path: Path) -> None:
         dirs = (tmp_path / "elsewhere", tmp_path / "target")
         assert target.detached_target("http://localhost:41234/", dirs) == info
         assert target.detached_target("http://127.0.0.1:41299", dirs) is None
-        from scalectl.load.run import find_detached
+        from scalectl.pipeline.targets import find_detached
 
-        assert find_detached("http://127.0.0.1:41234", tmp_path) == info  # ROOT/target/state.json
+        adopted = find_detached("http://127.0.0.1:41234", tmp_path)  # ROOT/target/state.json
+        assert adopted is not None and adopted.processes == [("replica-0", proc.pid, "target")]
+        assert adopted.metrics == [("replica-0", "http://127.0.0.1:41235/metrics")]
+        assert adopted.spec.replicas == 1
     finally:
         proc.kill()
         proc.wait()

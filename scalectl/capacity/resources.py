@@ -75,6 +75,9 @@ def samples_from_runs(runs: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray
         rate_at = {round(iv.t): iv.rps for iv in run.series}
         warm = {round(iv.t) for iv in run.series if iv.warmup}  # start-up transients size nothing
         n = len(procs)
+        # one process tree holding all replicas (a command's {replicas} workers): each replica's share
+        share = _replicas(run) if n == 1 else 1
+        n *= share
         for s in procs:
             c = s.metrics.get("cpu_percent", [])
             m = s.metrics.get("rss_bytes", [])
@@ -84,9 +87,15 @@ def samples_from_runs(runs: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray
                 if cv is None or mv is None or round(t) in warm:
                     continue
                 load.append(rate_at.get(round(t), 0.0) / n)
-                cpu.append(float(cv) / 100.0)
-                rss.append(float(mv))
+                cpu.append(float(cv) / 100.0 / share)
+                rss.append(float(mv) / share)
     return np.array(load), np.array(cpu), np.array(rss)
+
+
+def _replicas(run: RunResult) -> int:
+    """Replicas of a run whose target is one process tree (``{replicas}`` workers of a command)."""
+    n = run.target.replicas if run.target is not None and run.target.kind == "command" else None
+    return max(int(n or 1), 1)
 
 
 def recommend_resources(
@@ -110,8 +119,8 @@ def recommend_resources(
     if len(cpu) == 0:
         warnings.append(
             "no process telemetry of the target: CPU/memory are placeholders "
-            f"({FALLBACK_CPU_MILLI}m, {format_memory(FALLBACK_MEMORY_BYTES)}); measure the bundled target or "
-            "pass --metrics-url to size them"
+            f"({FALLBACK_CPU_MILLI}m, {format_memory(FALLBACK_MEMORY_BYTES)}); let scalectl start the "
+            "service (--target-cmd, or the bundled target) so it can measure them"
         )
         res = Resources(
             cpu_request=f"{FALLBACK_CPU_MILLI}m",

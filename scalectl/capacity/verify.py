@@ -42,9 +42,15 @@ class VerifyPlan:
 
 
 def plan_verify(
-    rec: Recommendation, cores: int, workers: int = 0, per_process_rps: float = GENERATOR_RPS_PER_PROCESS
+    rec: Recommendation,
+    cores: int,
+    workers: int = 0,
+    per_process_rps: float = GENERATOR_RPS_PER_PROCESS,
+    *,
+    bundled: bool = True,
 ) -> VerifyPlan:
-    """The rate, Locust workers and target environment for verifying ``rec`` on ``cores`` cores."""
+    """The rate, Locust workers and target environment for verifying ``rec`` on ``cores`` cores
+    (``bundled``: on the bundled backend, whose storage falls back when REDIS_URL is a placeholder)."""
     notes: list[str] = []
     rate = rec.target_rps
     if workers <= 0:
@@ -59,7 +65,7 @@ def plan_verify(
         )
         rate = gen_capacity
     env = {k: v for k, v in rec.settings.items() if "<" not in v}
-    if "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
+    if bundled and "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
         notes.append("REDIS_URL is a placeholder in the recommendation: verified with in-process storage")
     return VerifyPlan(rate=rate, workers=workers, env=env, notes=notes)
 

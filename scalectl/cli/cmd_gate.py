@@ -66,13 +66,22 @@ def gate(
     ),
     json_file: Path | None = typer.Option(None, "--json", help="Write the verdict as JSON."),
     host: str | None = typer.Option(None, "--host", help="Target URL; default: start the bundled target."),
+    target_cmd: str | None = typer.Option(
+        None,
+        "--target-cmd",
+        help="Start your own service for the run: a shell command with {port} (and optionally {replicas}).",
+    ),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow a --host that is not loopback."),
     users: int | None = typer.Option(None, "--users", "-u", help="Override the scenario's users."),
     rps: float | None = typer.Option(None, "--rps", help="Override the scenario's arrival rate (req/s)."),
     duration: str | None = typer.Option(None, "--duration", "-d", help="Override the duration, e.g. 30s."),
-    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas."),
+    replicas: int | None = typer.Option(
+        None, "--replicas", help="Replicas of the bundled target or --target-cmd (with --host: recorded)."
+    ),
     target_env: list[str] = typer.Option(
-        [], "--target-env", help="KEY=VALUE for the bundled target (e.g. INJECT_LATENCY_MS=5). Repeatable."
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (e.g. INJECT_LATENCY_MS=5). Repeatable.",
     ),
     root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Where runs are written (reports/)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap (results are reproducible)."),
@@ -106,6 +115,18 @@ def gate(
         "Default: the table on a terminal, lines otherwise (CI logs); the files have every check.",
         show_default=False,
     ),
+    plan: Path | None = typer.Option(
+        None,
+        "--plan",
+        help="recommendation.json (scalectl recommend): turn the capacity change into replicas for its "
+        "target rate and the monthly cost.",
+    ),
+    max_capacity_loss: str | None = typer.Option(
+        None,
+        "--max-capacity-loss",
+        help="Fail when CPU per request (process telemetry) implies a capacity loss per replica beyond "
+        "this, e.g. 10%. Without it the capacity change is reported only.",
+    ),
 ) -> None:
     from scalectl.pipeline.gate import GateRequest, run_gate, write_outputs
     from scalectl.report import gate_terminal
@@ -117,6 +138,7 @@ def gate(
         thresholds=threshold,
         tolerances=tolerance,
         host=host,
+        target_cmd=target_cmd,
         allow_remote=allow_remote,
         users=users,
         rps=rps,
@@ -129,6 +151,8 @@ def gate(
         run_noise=run_noise,
         run_noise_tail=run_noise_tail,
         relative_noise=relative_noise,
+        plan=plan,
+        max_capacity_loss=_percent(max_capacity_loss, "--max-capacity-loss") if max_capacity_loss else None,
     )
     with err.status(f"running {scenario} ...") if scenario is not None else contextlib.nullcontext():
         verdict = run_gate(request, on_run=lambda d: err.print(f"run written to {d}", markup=False))
@@ -139,3 +163,14 @@ def gate(
         out.print(gate_terminal.render_lines(verdict), end="", markup=False, highlight=False)
     if not verdict.passed:
         raise typer.Exit(code=EXIT_CHECK_FAILED)
+
+
+def _percent(text: str, flag: str) -> float:
+    t = text.strip().removesuffix("%")
+    try:
+        v = float(t) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        raise InputError(f"{flag} {text!r}: expected a percentage such as 10%") from None
+    if not 0 <= v < 1:
+        raise InputError(f"{flag} {text!r}: must be between 0% and 100%")
+    return v

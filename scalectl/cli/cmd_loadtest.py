@@ -59,6 +59,31 @@ VERBOSE_OPT = typer.Option(
 )
 
 
+TARGET_CMD_HELP = (
+    "Start your own service for the run: a shell command with {port} (a free port scalectl picks), "
+    "optionally {replicas} and {cpus}; stopped, with everything it spawned, afterwards."
+)
+
+
+def _target(
+    host: str | None,
+    target_cmd: str | None,
+    replicas: int | None,
+    allow_remote: bool,
+    env: dict[str, str] | None = None,
+    cpus: float | None = None,
+) -> Any:
+    from scalectl.pipeline import TargetOptions
+
+    if host is not None and cpus is not None:
+        raise InputError(
+            "--cpus-per-replica applies to a target scalectl starts; it cannot be combined with --host"
+        )
+    return TargetOptions(
+        host=host, command=target_cmd, replicas=replicas, allow_remote=allow_remote, env=env or {}, cpus=cpus
+    )
+
+
 @app.command("loadtest")
 @error_boundary
 def loadtest(
@@ -66,11 +91,13 @@ def loadtest(
     locustfile: Path | None = typer.Option(
         None,
         "--locustfile",
-        help="Run your own Locust file instead of a scenario (needs --users, --duration).",
+        help="Run your own Locust file instead of a scenario (needs --users and --duration, unless "
+        "it has a LoadTestShape: then --duration, if given, caps it).",
     ),
     host: str | None = typer.Option(
         None, "--host", help="Target URL. Default: the scenario's host, else the bundled target."
     ),
+    target_cmd: str | None = typer.Option(None, "--target-cmd", help=TARGET_CMD_HELP),
     users: int | None = typer.Option(
         None, "--users", "-u", help="Closed model: constant number of virtual users."
     ),
@@ -85,8 +112,12 @@ def loadtest(
     slo: list[str] = typer.Option(
         [], "--slo", help="SLO expression, e.g. 'p95<300ms' (repeatable; replaces the scenario's)."
     ),
-    workers: int = typer.Option(
-        0, "--workers", "-w", help="Local Locust worker processes (0 = one process)."
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes (0 = one process), or 'auto': one per core the target is "
+        "not pinned to. With --emit: the number of worker pods/containers.",
     ),
     remote_workers: int = typer.Option(
         0, "--remote-workers", help="Also wait for this many 'scalectl worker' joins."
@@ -99,22 +130,39 @@ def loadtest(
     root: Path = typer.Option(layout.DEFAULT_ROOT, "--root", help="Reports root directory."),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
     metrics_url: list[str] = typer.Option(
-        [], "--metrics-url", help="Extra Prometheus /metrics URL to sample (repeatable)."
+        [],
+        "--metrics-url",
+        help="Extra Prometheus /metrics URL to sample (repeatable; {port} = the port of --target-cmd).",
     ),
-    replicas: int = typer.Option(1, "--replicas", help="Bundled target replicas (when no --host)."),
+    replicas: int | None = typer.Option(
+        None,
+        "--replicas",
+        help="Bundled target replicas, the {replicas} of --target-cmd, or (with --host) how many "
+        "replicas you run there: recorded, so capacity can be fitted per replica.",
+    ),
     report: bool = typer.Option(
         True,
         "--report/--no-report",
         help="Write report.html next to run.json (analysis.json is always written).",
     ),
     verbose: bool = VERBOSE_OPT,
+    emit: tuple[str, Path] | None = typer.Option(
+        None,
+        "--emit",
+        help="Do not run: write what runs this test on a cluster, 'k8s DIR' (master Job, worker Job, "
+        "ConfigMap) or 'compose DIR' (docs/distributed.md). Needs --workers N and --host.",
+    ),
+    image: str = typer.Option(
+        "scalectl:latest", "--image", help="With --emit: the image with scalectl installed (Dockerfile)."
+    ),
 ) -> None:
     """Run one load test and write reports/runs/<run-id>/ (run.json, series.csv, scenario.yaml).
 
     Afterwards the run is analyzed (analysis.json: what limits it, what to change) and an HTML report
     is written (report.html). Ctrl-C stops the load and still writes the partial run (exit 130).
     """
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions
+    from scalectl.pipeline import loadtest as run_loadtest
     from scalectl.report.analysis_term import render_analysis
     from scalectl.report.first_lines import run_lines
     from scalectl.report.run_term import render_run
@@ -122,45 +170,38 @@ def loadtest(
     if (scenario is None) == (locustfile is None):
         raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
     seconds = parse_duration(duration) if duration is not None else None
-    label = (scenario or locustfile or Path("run")).stem
-    with _Progress(label) as progress:
-        run, run_dir = run_scenario(
-            scenario,
-            host=host,
-            users=users,
-            rps=rps,
-            duration=seconds,
-            workers=workers,
-            out=out_dir,
-            root=root,
-            allow_remote=allow_remote,
-            metrics_urls=metrics_url,
-            replicas=replicas,
-            slo=slo,
-            progress=progress,
-            locustfile=locustfile,
-            remote_workers=remote_workers,
-            master_bind=master_bind,
-            master_port=master_port,
-            warmup=parse_duration(warmup) if warmup is not None else None,
-        )
-    analysis, report_path = _finish(run, run_dir, report=report)
-    _lines(run_lines(run, analysis, str(run_dir), host=host))
-    out.print(render_run(run))
+    if emit is not None:
+        _emit(emit, scenario, host, workers, image, users, rps, seconds, slo, warmup)
+        return
+    opts = RunOptions(
+        scenario=scenario,
+        locustfile=locustfile,
+        target=_target(host, target_cmd, replicas, allow_remote),
+        users=users,
+        rps=rps,
+        duration=seconds,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+        slo=tuple(slo),
+        workers=workers,
+        remote_workers=remote_workers,
+        master_bind=master_bind,
+        master_port=master_port,
+        out=out_dir,
+        root=root,
+        metrics_urls=tuple(metrics_url),
+        report=report,
+    )
+    with _Progress((scenario or locustfile or Path("run")).stem) as progress:
+        res = run_loadtest(opts, progress=progress)
+    _lines(run_lines(res.run, res.analysis, str(res.run_dir), host=host))
+    out.print(render_run(res.run))
     if verbose:
-        out.print(render_analysis(analysis), soft_wrap=False)
-    if report_path is not None:
-        out.print(f"report: {report_path}", markup=False, highlight=False)
-    out.print(f"run written to {run_dir}", markup=False, highlight=False)
-    if not run.complete and (run.stop_reason or "").startswith("interrupted"):
+        out.print(render_analysis(res.analysis), soft_wrap=False)
+    if res.report_path is not None:
+        out.print(f"report: {res.report_path}", markup=False, highlight=False)
+    out.print(f"run written to {res.run_dir}", markup=False, highlight=False)
+    if not res.run.complete and (res.run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
-
-
-def _finish(run: Any, run_dir: Path, *, report: bool, sweep: Any = ()) -> tuple[Any, Path | None]:
-    """Analyze the run (a baseline step: with its sweep) and write analysis.json (and report.html)."""
-    from scalectl.postrun import finish_run
-
-    return finish_run(run, run_dir, report=report, sweep=sweep)
 
 
 def _lines(lines: list[str]) -> None:
@@ -169,14 +210,75 @@ def _lines(lines: list[str]) -> None:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _replica_list(text: str) -> list[int]:
+def _emit(
+    emit: tuple[str, Path],
+    scenario: Path | None,
+    host: str | None,
+    workers: str,
+    image: str,
+    users: int | None,
+    rps: float | None,
+    seconds: float | None,
+    slo: list[str],
+    warmup: str | None,
+) -> None:
+    from scalectl.load.workers import parse_workers
+    from scalectl.pipeline.emit import emit_test
+
+    if scenario is None:
+        raise InputError("--emit needs a SCENARIO file (a --locustfile run cannot be emitted)")
+    kind, directory = emit
+    written = emit_test(
+        kind,
+        directory,
+        scenario,
+        host=host,
+        workers=parse_workers(workers),
+        image=image,
+        users=users,
+        rps=rps,
+        duration=seconds,
+        slo=slo,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+    )
+    for path in written:
+        out.print(f"wrote {path}", markup=False, highlight=False)
+    out.print("how to run it and get run.json back: docs/distributed.md", markup=False, highlight=False)
+
+
+def _replica_list(text: str | None) -> tuple[int, ...]:
+    if text is None:
+        return ()
     try:
         values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
         raise InputError(f"--replicas {text!r}: expected N or a list such as 1,2,3") from None
     if not values or any(v < 1 for v in values):
         raise InputError(f"--replicas {text!r}: replica counts must be at least 1")
-    return values
+    return tuple(values)
+
+
+def _print_step(step: Any) -> None:
+    mark = "ok" if step.slo_ok else "SLO broken"
+    err.print(
+        f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
+        f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
+        markup=False,
+        highlight=False,
+    )
+
+
+def _print_baseline(done: Any, *, verbose: bool = False) -> None:
+    from scalectl.report.analysis_term import render_analysis
+    from scalectl.report.first_lines import baseline_lines
+
+    _lines(baseline_lines(done.baseline, done.analysis, str(done.path)))
+    out.print(_baseline_table(done.baseline))
+    if verbose and done.analysis is not None:
+        out.print(render_analysis(done.analysis), soft_wrap=False)
+    if done.report_path is not None:
+        out.print(f"baseline report: {done.report_path}", markup=False, highlight=False)
+    out.print(f"baseline written to {done.path} ({done.baseline.stop_reason})", markup=False, highlight=False)
 
 
 @app.command("baseline")
@@ -196,19 +298,29 @@ def baseline(
     root: Path = typer.Option(
         layout.DEFAULT_ROOT, "--root", help="Reports root (step runs go to ROOT/runs)."
     ),
-    replicas: str = typer.Option(
-        "1", "--replicas", help="Bundled target replicas: N, or a sweep 1,2,3 (NAME-rN.json)."
+    replicas: str | None = typer.Option(
+        None,
+        "--replicas",
+        help="Replicas of the bundled target or of --target-cmd: N, or a sweep 1,2,3 (NAME-rN.json); "
+        "with --host, the N replicas you run there (recorded).",
     ),
     update: bool = typer.Option(
         False, "--update", help="Replace an existing baseline of that name deliberately."
     ),
     host: str | None = typer.Option(None, "--host", help="Target URL instead of the bundled target."),
+    target_cmd: str | None = typer.Option(None, "--target-cmd", help=TARGET_CMD_HELP),
     allow_remote: bool = typer.Option(False, "--allow-remote", help="Allow load on a non-loopback host."),
     slo: list[str] = typer.Option([], "--slo", help="SLO expression (repeatable; replaces the scenario's)."),
     metrics_url: list[str] = typer.Option(
-        [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable)."
+        [], "--metrics-url", help="Extra Prometheus /metrics URL (repeatable; {port} = --target-cmd's)."
     ),
-    workers: int = typer.Option(0, "--workers", "-w", help="Local Locust worker processes per step."),
+    workers: str = typer.Option(
+        "0",
+        "--workers",
+        "-w",
+        help="Local Locust worker processes per step, or 'auto': one per core the target is not pinned "
+        "to, and more on the next step when the generator saturates (if the cores allow).",
+    ),
     warmup: str | None = typer.Option(
         None,
         "--warmup",
@@ -216,7 +328,16 @@ def baseline(
         "transients), e.g. 2s. Default: the scenario's steps.warmup, else none.",
     ),
     report: bool = typer.Option(
-        True, "--report/--no-report", help="Write report.html for the last step's run."
+        True,
+        "--report/--no-report",
+        help="Write the baseline's report (NAME.html beside NAME.json: throughput and the hockey stick "
+        "with the knee, each step linked to its run's report.html).",
+    ),
+    cpus_per_replica: int | None = typer.Option(
+        None,
+        "--cpus-per-replica",
+        help="Pin each bundled replica to K CPUs; baselines at several K give recommend its "
+        "horizontal vs vertical options.",
     ),
     verbose: bool = VERBOSE_OPT,
 ) -> None:
@@ -226,58 +347,32 @@ def baseline(
     SLO broke, or the heaviest load) is shown: what breaks first. The baseline goes to
     reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
     """
-    from scalectl.load.baseline import run_baseline
-    from scalectl.report.analysis_term import render_analysis
-    from scalectl.report.first_lines import baseline_lines
+    from scalectl.pipeline import BaselineOptions, sweep
 
     counts = _replica_list(replicas)
-    if host is not None and counts != [1]:
-        raise InputError("--replicas applies to the bundled target; it cannot be combined with --host")
-    if host is None:
-        _own_target_note(counts, scenario)
-    for n in counts:
-        bname = f"{name}-r{n}" if len(counts) > 1 else name
-        label = f"{bname} step"
-
-        def on_step(step: Any) -> None:
-            mark = "ok" if step.slo_ok else "SLO broken"
-            err.print(
-                f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
-                f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
-                markup=False,
-                highlight=False,
-            )
-
-        with _Progress(label) as progress:
-            result, path = run_baseline(
-                scenario,
-                name=bname,
-                out=out_dir,
-                root=root,
-                replicas=n,
-                update=update,
-                host=host,
-                allow_remote=allow_remote,
-                slo=slo,
-                metrics_urls=metrics_url,
-                workers=workers,
-                progress=progress,
-                on_step=on_step,
-                warmup=parse_duration(warmup) if warmup is not None else None,
-            )
-        steps = [st for st in result.steps if st.run_dir]
-        sweep = [st.run for st in result.steps]
-        analyses = [
-            _finish(st.run, Path(st.run_dir), report=report and st is steps[-1], sweep=sweep) for st in steps
-        ]
-        last, report_path = analyses[-1] if analyses else (None, None)
-        _lines(baseline_lines(result, last, str(path)))
-        out.print(_baseline_table(result))
-        if verbose and last is not None:
-            out.print(render_analysis(last), soft_wrap=False)
-        if report_path is not None:
-            out.print(f"report: {report_path}", markup=False, highlight=False)
-        out.print(f"baseline written to {path} ({result.stop_reason})", markup=False, highlight=False)
+    if host is None and target_cmd is None:
+        _own_target_note(list(counts) or [1], scenario)
+    opts = BaselineOptions(
+        name=name,
+        scenario=scenario,
+        target=_target(host, target_cmd, None, allow_remote, cpus=cpus_per_replica),
+        replicas=counts,
+        out=out_dir,
+        root=root,
+        update=update,
+        slo=tuple(slo),
+        metrics_urls=tuple(metrics_url),
+        workers=workers,
+        warmup=parse_duration(warmup) if warmup is not None else None,
+        report=report,
+    )
+    with _Progress(f"{name} step") as progress:
+        sweep(
+            opts,
+            progress=progress,
+            on_step=_print_step,
+            on_baseline=lambda done: _print_baseline(done, verbose=verbose),
+        )
 
 
 def _own_target_note(counts: list[int], scenario: Path | None) -> None:
@@ -285,7 +380,8 @@ def _own_target_note(counts: list[int], scenario: Path | None) -> None:
     from scalectl import target
     from scalectl.scenario import load_scenario
 
-    if scenario is not None and load_scenario(scenario).host:
+    sc = load_scenario(scenario) if scenario is not None else None
+    if sc is not None and (sc.host or (sc.target is not None and sc.target.command)):
         return
     running = target.load_state(target.state_path())
     n = "/".join(map(str, counts))
@@ -299,7 +395,7 @@ def _baseline_table(b: Any) -> Any:
     from rich.table import Table
 
     t = Table(
-        title=f"baseline {b.name} ({b.replicas} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
+        title=f"baseline {b.name} ({b.replicas or 'unknown'} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
         title_justify="left",
     )
     t.caption = "* the knee: highest throughput within the SLO; latency in ms"

@@ -47,12 +47,16 @@ def report(
 ) -> None:
     """Render a run's report (HTML, Markdown, JSON or terminal), or compare runs side by side.
 
-    Reads run.json and, when present, analysis.json and recommendation.json beside it.
+    Reads run.json and, when present, analysis.json and recommendation.json beside it. Also renders a
+    baseline (reports/baselines/NAME.json → NAME.html) and a plan written by 'scalectl recommend'
+    (its directory → report.html).
     """
     from scalectl import storage
     from scalectl.report import render
     from scalectl.report.files import load_input
 
+    if len(run_dirs) == 1 and _standalone(run_dirs[0], format.value, out):
+        return
     items = [load_input(p) for p in run_dirs]
     fmt = format.value
     color = fmt == "term" and out is None and _common.out.is_terminal
@@ -73,3 +77,27 @@ def report(
         raise InputError(f"{out}: cannot write the report: {exc.strerror}") from None
     what = "comparison" if len(items) > 1 else "report"
     _common.err.print(f"{what} written to {out} ({len(text.encode()) / 1e6:.1f} MB)", markup=False)
+
+
+def _standalone(path: Path, fmt: str, out: Path | None) -> bool:
+    """A baseline file or a recommendation directory: render it and return True."""
+    from scalectl import storage
+    from scalectl.report.files import render_standalone, write_baseline_report
+
+    found = render_standalone(path, fmt)
+    if found is None:
+        return False
+    text, default = found
+    if fmt == "html" and storage.is_baseline_file(path):
+        written = write_baseline_report(path, out)
+        _common.err.print(f"baseline report written to {written}", markup=False)
+        return True
+    if fmt == "html":
+        out = out or default
+    if out is None:
+        _common.out.file.write(text)
+        _common.out.file.flush()
+        return True
+    storage.atomic_write_text(out, text)
+    _common.err.print(f"report written to {out}", markup=False)
+    return True

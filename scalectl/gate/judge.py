@@ -152,6 +152,8 @@ def value_text(check: CheckResult, value: float | None) -> str:
     """A check's value in its display unit: ``15.4 ms``, ``1.2%``, ``98 req/s``, ``1200``."""
     if value is None:
         return "n/a"
+    if check.kind == "capacity":
+        return f"{value:+.1%}"
     if check.metric == "error_rate":
         return format_value("error_rate", value)
     kind = {"ms": "latency", "req/s": "rps"}.get(check.unit)
@@ -168,7 +170,7 @@ def failure_line(check: CheckResult) -> str:
     parts = [f"observed {value_text(check, check.observed)}", f"limit {value_text(check, check.limit)}"]
     if check.kind == "regression":
         parts.append(f"baseline {value_text(check, check.baseline)}")
-    what = check.name if check.kind == "threshold" else f"{check.metric} regression"
+    what = check.name if check.kind in ("threshold", "capacity") else f"{check.metric} regression"
     line = f"{check.status.upper()} {what} [{check.scope}]: " + ", ".join(parts)
     if check.kind == "regression" and check.observed is not None and check.baseline:
         if check.metric == "error_rate":
@@ -187,6 +189,7 @@ def summary_line(verdict: GateVerdict) -> str:
     counts = [
         (sum(c.kind == "regression" for c in fails), "regression", "regressions"),
         (sum(c.kind == "threshold" for c in fails), "threshold", "thresholds"),
+        (sum(c.kind == "capacity" for c in fails), "capacity check", "capacity checks"),
         (sum(c.status == "warn" for c in verdict.checks), "warning", "warnings"),
         (sum(c.status == "pass" for c in verdict.checks), "passed", "passed"),
         (sum(c.status == "insufficient" for c in verdict.checks), "not judged (too few data)",

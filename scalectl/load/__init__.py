@@ -1,10 +1,9 @@
-"""The load engine: scenarios run on Locust in a child process, measured by scalectl.
+"""The load engine: Locust in a child process, measured by scalectl (recorder, plugin, results).
 
-Public API: ``run_scenario`` (one run → ``run.json``), ``run_baseline`` (stepped load → Baseline),
-``ProgressUpdate``. Importing this package does not import Locust.
+Orchestration (targets, runs, baselines) is ``scalectl.pipeline``'s. Importing this package does not
+import Locust.
 """
 
 from scalectl.load.engine import ProgressUpdate
-from scalectl.load.run import run_scenario
 
-__all__ = ["ProgressUpdate", "run_scenario"]
+__all__ = ["ProgressUpdate"]

@@ -1,34 +1,22 @@
-"""``scalectl baseline``: stepped load until the SLO breaks, errors pass a bound, or the last step;
-the knee (highest throughput that meets the SLO) overall and per endpoint → a Baseline file."""
+"""Step plans and knees of a baseline (``scalectl baseline``): one single-stage scenario per step,
+whether a step met the SLO, the knee overall and per endpoint. The sweep runs in ``scalectl.pipeline``."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
-from scalectl import layout, storage
 from scalectl.analysis.knee import LoadPoint, find_knee
-from scalectl.analysis.throughput import active_rps
 from scalectl.errors import InputError
-from scalectl.models.baseline import Baseline, BaselineStep, KneePoint
-from scalectl.models.run import EndpointStats, Environment, RunResult
+from scalectl.models.baseline import BaselineStep, KneePoint
+from scalectl.models.run import EndpointStats, RunResult
 from scalectl.scenario import (
     ClosedLoad,
     ClosedStage,
     OpenLoad,
     OpenStage,
     Scenario,
-    Steps,
-    load_scenario,
 )
-from scalectl.slo import Threshold, meets, parse_threshold
-
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
-#: A step whose throughput falls below this fraction of the best so far is past the knee.
-FALLING_THROUGHPUT = 0.95
+from scalectl.slo import Threshold, meets
 
 
 def with_warmup(sc: Scenario, warmup: float) -> Scenario:
@@ -116,7 +104,10 @@ def find_knees(
 ) -> tuple[KneePoint | None, dict[str, KneePoint]]:
     """The knee over all steps and per endpoint (``analysis.knee.find_knee`` on each)."""
     knee = None
-    found = find_knee([LoadPoint(_level(s), s.rps, s.slo_ok) for s in steps])
+    # a step whose generator saturated measured the generator, not the target: no knee from it
+    found = find_knee(
+        [LoadPoint(_level(s), s.rps, s.slo_ok and not s.run.generator.saturated) for s in steps]
+    )
     if found is not None:
         best = steps[found.index]
         knee = _knee_point(best.rps, best.p95_ms, best.p99_ms, best, found.beyond_last_step)
@@ -125,7 +116,11 @@ def find_knees(
     for key in keys:
         seen = [(s, ep) for s in steps for ep in s.run.endpoints if ep.key == key]
         pts = [
-            LoadPoint(_level(s), ep.rps, endpoint_ok(ep, slo, s.run.duration_s, max_error_rate))
+            LoadPoint(
+                _level(s),
+                ep.rps,
+                endpoint_ok(ep, slo, s.run.duration_s, max_error_rate) and not s.run.generator.saturated,
+            )
             for s, ep in seen
         ]
         found = find_knee(pts)
@@ -136,124 +131,24 @@ def find_knees(
     return knee, per
 
 
-def run_baseline(
-    scenario: Path | Scenario | None,
-    *,
-    name: str,
-    out: Path | None = None,
-    root: Path = layout.DEFAULT_ROOT,
-    replicas: int = 1,
-    update: bool = False,
-    host: str | None = None,
-    allow_remote: bool = False,
-    target_env: Mapping[str, str] | None = None,
-    metrics_urls: Sequence[str] = (),
-    slo: Sequence[str] = (),
-    workers: int = 0,
-    progress: Callable[[Any], None] | None = None,
-    on_step: Callable[[BaselineStep], None] | None = None,
-    warmup: float | None = None,
-) -> tuple[Baseline, Path]:
-    from scalectl.load.run import _bundled_target, find_detached, preflight, run_scenario
+def after_generator_saturated(
+    step: int, workers: int, *, auto: bool, pinned: set[int]
+) -> tuple[int | None, str]:
+    """The generator saturated at ``step`` with ``workers``: the next step's worker count, more of
+    them with ``--workers auto`` when the free cores allow, or None and why the baseline stops."""
+    from scalectl.load.workers import more_workers, usable_cpus
 
-    path = storage.baseline_path(name, root=root, out=out)
-    if path.exists() and not update:
-        raise InputError(f"baseline {path} exists; pass --update to replace it deliberately")
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(Path(scenario or DEFAULT_SCENARIO))
-    if slo:
-        sc = sc.model_copy(update={"slo": [parse_threshold(e).text for e in slo]})
-    if warmup is not None:
-        sc = with_warmup(sc, warmup)
-    thresholds = [parse_threshold(e) for e in sc.slo]
-    plan = step_scenarios(sc)
-    single = sc.steps is None
-    stepping = sc.steps or Steps(users=[1])  # defaults for the one step of a single-stage scenario
-    max_err = stepping.max_error_rate
-    steps: list[BaselineStep] = []
-    stop_reason = "single-stage scenario: one run as written" if single else "last step reached"
-    warnings: list[str] = []
-    with contextlib.ExitStack() as stack:
-        target = None
-        url = host or sc.host
-        if url is None:
-            target = stack.enter_context(_bundled_target(replicas, target_env))
-            url = target.url
-        elif (target := find_detached(url, root)) is not None:
-            replicas = len(target.replicas)  # the running 'target up --detach' target, as it is
-        else:
-            preflight(url, allow_remote=allow_remote)
-        broken = fell = 0
-        best_rps = 0.0
-        for i, (step_sc, users, offered) in enumerate(plan):
-            run, run_dir = run_scenario(
-                step_sc,
-                host=url,
-                root=root,
-                allow_remote=allow_remote,
-                metrics_urls=metrics_urls,
-                workers=workers,
-                progress=progress,
-                target=target,
-            )
-            ok = slo_holds(run, thresholds, max_err)
-            step = BaselineStep(
-                index=i,
-                users=users,
-                offered_rps=offered,
-                rps=active_rps(run),  # the one throughput figure (recommend's "measured" too)
-                p50_ms=run.total.latency_ms.p50,
-                p95_ms=run.total.latency_ms.p95,
-                p99_ms=run.total.latency_ms.p99,
-                error_rate=run.total.failure_rate,
-                slo_ok=ok,
-                run_dir=str(run_dir),
-                run=run,
-            )
-            steps.append(step)
-            if on_step:
-                on_step(step)
-            if run.generator.saturated:
-                warnings.append(f"step {i}: the load generator saturated; its numbers measure the generator")
-            if not run.complete:
-                stop_reason = run.stop_reason or "interrupted"
-                break
-            if run.total.failure_rate > max_err:
-                stop_reason = (
-                    f"error rate {run.total.failure_rate:.1%} passed the bound {max_err:.1%} at step {i}"
-                )
-                break
-            falling = best_rps > 0 and step.rps < FALLING_THROUGHPUT * best_rps
-            broken = broken + 1 if not ok else 0
-            # one slow step on a shared machine is noise; falling twice in a row is past the knee
-            fell = fell + 1 if falling else 0
-            best_rps = max(best_rps, step.rps)
-            if broken >= stepping.stop_after:
-                stop_reason = f"past the knee at step {i} (SLO broken)"
-                break
-            if fell >= max(2, stepping.stop_after):
-                stop_reason = (
-                    f"past the knee at step {i} (throughput below {FALLING_THROUGHPUT:.0%} of the best)"
-                )
-                break
-    knee, per = find_knees(steps, thresholds, max_err)
-    if knee is None:
-        warnings.append(
-            "the run did not meet the SLO" if single else "no step met the SLO: start the steps lower"
+    had = f"{workers} worker(s)" if workers else "one generator process"
+    nxt = more_workers(workers, pinned) if auto else None
+    if nxt is not None:
+        return nxt, (
+            f"step {step}: the load generator saturated with {had}; not used for the knee. "
+            f"The next steps run with {nxt} workers (--workers auto)"
         )
-    elif knee.beyond_last_step and not single:
-        warnings.append("the SLO held at every step: the knee lies beyond the last step")
-    baseline = Baseline(
-        name=name,
-        scenario_name=sc.name,
-        created_at=datetime.now(UTC),
-        environment=steps[0].run.environment if steps else Environment(),
-        slo=list(sc.slo),
-        replicas=replicas,
-        steps=steps,
-        knee=knee,
-        endpoint_knees=per,
-        stop_reason=stop_reason,
-        warnings=warnings,
+    free = len(usable_cpus() - pinned)
+    why = f"no free core is left for more workers ({free} free)" if auto else "pass --workers auto"
+    return None, (
+        f"the load generator saturated at step {step} with {had}: its numbers measure the generator, "
+        f"not the target, so the baseline stops here ({why}; or run the generator elsewhere: "
+        "loadtest --emit k8s|compose, docs/distributed.md)"
     )
-    storage.write_model(path, baseline)
-    return baseline, path

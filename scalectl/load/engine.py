@@ -55,6 +55,8 @@ class ChildPlan:
     extra: list[str] = field(default_factory=list)
     expected_duration: float | None = None
     stop_timeout: float = 5.0
+    #: cores the generator's processes are pinned to (``--workers auto`` beside a pinned target)
+    cpus: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -96,6 +98,12 @@ def _spawn(args: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen:
     )
     proc._scalectl_log = fh  # type: ignore[attr-defined]
     return proc
+
+
+def _pin(proc: subprocess.Popen, cpus: tuple[int, ...] | None) -> None:
+    if cpus:
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setaffinity(proc.pid, set(cpus))
 
 
 def _reap(proc: subprocess.Popen, timeout: float) -> None:
@@ -163,11 +171,13 @@ def run_child(
     env = _env({"SCALECTL_PROGRESS": str(progress_path), "SCALECTL_RESULTS": str(results_path)})
     started = time.time()
     master = _spawn(master_args, log, env)
+    _pin(master, plan.cpus)
     workers: list[subprocess.Popen] = []
     worker_env = _env({})
     for i in range(plan.workers):
         args = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
         workers.append(_spawn(args, workdir / f"worker-{i}.log", worker_env))
+        _pin(workers[-1], plan.cpus)
     if on_started:
         on_started(
             [("generator-master" if expect else "generator", master.pid)]

@@ -24,6 +24,44 @@ from scalectl.load import plugin as _scalectl_plugin
 _scalectl_plugin.install()
 '''
 
+#: Appended when the user's file has a LoadTestShape and --duration caps it: Locust's own --run-time
+#: is not applied to shapes (the shape alone sets the length), so the shape is told to end instead.
+_SHAPE_CAP_TEMPLATE = """
+from locust import events as _scalectl_events
+
+_SCALECTL_CAP_S = {cap!r}
+
+
+@_scalectl_events.init.add_listener
+def _scalectl_cap_shape(environment, **_kw):
+    shape = environment.shape_class
+    if shape is None:
+        return
+    tick = shape.tick
+
+    def capped_tick():
+        return None if shape.get_run_time() >= _SCALECTL_CAP_S else tick()
+
+    shape.tick = capped_tick
+"""
+
+
+def has_shape(locustfile: Path) -> bool:
+    """Whether the file defines a ``LoadTestShape`` subclass (read, not imported: no Locust here)."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(locustfile).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for base in node.bases:
+                name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+                if name == "LoadTestShape":
+                    return True
+    return False
+
 
 def scenario_locustfile(config: dict[str, Any]) -> str:
     return _SCENARIO_TEMPLATE.format(
@@ -32,13 +70,22 @@ def scenario_locustfile(config: dict[str, Any]) -> str:
 
 
 def write_locustfiles(
-    workdir: Path, *, config: dict[str, Any] | None, user_locustfile: Path | None
+    workdir: Path,
+    *,
+    config: dict[str, Any] | None,
+    user_locustfile: Path | None,
+    shape_cap_s: float | None = None,
 ) -> list[Path]:
-    """Write the file(s) for ``locust -f`` into ``workdir``; returns them in order."""
+    """Write the file(s) for ``locust -f`` into ``workdir``; returns them in order.
+
+    ``shape_cap_s``: end the user's LoadTestShape after that many seconds (``--duration``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     if user_locustfile is not None:
         plugin = workdir / "scalectl_plugin.py"
-        plugin.write_text(_PLUGIN_TEMPLATE, encoding="utf-8")
+        text = _PLUGIN_TEMPLATE
+        if shape_cap_s is not None:
+            text += _SHAPE_CAP_TEMPLATE.format(cap=float(shape_cap_s))
+        plugin.write_text(text, encoding="utf-8")
         return [Path(user_locustfile).resolve(), plugin]
     assert config is not None
     path = workdir / "locustfile.py"

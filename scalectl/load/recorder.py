@@ -89,6 +89,9 @@ class Recorder:
     def __init__(self) -> None:
         self.slots: dict[tuple[int, str], Slot] = {}
         self.endpoints: dict[str, tuple[str, str]] = {}
+        #: requests recorded here since the start (not reset by ``drain``; batches merged in by
+        #: ``add_batch`` do not count): a worker's running count for the master's ledger
+        self.recorded = 0
 
     def record(
         self, second: int, key: str, name: str, method: str, latency_ms: float, kind: str | None
@@ -100,6 +103,7 @@ class Recorder:
                 self.endpoints[key] = (name, method)
         slot.pending.append(int(latency_ms * 1000.0 + 0.5))
         slot.requests += 1
+        self.recorded += 1
         if kind is not None:
             slot.failures += 1
             slot.errors[kind] = slot.errors.get(kind, 0) + 1

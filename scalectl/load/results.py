@@ -25,7 +25,9 @@ from scalectl.models.run import (
     IntervalEndpoint,
     IntervalStats,
     RunResult,
+    TargetSpec,
     TelemetrySeries,
+    WorkerAccount,
 )
 
 SATURATION_PERCENT = 90.0
@@ -54,6 +56,10 @@ class RunFacts:
     warnings: list[str] = field(default_factory=list)
     #: Seconds from the start not counted in the summary (the scenario's ``load.warmup``).
     warmup: float = 0.0
+    #: How the target was started (recorded in run.json).
+    target: TargetSpec | None = None
+    #: Lines for the generator block (e.g. what ``--workers auto`` chose and why).
+    generator_notes: list[str] = field(default_factory=list)
 
 
 def _cpu_model() -> str:
@@ -123,6 +129,26 @@ def generator_info(series: Sequence[TelemetrySeries], workers: int, lost: list[s
     )
 
 
+@dataclass
+class _Window:
+    """The run's clock: epoch start/end, the first whole second, the end of load, the warm-up."""
+
+    t_start: float
+    t_end: float
+    t0: int
+    last: int
+    load_end: float
+    first_counted: int
+    warmup_s: float
+    users: dict[int, Any]
+
+    @property
+    def duration(self) -> float:
+        # from the start, or from the first counted second after a warm-up
+        counted_from = float(self.first_counted) if self.warmup_s > 0 else self.t_start
+        return max(self.load_end - counted_from, 1e-9)
+
+
 def build_run(
     raw: dict[str, Any] | None,
     facts: RunFacts,
@@ -134,13 +160,63 @@ def build_run(
     raw = raw or {}
     rec = Recorder()
     rec.add_batch(raw.get("batch") or {})
-    t_start = float(raw.get("t_start") or fallback_start)
-    t_end = float(raw.get("t_end") or fallback_end)
+    warnings = list(facts.warnings)
+    win = _window(raw, rec, facts, fallback_start, fallback_end, warnings)
+    series, per_key = _timeline(rec, win, facts)
+    endpoints, total = _totals(rec, per_key, win.duration)
+    telemetry = list(telemetry_for(win.t0))
+    accounts = [WorkerAccount.model_validate(a) for a in raw.get("worker_accounts") or []]
+    lost = lost_workers(raw, accounts, facts.lost_workers)
+    gen = generator_info(telemetry, facts.workers, lost)
+    gen.notes = [*facts.generator_notes, *gen.notes]
+    _account(gen, accounts, warnings)
+    if gen.saturated:
+        warnings.append(
+            "the load generator saturated its CPU: these numbers measure the generator, not the target"
+        )
+    if lost:
+        warnings.append(f"{len(lost)} worker(s) lost during the run: {', '.join(lost)}")
+    for wid in raw.get("missed_heartbeats") or []:
+        gen.notes.append(f"worker {wid} missed heartbeats during the run but delivered all its requests")
+    if raw.get("batch") is None:
+        warnings.append("the load generator wrote no results")
+    return RunResult(
+        run_id=facts.run_id,
+        scenario_name=facts.scenario_name,
+        scenario=facts.scenario,
+        host=facts.host,
+        load_model=facts.load_model,  # type: ignore[arg-type]
+        started_at=datetime.fromtimestamp(win.t_start, UTC),
+        ended_at=datetime.fromtimestamp(win.t_end, UTC),
+        duration_s=round(win.duration, 3),
+        warmup_s=win.warmup_s,
+        complete=facts.interrupted is None
+        and raw.get("batch") is not None
+        and not lost
+        and gen.unaccounted_requests == 0,
+        stop_reason=facts.interrupted,
+        environment=environment(facts, str(raw.get("locust_version", ""))),
+        target=facts.target,
+        slo=facts.slo,
+        thresholds=facts.thresholds,
+        total=total,
+        endpoints=endpoints,
+        series=series,
+        telemetry=telemetry,
+        generator=gen,
+        warnings=warnings,
+    )
+
+
+def _window(
+    raw: dict[str, Any], rec: Recorder, facts: RunFacts, start: float, end: float, warnings: list[str]
+) -> _Window:
+    t_start = float(raw.get("t_start") or start)
+    t_end = float(raw.get("t_end") or end)
     t0 = int(t_start)
     users = {int(k): v for k, v in (raw.get("users") or {}).items()}
     seconds = sorted({sec for sec, _ in rec.slots} | {s for s in users if s >= t0})
     last = max(seconds) if seconds else t0
-    warnings = list(facts.warnings)
     # Rates divide by the time load was applied: up to the end of the last second in which a request
     # completed. The drain after the load stopped (up to Locust's stop timeout) is not load time;
     # counting it made short runs read ~30% low.
@@ -157,9 +233,14 @@ def build_run(
         if load_end - first_counted < 1.0:
             warnings.append(f"the run ended within its {facts.warmup:g}s warm-up: every second is counted")
             first_counted, warmup_s = t0, 0.0
+    return _Window(t_start, t_end, t0, last, load_end, first_counted, warmup_s, users)
+
+
+def _timeline(rec: Recorder, win: _Window, facts: RunFacts) -> tuple[list[IntervalStats], dict[str, list]]:
+    """One interval per second; and, per endpoint, the slots of the counted seconds."""
     series: list[IntervalStats] = []
     per_key: dict[str, list[Any]] = {}
-    for sec in range(t0, last + 1):
+    for sec in range(win.t0, win.last + 1):
         eps: dict[str, IntervalEndpoint] = {}
         hists = []
         req = fail = 0
@@ -171,30 +252,32 @@ def build_run(
             eps[key] = IntervalEndpoint(
                 requests=slot.requests, failures=slot.failures, errors=dict(slot.errors), histogram=enc
             )
-            if sec >= first_counted:
+            if sec >= win.first_counted:
                 per_key.setdefault(key, []).append(slot)
             hists.append(slot.hist)
             req += slot.requests
             fail += slot.failures
         merged = histograms.merge(hists)
-        t = float(sec - t0)
-        offered = offered_rate(facts.open_stages, sec + 0.5 - t_start) if facts.open_stages else None
+        offered = offered_rate(facts.open_stages, sec + 0.5 - win.t_start) if facts.open_stages else None
         series.append(
             IntervalStats(
-                t=t,
-                users=int(users.get(sec, users.get(sec + 1, 0))),
+                t=float(sec - win.t0),
+                users=int(win.users.get(sec, win.users.get(sec + 1, 0))),
                 offered_rps=offered,
                 requests=req,
                 failures=fail,
                 rps=float(req),
                 latency_ms=histograms.summarize(merged),
                 endpoints=eps,
-                warmup=sec < first_counted,
+                warmup=sec < win.first_counted,
             )
         )
-    # from the start, or from the first counted second after a warm-up
-    counted_from = float(first_counted) if warmup_s > 0 else t_start
-    duration = max(load_end - counted_from, 1e-9)
+    return series, per_key
+
+
+def _totals(
+    rec: Recorder, per_key: dict[str, list[Any]], duration: float
+) -> tuple[list[EndpointStats], EndpointStats]:
     endpoints = []
     all_hists = []
     total_errors: dict[str, int] = {}
@@ -210,49 +293,43 @@ def build_run(
                 errors[k] = errors.get(k, 0) + n
                 total_errors[k] = total_errors.get(k, 0) + n
         endpoints.append(_stats(name, method, req, fail, errors, hist, duration))
-    total_hist = histograms.merge(all_hists)
     total = _stats(
         "Total",
         "",
         sum(e.requests for e in endpoints),
         sum(e.failures for e in endpoints),
         total_errors,
-        total_hist,
+        histograms.merge(all_hists),
         duration,
     )
-    telemetry = list(telemetry_for(t0))
-    lost = sorted(set(raw.get("lost_workers") or []) | set(facts.lost_workers))
-    gen = generator_info(telemetry, facts.workers, lost)
-    if gen.saturated:
-        warnings.append(
-            "the load generator saturated its CPU: these numbers measure the generator, not the target"
-        )
-    if lost:
-        warnings.append(f"{len(lost)} worker(s) lost during the run: {', '.join(lost)}")
-    if raw.get("batch") is None:
-        warnings.append("the load generator wrote no results")
-    return RunResult(
-        run_id=facts.run_id,
-        scenario_name=facts.scenario_name,
-        scenario=facts.scenario,
-        host=facts.host,
-        load_model=facts.load_model,  # type: ignore[arg-type]
-        started_at=datetime.fromtimestamp(t_start, UTC),
-        ended_at=datetime.fromtimestamp(t_end, UTC),
-        duration_s=round(duration, 3),
-        warmup_s=warmup_s,
-        complete=facts.interrupted is None and raw.get("batch") is not None,
-        stop_reason=facts.interrupted,
-        environment=environment(facts, str(raw.get("locust_version", ""))),
-        slo=facts.slo,
-        thresholds=facts.thresholds,
-        total=total,
-        endpoints=endpoints,
-        series=series,
-        telemetry=telemetry,
-        generator=gen,
-        warnings=warnings,
-    )
+    return endpoints, total
+
+
+def lost_workers(raw: dict[str, Any], accounts: list[WorkerAccount], engine_lost: list[str]) -> list[str]:
+    """Workers lost: the master's (no final batch) and the engine's (a worker process that died),
+    the same process named once (the engine's entries say ``pid N``)."""
+    pids = {a.worker: a.pid for a in accounts}
+    named = [f"{w} (pid {pids[w]})" if pids.get(w) else w for w in raw.get("lost_workers") or []]
+    seen_pids = {f"pid {p}" for p in pids.values() if p}
+    others = [e for e in engine_lost if not any(f"{p}," in e or f"{p})" in e for p in seen_pids)]
+    return sorted(set(named) | set(others))
+
+
+def _account(gen: GeneratorInfo, accounts: list[WorkerAccount], warnings: list[str]) -> None:
+    """Fill the generator's worker accounts and say how many requests the run does not count."""
+    gen.accounts = accounts
+    exact = sum(a.unaccounted for a in accounts)
+    estimated = sum(a.estimated_after_last_report or 0 for a in accounts if not a.final)
+    gen.unaccounted_requests = exact + estimated
+    gen.unaccounted_estimated = any(not a.final for a in accounts)
+    if exact:
+        warnings.append(f"{exact:,} request(s) the workers recorded never reached the master: not counted")
+    for a in accounts:
+        if not a.final:
+            warnings.append(
+                f"worker {a.worker} sent no final report: the requests it completed after its last "
+                f"report are not counted (about {a.estimated_after_last_report or 0:,}, from its last rate)"
+            )
 
 
 def _stats(

@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import Field
 
 from scalectl.models._base import Model
-from scalectl.models.run import Environment, RunResult
+from scalectl.models.run import Environment, RunResult, TargetSpec
 
 BASELINE_SCHEMA_VERSION = 1
 
@@ -51,7 +51,11 @@ class Baseline(Model):
     created_at: datetime
     environment: Environment = Field(default_factory=Environment)
     slo: list[str] = Field(default_factory=list)
-    replicas: int = 1
+    #: Replicas measured; None when unknown (``--host`` without ``--replicas``): such a baseline cannot
+    #: be used to fit capacity per replica.
+    replicas: int | None = 1
+    #: How the target was started (None in baselines written before it was recorded).
+    target: TargetSpec | None = None
     steps: list[BaselineStep] = Field(default_factory=list)
     knee: KneePoint | None = None
     #: Per endpoint key ("GET /api/content/{id}").

@@ -15,7 +15,7 @@ CheckStatus = Literal["pass", "fail", "insufficient", "warn"]
 
 class CheckResult(Model):
     name: str
-    kind: Literal["threshold", "regression"]
+    kind: Literal["threshold", "regression", "capacity"]
     #: ``overall`` or an endpoint key.
     scope: str = "overall"
     metric: str
@@ -30,6 +30,27 @@ class CheckResult(Model):
     ci_high: float | None = None
 
 
+class CapacityImpact(Model):
+    """CPU per request against the baseline's, and what it means for capacity and money."""
+
+    cpu_s_per_request: float
+    baseline_cpu_s_per_request: float
+    #: run / baseline − 1.
+    cpu_change: float
+    #: By the utilization law (capacity per replica ∝ 1 / CPU per request): baseline / run − 1.
+    capacity_change: float
+    text: str
+    #: With ``--plan``: the plan's target rate, replicas and monthly cost before and after.
+    target_rps: float | None = None
+    replicas_before: int | None = None
+    replicas_after: int | None = None
+    monthly_cost_before: float | None = None
+    monthly_cost_after: float | None = None
+    currency: str | None = None
+    plan_text: str | None = None
+    max_loss: float | None = None
+
+
 class GateVerdict(Model):
     schema_version: int = GATE_SCHEMA_VERSION
     run_id: str
@@ -37,6 +58,7 @@ class GateVerdict(Model):
     passed: bool
     checks: list[CheckResult] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    capacity: CapacityImpact | None = None
 
     @property
     def failed(self) -> list[CheckResult]:

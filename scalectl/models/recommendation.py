@@ -5,6 +5,17 @@ from __future__ import annotations
 from pydantic import Field
 
 from scalectl.models._base import Model
+from scalectl.models.plan import (
+    CostEstimate,
+    DbAdvice,
+    ForecastMonth,
+    GrowthInfo,
+    InstancePacking,
+    InstanceType,
+    Prices,
+    Risk,
+    ScalingOption,
+)
 from scalectl.models.verification import Verification
 
 RECOMMENDATION_SCHEMA_VERSION = 1
@@ -71,3 +82,30 @@ class Recommendation(Model):
     advice: list[str] = Field(default_factory=list)
     raise_confidence: list[str] = Field(default_factory=list)
     verification: Verification | None = None
+    # The plan over time and money (issue 16).
+    cost: CostEstimate | None = None
+    growth: GrowthInfo | None = None
+    forecast: list[ForecastMonth] = Field(default_factory=list)
+    #: First forecast month whose replicas exceed the current ones (None: not within the horizon).
+    capacity_runs_out_month: int | None = None
+    options: list[ScalingOption] = Field(default_factory=list)
+    #: Why the chosen option wins over the others.
+    option_reason: str | None = None
+    risk: Risk | None = None
+    db_advice: list[DbAdvice] = Field(default_factory=list)
+
+
+__all__ = [
+    "CostEstimate",
+    "DbAdvice",
+    "ForecastMonth",
+    "GrowthInfo",
+    "InstancePacking",
+    "InstanceType",
+    "Prices",
+    "Recommendation",
+    "Resources",
+    "Risk",
+    "ScalingOption",
+    "UslModel",
+]

@@ -134,6 +134,24 @@ class Environment(Model):
     workers: int = 0
 
 
+class WorkerAccount(Model):
+    """Distributed mode: one worker's requests, what it recorded against what reached the master."""
+
+    worker: str
+    pid: int | None = None
+    #: Requests the worker recorded (its running count in its last batch that arrived).
+    recorded: int = 0
+    #: Requests in the batches that reached the master (counted in this run).
+    received: int = 0
+    #: Its final batch (sent after its users stopped) arrived: nothing it recorded is missing.
+    final: bool = False
+    #: ``recorded - received``: counted by the worker, never reached the master.
+    unaccounted: int = 0
+    #: A lost worker (no final batch): requests it completed after its last batch, estimated from its
+    #: last rate over one report interval; None when its final batch arrived.
+    estimated_after_last_report: int | None = None
+
+
 class GeneratorInfo(Model):
     """The load generator watching itself; a saturated generator's numbers size nothing."""
 
@@ -146,6 +164,13 @@ class GeneratorInfo(Model):
     saturated: bool = False
     lost_workers: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    #: Distributed mode: each worker's account (empty for a single-process run).
+    accounts: list[WorkerAccount] = Field(default_factory=list)
+    #: Requests the workers sent that are not in this run's counts: the exact shortfall of the
+    #: workers' own counts, plus the estimate for lost workers (``unaccounted_estimated``). A run
+    #: with any is not complete.
+    unaccounted_requests: int = 0
+    unaccounted_estimated: bool = False
 
 
 class TargetSpec(Model):
@@ -166,6 +191,8 @@ class TargetSpec(Model):
     cpus_per_replica: float | None = None
     #: Port the target listened on (the one scalectl picked for ``{port}``).
     port: int | None = None
+    #: The address load went to (for ``external``, the ``--host`` URL).
+    url: str | None = None
     #: Readiness path: answers below 500 when the target is up.
     ready_path: str = "/"
     ready_timeout_s: float = 30.0

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scalectl import layout, storage
 from scalectl.errors import InputError
@@ -30,11 +31,12 @@ class GateRequest:
     thresholds: Sequence[str] = ()
     tolerances: Sequence[str] = ()
     host: str | None = None
+    target_cmd: str | None = None
     allow_remote: bool = False
     users: int | None = None
     rps: float | None = None
     duration_s: float | None = None
-    replicas: int = 1
+    replicas: int | None = None
     target_env: Mapping[str, str] = field(default_factory=dict)
     root: Path = layout.DEFAULT_ROOT
     seed: int = 0
@@ -42,6 +44,10 @@ class GateRequest:
     run_noise: float | None = None
     run_noise_tail: float | None = None
     relative_noise: float | None = None
+    #: recommendation.json (``--plan``): the capacity change in replicas and cost for its target.
+    plan: Path | None = None
+    #: ``--max-capacity-loss``: a fraction; without it the capacity change is reported only.
+    max_capacity_loss: float | None = None
 
 
 def stat_settings(req: GateRequest) -> StatSettings:
@@ -64,19 +70,24 @@ def stat_settings(req: GateRequest) -> StatSettings:
 def _the_run(req: GateRequest, on_run: Callable[[Path], None] | None) -> RunResult:
     if req.run_dir is not None:
         return storage.load_run(req.run_dir)
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions, TargetOptions, run_load
 
-    run, new_dir = run_scenario(
-        req.scenario,
+    target = TargetOptions(
         host=req.host,
+        command=req.target_cmd,
+        replicas=req.replicas,
+        env=dict(req.target_env),
+        allow_remote=req.allow_remote,
+    )
+    opts = RunOptions(
+        scenario=req.scenario,
+        target=target,
         users=req.users,
         rps=req.rps,
         duration=req.duration_s,
         root=req.root,
-        allow_remote=req.allow_remote,
-        replicas=req.replicas,
-        target_env=dict(req.target_env) or None,
     )
+    run, new_dir = run_load(opts)
     if on_run is not None:
         on_run(new_dir)
     return run
@@ -87,6 +98,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
     if (req.scenario is None) == (req.run_dir is None):
         raise InputError("give either a SCENARIO to run or --run RUN_DIR (exactly one)")
     settings = stat_settings(req)
+    rec = _load_plan(req.plan)
     extra = parse_all(list(req.thresholds))
     tolerances = Tolerances().with_overrides(dict(parse_tolerance(t) for t in req.tolerances))
     base_runs, base_model = storage.load_runs_or_baseline(req.baseline) if req.baseline else ([], None)
@@ -99,7 +111,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
         baseline_run, warnings = select_baseline_run(base_model, run)
     elif base_runs:
         baseline_run = base_runs[0]
-    return judge(
+    verdict = judge(
         run,
         baseline_run,
         extra,
@@ -107,6 +119,47 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
         settings=settings,
         baseline_label=str(req.baseline) if req.baseline else None,
         warnings=warnings,
+    )
+    if baseline_run is not None:
+        verdict = _with_capacity(verdict, run, baseline_run, rec, req.max_capacity_loss)
+    return verdict
+
+
+def _load_plan(path: Path | None) -> Any:
+    if path is None:
+        return None
+    rec = storage.load_recommendation(path)
+    if rec is None:
+        raise InputError(f"--plan {path}: no recommendation.json there")
+    return rec
+
+
+def _with_capacity(
+    verdict: GateVerdict, run: RunResult, baseline_run: RunResult, rec: Any, max_loss: float | None
+) -> GateVerdict:
+    """The capacity check next to the latency checks (a failing one only with --max-capacity-loss)."""
+    from scalectl.capacity.impact import assess
+    from scalectl.models import CheckResult
+
+    impact, check, note = assess(run, baseline_run, plan=rec, max_loss=max_loss)
+    checks, warnings = list(verdict.checks), list(verdict.warnings)
+    if check is not None:
+        checks.append(check)
+    elif max_loss is not None:
+        checks.append(
+            CheckResult(
+                name="capacity per replica",
+                kind="capacity",
+                metric="capacity_change",
+                status="insufficient",
+                message=f"capacity per replica: {note}",
+            )
+        )
+    elif note:
+        warnings.append(note)
+    passed = not any(c.status == "fail" for c in checks)
+    return verdict.model_copy(
+        update={"checks": checks, "warnings": warnings, "capacity": impact, "passed": passed}
     )
 
 

@@ -48,3 +48,57 @@ def write_default_report(run_dir: Path, item: ReportInput | None = None) -> Path
     item = item or load_input(Path(run_dir))
     target = Path(run_dir) / REPORT_FILE
     return storage.atomic_write_text(target, render("html", [item]))
+
+
+def baseline_report_path(baseline_file: Path) -> Path:
+    """``reports/baselines/NAME.json`` → ``reports/baselines/NAME.html``."""
+    return Path(baseline_file).with_suffix(".html")
+
+
+def write_baseline_report(baseline_file: Path, out: Path | None = None) -> Path:
+    """Write the baseline's HTML report, each step linked (relative path) to its run's report.html."""
+    import os
+
+    from scalectl.report.baseline_report import render_baseline_html
+
+    b = storage.load_baseline(Path(baseline_file))
+    target = Path(out) if out else baseline_report_path(baseline_file)
+    links = {}
+    for s in b.steps:
+        if s.run_dir and (Path(s.run_dir) / REPORT_FILE).exists():
+            links[s.index] = os.path.relpath(Path(s.run_dir) / REPORT_FILE, target.parent)
+    return storage.atomic_write_text(target, render_baseline_html(b, links))
+
+
+def render_standalone(path: Path, fmt: str) -> tuple[str, Path] | None:
+    """A baseline file, or a directory holding recommendation.json and no run: its report in ``fmt``
+    and the default path of its HTML; None for a run (the caller renders runs)."""
+    path = Path(path)
+    if path.is_file() and storage.is_baseline_file(path):
+        from scalectl.report import baseline_report as br
+
+        b = storage.load_baseline(path)
+        if fmt == "html":
+            return "", baseline_report_path(path)  # written with links by write_baseline_report
+        text = {"md": br.render_baseline_md, "term": br.render_baseline_term}.get(fmt, _json_of)(b)
+        return text, baseline_report_path(path)
+    rec_dir = path if path.is_dir() else path.parent
+    if (rec_dir / storage.RECOMMENDATION_FILE).exists() and not (rec_dir / storage.RUN_FILE).exists():
+        rec = storage.load_recommendation(rec_dir)
+        if rec is None:
+            return None
+        from scalectl.report.recommendation_html import render_recommendation_html
+        from scalectl.report.recommendation_md import render_recommendation_md
+        from scalectl.report.recommendation_term import render_recommendation
+
+        render = {
+            "html": render_recommendation_html,
+            "md": render_recommendation_md,
+            "term": render_recommendation,
+        }.get(fmt, _json_of)
+        return render(rec), rec_dir / REPORT_FILE
+    return None
+
+
+def _json_of(model) -> str:
+    return model.model_dump_json(indent=2, by_alias=True) + "\n"

@@ -61,7 +61,11 @@ def baseline_lines(b: Baseline, last: Analysis | None, path: str) -> list[str]:
     """Capacity (the knee with its latency), what limits it, next command for a baseline."""
     slo = ", ".join(b.slo) or "no SLO"
     knee = b.knee
-    n = f"{b.replicas} replica{'s' if b.replicas != 1 else ''}"
+    n = (
+        f"{b.replicas} replica{'s' if b.replicas != 1 else ''}"
+        if b.replicas is not None
+        else "an unknown number of replicas (--host without --replicas)"
+    )
     if knee is None:
         capacity = f"capacity: no step met the SLO ({slo}) on {n}: start the steps lower"
     else:

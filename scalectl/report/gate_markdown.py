@@ -73,6 +73,12 @@ def render(verdict: GateVerdict) -> str:
         lines.append("")
         lines.extend(f"- {w}" for w in verdict.warnings)
         lines.append("")
+    if verdict.capacity is not None:
+        cap = verdict.capacity
+        lines += ["### Capacity and cost", "", f"- {cap.text}"]
+        if cap.plan_text:
+            lines.append(f"- {cap.plan_text}")
+        lines.append("")
     thresholds = [c for c in verdict.checks if c.kind == "threshold"]
     regressions = [c for c in verdict.checks if c.kind == "regression"]
     if thresholds:

@@ -19,6 +19,8 @@ def _detail(c: CheckResult) -> str:
     """A short reason: the change and its interval, or why nothing was judged."""
     if c.status == "insufficient":
         return c.message.split(": ", 1)[-1]
+    if c.kind == "capacity":
+        return c.message
     if c.kind == "regression" and c.ci_low is not None and c.observed is not None and c.baseline:
         if c.metric == "error_rate":
             assert c.ci_high is not None
@@ -38,7 +40,7 @@ def renderable(verdict: GateVerdict, *, show_passed: bool = True) -> Group:
     for c in sorted(verdict.checks, key=lambda c: (_ORDER[c.status], c.kind, c.scope)):
         if c.status == "pass" and not show_passed:
             continue
-        what = c.name.removeprefix("threshold ") if c.kind == "threshold" else c.metric
+        what = c.name.removeprefix("threshold ") if c.kind in ("threshold", "capacity") else c.metric
         table.add_row(
             Text(c.status.upper(), style=_STYLE[c.status]),
             what,
@@ -49,6 +51,9 @@ def renderable(verdict: GateVerdict, *, show_passed: bool = True) -> Group:
             _detail(c),
         )
     parts: list = [table]
+    if verdict.capacity is not None:
+        cap = verdict.capacity
+        parts.append(Text(f"capacity: {cap.text}" + (f"; {cap.plan_text}" if cap.plan_text else "")))
     parts.extend(Text(f"warning: {w}", style="yellow") for w in verdict.warnings)
     warned = any(c.status == "warn" for c in verdict.checks)
     style = "bold red" if not verdict.passed else ("bold yellow" if warned else "bold green")
@@ -65,6 +70,8 @@ def render_lines(verdict: GateVerdict) -> str:
     )
     lines = [f"gate: run {verdict.run_id}" + (f" vs {verdict.baseline}" if verdict.baseline else "")]
     lines += [failure_line(c) for c in checks]
+    if (cap := verdict.capacity) is not None:
+        lines.append(f"capacity: {cap.text}" + (f"; {cap.plan_text}" if cap.plan_text else ""))
     lines += [f"note: {w}" for w in verdict.warnings]
     lines.append(summary_line(verdict))
     return "\n".join(lines) + "\n"

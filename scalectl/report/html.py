@@ -36,17 +36,9 @@ def render(items: Sequence[ReportInput]) -> str:
 
 
 def _overall_latency_slo(item: ReportInput) -> float | None:
-    from scalectl.errors import InputError
-    from scalectl.slo import parse_threshold
+    from scalectl.slo import overall_latency_limit_ms
 
-    for text in item.run.slo:
-        try:
-            th = parse_threshold(text)
-        except InputError:
-            continue
-        if th.metric == "latency" and th.scope is None and th.op in ("<", "<="):
-            return th.value
-    return None
+    return overall_latency_limit_ms(item.run.slo)
 
 
 def _run_body(page: Page, item: ReportInput) -> str:

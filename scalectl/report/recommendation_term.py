@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from scalectl.models import Recommendation, UslModel
+from scalectl.report import plan_view
 from scalectl.report.fmt import capacity_rows
 
 BAR_WIDTH = 40
@@ -59,8 +60,12 @@ def recommendation_renderable(rec: Recommendation) -> RenderableType:
         t.add_row("in flight per replica", f"{rec.concurrency_per_replica:.1f}")
     if rec.upstream_concurrency is not None:
         t.add_row("upstream concurrency", str(rec.upstream_concurrency))
+    if rec.cost is not None:
+        t.add_row("monthly cost", plan_view.money(rec.cost.monthly, rec.cost.currency))
+    if (line := plan_view.runs_out_line(rec)) is not None:
+        t.add_row("forecast", line)
     t.add_row("confidence", rec.confidence)
-    parts: list[RenderableType] = [t]
+    parts: list[RenderableType] = [t, *_plan_parts(rec)]
     if rec.model is not None and (lines := curve_lines(rec.model, chosen=rec.needed_replicas)):
         parts.append(Text(f"USL over {rec.model.axis} (predicted capacity at the SLO):", style="bold"))
         parts.append(Text("\n".join(lines)))
@@ -81,6 +86,31 @@ def recommendation_renderable(rec: Recommendation) -> RenderableType:
         lines += [f"  note: {note}" for note in v.notes]
         parts.append(Text("\n".join(lines)))
     return Group(*parts)
+
+
+def _table(tt: plan_view.TextTable) -> Table:
+    t = Table(*tt.headers, title=tt.title, caption=tt.note or None)
+    for row in tt.rows:
+        t.add_row(*row)
+    return t
+
+
+def _plan_parts(rec: Recommendation) -> list[RenderableType]:
+    """Cost, options, forecast, risk and database advice (the same text as the other views)."""
+    parts: list[RenderableType] = []
+    for title, lines in (("Cost", plan_view.cost_lines(rec)),):
+        if lines:
+            parts += [Text(title + ":", style="bold"), Text("\n".join(f"  {x}" for x in lines))]
+    for tt in (plan_view.options_table(rec), plan_view.forecast_table(rec)):
+        if tt is not None:
+            parts.append(_table(tt))
+    for title, lines in (
+        ("Risk at the forecast peak", plan_view.risk_lines(rec)),
+        ("Database scaling", plan_view.db_advice_lines(rec)),
+    ):
+        if lines:
+            parts += [Text(title + ":", style="bold"), Text("\n".join(f"  {x}" for x in lines))]
+    return parts
 
 
 def render_recommendation(rec: Recommendation, *, width: int = 110) -> str:

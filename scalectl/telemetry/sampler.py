@@ -46,12 +46,17 @@ class PrometheusSource:
 
 @dataclass
 class ProcessSource:
-    """One process (and, with ``children=True``, its descendants summed: e.g. uvicorn workers)."""
+    """One process (and, with ``children=True``, its descendants summed: e.g. uvicorn workers).
+
+    With ``per_process=True`` each process of the tree is also recorded on its own
+    (``cpu_percent{pid="N"}``, ``rss_bytes{pid="N"}``), plus ``processes`` (how many were alive):
+    workers that come and go appear from their first sample to their last."""
 
     source: str
     pid: int
     role: str = "target"
     children: bool = False
+    per_process: bool = False
     times: list[float] = field(default_factory=list)
     samples: list[dict[str, float]] = field(default_factory=list)
     errors: list[tuple[float, str]] = field(default_factory=list)
@@ -78,24 +83,31 @@ class ProcessSource:
     def sample(self, now: float) -> None:
         cpu = rss = secs = threads = 0.0
         alive = 0
+        each: dict[str, float] = {}
         for p in self._processes():
             try:
                 with p.oneshot():
-                    cpu += p.cpu_percent(None)
-                    rss += p.memory_info().rss
+                    p_cpu, p_rss = p.cpu_percent(None), float(p.memory_info().rss)
                     t = p.cpu_times()
                     secs += t.user + t.system
                     threads += p.num_threads()
-                alive += 1
             except psutil.Error:
                 continue
+            cpu += p_cpu
+            rss += p_rss
+            alive += 1
+            if self.per_process:
+                each[f'cpu_percent{{pid="{p.pid}"}}'] = p_cpu
+                each[f'rss_bytes{{pid="{p.pid}"}}'] = p_rss
         if not alive:
             self.errors.append((now, f"process {self.pid} is gone"))
             return
         self.times.append(now)
-        self.samples.append(
-            {"cpu_percent": cpu, "rss_bytes": rss, "cpu_seconds": secs, "num_threads": threads}
-        )
+        sample = {"cpu_percent": cpu, "rss_bytes": rss, "cpu_seconds": secs, "num_threads": threads}
+        if self.per_process:
+            sample["processes"] = float(alive)
+            sample.update(each)
+        self.samples.append(sample)
 
     def series(self, t0: float) -> TelemetrySeries:
         return _series(

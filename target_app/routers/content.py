@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from target_app.context import AppContext, ctx, current_user
 from target_app.models import Content, SeoAnalysis
+from target_app.schemas import DB_INT_MAX, DbId
 
 router = APIRouter(prefix="/api/content", tags=["content"])
 Status = Literal["draft", "published", "archived"]
@@ -47,7 +48,7 @@ async def load_content(c: AppContext, content_id: int) -> dict[str, Any] | None:
 
 
 @router.get("/{id}", response_class=Response)
-async def get_content(id: int, request: Request) -> Response:
+async def get_content(id: DbId, request: Request) -> Response:
     """Content with author, tags and SEO analysis; the cached JSON text is sent as is."""
     c = ctx(request)
     user = current_user(request)
@@ -63,10 +64,16 @@ def _encode_cursor(created_at: datetime, content_id: int) -> str:
 
 
 def _decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """(created_at as naive UTC, like the column; content id in the column's range)."""
     try:
         created, cid = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(created), int(cid)
-    except (ValueError, TypeError):
+        at, cid = datetime.fromisoformat(created), int(cid)
+        if at.tzinfo is not None:
+            at = at.astimezone(UTC).replace(tzinfo=None)
+        if not -DB_INT_MAX <= cid <= DB_INT_MAX:
+            raise ValueError("cursor id out of range")
+        return at, cid
+    except (ValueError, TypeError, OverflowError):
         raise RequestValidationError(
             [{"loc": ("query", "cursor"), "msg": "invalid cursor", "type": "value_error", "input": cursor}]
         ) from None
@@ -75,9 +82,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
 @router.get("")
 async def list_content(
     request: Request,
-    author_id: int | None = Query(None, ge=1),
+    author_id: int | None = Query(None, ge=1, le=DB_INT_MAX),
     status: Status | None = None,
-    cursor: str | None = None,
+    cursor: str | None = Query(None, max_length=200),
     limit: int = Query(20, ge=1, le=100),
 ) -> dict[str, Any]:
     c = ctx(request)

@@ -1,24 +1,32 @@
 """Blog research as start-then-poll. Job state lives in the database, so every replica sees it;
-finished results are cached, and a cached topic returns an already-completed task."""
+finished results are cached, and a cached topic returns an already-completed task.
+
+Leases: a running job's row is its lease; the replica running it renews ``updated_at`` every
+``JOB_LEASE_S / 3`` seconds. A job still ``pending``/``running`` whose lease is older than
+``JOB_LEASE_S`` (its replica stopped or was killed) is marked ``failed`` when it is next read. A job
+cancelled at shutdown records ``failed`` itself when it can."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
 from target_app.breaker import BreakerOpen
 from target_app.context import AppContext, ctx, current_user
 from target_app.db import PoolExhausted
-from target_app.llm import UpstreamError
+from target_app.llm import LlmBusy, UpstreamError
 from target_app.models import ResearchJob, utcnow
+from target_app.schemas import STRICT, Keyword, Str
 
 router = APIRouter(prefix="/api/blog/research", tags=["research"])
 log = logging.getLogger("target_app.research")
@@ -27,11 +35,12 @@ log = logging.getLogger("target_app.research")
 class BlogResearchRequest(BaseModel):
     """ALwrity's blog research request shape."""
 
-    keywords: list[str] = Field(min_length=1, max_length=10)
-    topic: str | None = Field(None, max_length=200)
-    industry: str | None = Field(None, max_length=100)
-    target_audience: str | None = Field(None, max_length=200)
-    tone: str | None = Field(None, max_length=50)
+    model_config = STRICT
+    keywords: list[Keyword] = Field(min_length=1, max_length=10)
+    topic: Str(200) | None = None
+    industry: Str(100) | None = None
+    target_audience: Str(200) | None = None
+    tone: Str(50) | None = None
     word_count_target: int | None = Field(1500, ge=100, le=10000)
 
 
@@ -77,18 +86,51 @@ async def _set_state(c: AppContext, task_id: str, **values: Any) -> None:
     log.error("could not record state of research task %s", task_id)
 
 
+LIVE = ("pending", "running")
+LEASE_EXPIRED = "lease expired: the replica running this job stopped"
+
+
+async def _heartbeat(c: AppContext, task_id: str) -> None:
+    while True:
+        await asyncio.sleep(c.settings.job_lease_s / 3)
+        await _set_state(c, task_id)
+
+
 async def _run(c: AppContext, task_id: str, body: BlogResearchRequest, key: str) -> None:
-    await _set_state(c, task_id, status="running", progress=["Researching sources"])
     try:
-        summary = await c.llm.complete("research", f"research|{key}", words=60)
-    except (UpstreamError, BreakerOpen) as exc:
+        await _set_state(c, task_id, status="running", progress=["Researching sources"])
+        beat = asyncio.create_task(_heartbeat(c, task_id))
+        try:
+            summary = await c.llm.complete("research", f"research|{key}", words=60)
+        finally:
+            beat.cancel()
+    except (UpstreamError, BreakerOpen, LlmBusy) as exc:
         await _set_state(c, task_id, status="failed", error=str(exc), progress=["Research failed"])
         return
+    except asyncio.CancelledError:  # shutdown: say so rather than leave the job "running"
+        with contextlib.suppress(Exception):
+            await asyncio.shield(
+                _set_state(c, task_id, status="failed", error="interrupted by shutdown", progress=["Stopped"])
+            )
+        raise
     result = _result(body, summary)
     await c.cache.set("research", key, result)
     await _set_state(
         c, task_id, status="completed", result=result, progress=["Researching sources", "Research completed"]
     )
+
+
+async def _expire(c: AppContext, job: ResearchJob) -> ResearchJob:
+    """Mark a job whose lease ran out as failed (only if nobody renewed it meanwhile)."""
+    cutoff = utcnow() - timedelta(seconds=c.settings.job_lease_s)
+    async with c.db.session() as s:
+        await s.execute(
+            update(ResearchJob)
+            .where(ResearchJob.id == job.id, ResearchJob.status.in_(LIVE), ResearchJob.updated_at < cutoff)
+            .values(status="failed", error=LEASE_EXPIRED, updated_at=utcnow())
+        )
+        await s.commit()
+        return (await s.execute(select(ResearchJob).where(ResearchJob.id == job.id))).scalar_one()
 
 
 @router.post("/start", status_code=202)
@@ -118,13 +160,17 @@ async def start(body: BlogResearchRequest, request: Request) -> dict[str, str]:
 
 
 @router.get("/status/{task_id}")
-async def status(task_id: str, request: Request) -> dict[str, Any]:
+async def status(
+    request: Request, task_id: str = Path(max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+) -> dict[str, Any]:
     c = ctx(request)
     user = current_user(request)
     async with c.db.session(read_only=True) as s:
         job = (await s.execute(select(ResearchJob).where(ResearchJob.id == task_id))).scalar_one_or_none()
     if job is None or job.user_id != user:
         raise HTTPException(404, detail=f"research task {task_id} not found")
+    if job.status in LIVE and job.updated_at < utcnow() - timedelta(seconds=c.settings.job_lease_s):
+        job = await _expire(c, job)
     return {
         "task_id": job.id,
         "status": job.status,

@@ -12,15 +12,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from target_app.context import AppContext, ctx
 from target_app.models import SeoAnalysis, utcnow
+from target_app.schemas import STRICT, Keyword, Str
 from target_app.seo_score import analyze_text
 
 router = APIRouter(prefix="/api/seo-dashboard", tags=["seo"])
 
 
 class SeoAnalyzeRequest(BaseModel):
-    url: str = Field(pattern=r"^https?://\S+$", max_length=300)
-    text: str = Field(min_length=1, max_length=100_000)
-    keywords: list[str] = Field(default_factory=list, max_length=20)
+    model_config = STRICT
+    url: Str(300, pattern=r"^https?://\S+$")
+    text: Str(100_000, 1)
+    keywords: list[Keyword] = Field(default_factory=list, max_length=20)
 
 
 @router.post("/analyze")

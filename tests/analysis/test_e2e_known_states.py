@@ -36,9 +36,14 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def run_scenario():
-    load = pytest.importorskip("scalectl.load", reason="the load engine is not in this tree yet")
     pytest.importorskip("scalectl.target", reason="the bundled target is not in this tree yet")
-    return load.run_scenario
+    from scalectl.pipeline import RunOptions, TargetOptions, run_load
+
+    def run(scenario, *, root, host=None, target_env=None):
+        target = TargetOptions(host=host, env=target_env or {})
+        return run_load(RunOptions(scenario=scenario, root=root, target=target))
+
+    return run
 
 
 NGINX_CONF = """

@@ -132,6 +132,19 @@ def test_analysis_next_to_the_run_names_the_bottleneck(tmp_path: Path) -> None:
     assert data["limited_by"] == "database" and data["reachable"] is False
 
 
+def test_verify_refuses_evidence_from_a_service_scalectl_did_not_start(tmp_path: Path) -> None:
+    from scalectl.models.run import TargetSpec
+
+    run_dir = tmp_path / "runs" / "r1"
+    run = make_step_run(30.0, 40.0, run_id="r1")
+    run = run.model_copy(update={"target": TargetSpec(kind="external", url="http://127.0.0.1:9", replicas=1)})
+    storage.write_model(run_dir / "run.json", run)
+    args = ["recommend", "--from", str(run_dir), "--target-rps", "20", "--out", str(tmp_path / "rec")]
+    r = runner.invoke(app, [*args, "--verify"])
+    assert r.exit_code == 2, r.output
+    assert "did not start" in r.output and "--target-cmd" in r.output
+
+
 def test_host_baselines_without_replica_counts_exit_2(tmp_path: Path) -> None:
     from scalectl.models import TargetSpec
     from tests.capacity.synth import make_baseline, retarget

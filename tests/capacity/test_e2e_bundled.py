@@ -55,12 +55,16 @@ def pg_database() -> Iterator[str]:
 def stepped_runs(
     scenario: Path, env: Mapping[str, str], rates: Sequence[float], root: Path, step_s: float = 4.0
 ) -> list[RunResult]:
-    target_mod = pytest.importorskip("scalectl.target", reason="the bundled target is not merged")
-    load = pytest.importorskip("scalectl.load", reason="the load engine is not merged")
+    pytest.importorskip("scalectl.target", reason="the bundled target is not merged")
+    from scalectl.models.run import TargetSpec
+    from scalectl.pipeline import RunOptions, run_load, start_target
+
     runs = []
-    with target_mod.running_target(replicas=1, env={**COMMON_ENV, **env}) as info:
+    spec = TargetSpec(kind="bundled", replicas=1, env={**COMMON_ENV, **env})
+    with start_target(spec) as running:
         for rate in rates:
-            run, _ = load.run_scenario(scenario, rps=rate, duration=step_s, target=info, root=root)
+            opts = RunOptions(scenario=scenario, rps=rate, duration=step_s, root=root)
+            run, _ = run_load(opts, running=running)
             runs.append(run)
             if run.total.latency_ms.p95 > 2000 or run.total.failure_rate > 0.2:
                 break  # well past the knee

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import types
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,13 +153,15 @@ def test_bad_input_exits_2(dirs, args, fragment) -> None:
 def _fake_load(monkeypatch, result=None, exc=None) -> list[dict]:
     calls: list[dict] = []
 
-    def run_scenario(scenario, **kw):
-        calls.append({"scenario": scenario, **kw})
+    import scalectl.pipeline
+
+    def run_load(opts, **kw):
+        calls.append(opts)
         if exc:
             raise exc
         return result, Path("reports/runs/fake")
 
-    monkeypatch.setitem(sys.modules, "scalectl.load", types.SimpleNamespace(run_scenario=run_scenario))
+    monkeypatch.setattr(scalectl.pipeline, "run_load", run_load)
     return calls
 
 
@@ -174,9 +174,9 @@ def test_scenario_is_run_then_judged(dirs, monkeypatch, tmp_path) -> None:
     assert r.exit_code == 1, r.output
     assert "[GET /api/content/{id}]" in r.output
     (call,) = calls
-    assert call["scenario"] == scenario and call["duration"] == 20.0 and call["users"] == 7
-    assert call["target_env"] == {"INJECT_LATENCY_ROUTES": "/api/content/{id}=5"}
-    assert call["host"] is None and call["allow_remote"] is False and call["root"] == tmp_path
+    assert call.scenario == scenario and call.duration == 20.0 and call.users == 7
+    assert dict(call.target.env) == {"INJECT_LATENCY_ROUTES": "/api/content/{id}=5"}
+    assert call.target.host is None and call.target.allow_remote is False and call.root == tmp_path
 
 
 def test_target_error_exits_3(dirs, monkeypatch, tmp_path) -> None:

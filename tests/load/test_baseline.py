@@ -90,7 +90,10 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     assert b.knee is not None and b.knee.step in (0, 1)
     assert all(Path(s.run_dir).joinpath("run.json").exists() for s in b.steps), "step runs are kept"
     assert all(Path(s.run_dir).joinpath("analysis.json").exists() for s in b.steps), "steps are analyzed"
-    assert Path(b.steps[-1].run_dir).joinpath("report.html").exists(), "the last step is reported"
+    assert all(Path(s.run_dir).joinpath("report.html").exists() for s in b.steps), "each step is reported"
+    page = (tmp_path / "b" / "toy.html").read_text(encoding="utf-8")
+    assert "hockey stick" in page and page.count('class="step"') == len(b.steps), "steps link to runs"
+    assert "baseline report:" in res.output and "toy.html" in res.output
     assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
     first = [ln for ln in res.output.splitlines() if not ln.startswith(("toy step", "step ", "no --host"))][
         :3
@@ -117,19 +120,30 @@ def test_replica_list_needs_the_bundled_target(tmp_path: Path) -> None:
 
 
 def _fake_steps(monkeypatch, rps_by_step: list[float], median_ms: float = 10.0) -> None:
-    import scalectl.load.run as run_mod
+    import scalectl.pipeline.baseline as baseline_mod
+    import scalectl.pipeline.targets as targets_mod
 
     calls = iter(range(100))
 
-    def fake_run_scenario(sc, **kw):
+    def fake_run_load(opts, **kw):
         i = next(calls)
         run = make_run(
             endpoints={"GET /a": lognormal_latency(median_ms, 0.1)}, rps=rps_by_step[i], seconds=5, seed=i
         )
         return run, Path(f"/nonexistent/step-{i}")
 
-    monkeypatch.setattr(run_mod, "run_scenario", fake_run_scenario)
-    monkeypatch.setattr(run_mod, "preflight", lambda host, allow_remote: None)
+    monkeypatch.setattr(baseline_mod, "run_load", fake_run_load)
+    monkeypatch.setattr(targets_mod, "preflight", lambda host, allow_remote: None)
+
+
+def _run_baseline(scenario, name: str, out: Path):
+    from scalectl.pipeline import BaselineOptions, TargetOptions, run_baseline
+
+    opts = BaselineOptions(
+        scenario=scenario, name=name, out=out, target=TargetOptions(host="http://127.0.0.1:1")
+    )
+    done = run_baseline(opts)
+    return done.baseline, done.path
 
 
 def _steps_scenario(tmp_path: Path, n: int) -> Path:
@@ -140,19 +154,15 @@ def _steps_scenario(tmp_path: Path, n: int) -> Path:
 
 
 def test_one_slow_step_is_noise_two_are_past_the_knee(tmp_path: Path, monkeypatch) -> None:
-    from scalectl.load.baseline import run_baseline
-
     _fake_steps(monkeypatch, [100, 80, 150, 200, 160, 150, 300])
-    b, _ = run_baseline(_steps_scenario(tmp_path, 7), name="x", out=tmp_path, host="http://127.0.0.1:1")
+    b, _ = _run_baseline(_steps_scenario(tmp_path, 7), name="x", out=tmp_path)
     assert [s.index for s in b.steps] == [0, 1, 2, 3, 4, 5]  # the dip at step 1 did not stop it
     assert "below 95%" in b.stop_reason and b.knee is not None and b.knee.step == 3
 
 
 def test_slo_break_stops_at_once(tmp_path: Path, monkeypatch) -> None:
-    from scalectl.load.baseline import run_baseline
-
     _fake_steps(monkeypatch, [100, 200, 300], median_ms=500)
-    b, _ = run_baseline(_steps_scenario(tmp_path, 3), name="y", out=tmp_path, host="http://127.0.0.1:1")
+    b, _ = _run_baseline(_steps_scenario(tmp_path, 3), name="y", out=tmp_path)
     assert len(b.steps) == 1 and "SLO broken" in b.stop_reason and b.knee is None
     assert any("no step met the SLO" in w for w in b.warnings)
 
@@ -170,7 +180,7 @@ load:
 
 
 def test_single_stage_scenario_is_one_step_as_written(tmp_path: Path, monkeypatch) -> None:
-    from scalectl.load.baseline import run_baseline, step_scenarios
+    from scalectl.load.baseline import step_scenarios
     from scalectl.scenario import load_scenario
 
     sc_file = tmp_path / "single.yaml"
@@ -179,7 +189,7 @@ def test_single_stage_scenario_is_one_step_as_written(tmp_path: Path, monkeypatc
     [(step_sc, users, offered)] = step_scenarios(sc)
     assert step_sc == sc and users == 3 and offered is None
     _fake_steps(monkeypatch, [100])
-    b, path = run_baseline(sc_file, name="single", out=tmp_path, host="http://127.0.0.1:1")
+    b, path = _run_baseline(sc_file, name="single", out=tmp_path)
     assert len(b.steps) == 1 and b.steps[0].users == 3 and b.stop_reason.startswith("single-stage")
     assert b.knee is not None and b.knee.step == 0 and b.warnings == []
     assert load_baseline(path).steps[0].run.total.requests == b.steps[0].run.total.requests
@@ -250,3 +260,86 @@ def test_baseline_without_host_says_it_starts_its_own_target(tmp_path: Path, mon
         "the target running at http://127.0.0.1:41234 is left alone (--host http://127.0.0.1:41234"
         in res.output
     )
+
+
+def _saturating_steps(monkeypatch, saturated_at: set[int]) -> list[dict]:
+    """Fake steps that record the workers each was run with; the generator saturates at the given steps."""
+    import scalectl.pipeline.baseline as baseline_mod
+    import scalectl.pipeline.targets as targets_mod
+
+    calls: list[dict] = []
+
+    def fake_run_load(opts, **kw):
+        i = len(calls)
+        calls.append({"workers": opts.workers, "generator_cpus": opts.generator_cpus})
+        run = make_run(
+            endpoints={"GET /a": lognormal_latency(10.0, 0.1)}, rps=100.0 * (i + 1), seconds=5, seed=i
+        )
+        run.generator.saturated = i in saturated_at
+        return run, Path(f"/nonexistent/step-{i}")
+
+    monkeypatch.setattr(baseline_mod, "run_load", fake_run_load)
+    monkeypatch.setattr(targets_mod, "preflight", lambda host, allow_remote: None)
+    return calls
+
+
+def _baseline_with_workers(scenario, name: str, out: Path, workers):
+    from scalectl.pipeline import BaselineOptions, TargetOptions, run_baseline
+
+    opts = BaselineOptions(
+        scenario=scenario,
+        name=name,
+        out=out,
+        target=TargetOptions(host="http://127.0.0.1:1"),
+        workers=workers,
+    )
+    return run_baseline(opts).baseline
+
+
+def test_a_saturated_generator_gets_more_workers_on_the_next_step_with_auto(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from scalectl.load import workers as workers_mod
+
+    monkeypatch.setattr(workers_mod, "usable_cpus", lambda: {0, 1, 2, 3})
+    calls = _saturating_steps(monkeypatch, {1})
+    b = _baseline_with_workers(_steps_scenario(tmp_path, 4), "a", tmp_path, "auto")
+    # 4 free cores: 4 workers from the start; saturated at step 1 with 4: one more is not possible...
+    assert [c["workers"] for c in calls] == [4, 4]
+    assert "saturated at step 1 with 4 worker(s)" in b.stop_reason and "no free core" in b.stop_reason
+    assert b.knee is not None and b.knee.step == 0, "the saturated step is not the knee"
+
+
+def test_auto_adds_workers_when_cores_are_free(tmp_path: Path, monkeypatch) -> None:
+    from scalectl.load import workers as workers_mod
+
+    # the target pinned to cores 0-1 (a state file of 'scalectl target up --cpus-per-replica'), 3 free
+    monkeypatch.setattr(workers_mod, "usable_cpus", lambda: {0, 1, 2, 3, 4})
+    monkeypatch.setattr(workers_mod, "target_cpus", lambda *a, **k: {0, 1})
+    monkeypatch.setattr(
+        workers_mod, "choose", lambda req, pinned: workers_mod.WorkerChoice(2, (2, 3, 4), "x")
+    )
+    calls = _saturating_steps(monkeypatch, {0})
+    b = _baseline_with_workers(_steps_scenario(tmp_path, 3), "b", tmp_path, "auto")
+    assert [c["workers"] for c in calls] == [2, 3, 3], "step 1 and after run with one more worker"
+    assert all(c["generator_cpus"] == (2, 3, 4) for c in calls)
+    assert any("next steps run with 3 workers" in w for w in b.warnings)
+    assert b.stop_reason == "last step reached" and b.knee is not None and b.knee.step == 2
+
+
+def test_without_auto_a_saturated_generator_stops_the_baseline_with_a_clear_message(
+    tmp_path: Path, monkeypatch
+) -> None:
+    calls = _saturating_steps(monkeypatch, {1})
+    b = _baseline_with_workers(_steps_scenario(tmp_path, 4), "c", tmp_path, 2)
+    assert [c["workers"] for c in calls] == [2, 2]
+    assert b.stop_reason.startswith("the load generator saturated at step 1 with 2 worker(s)")
+    assert "--workers auto" in b.stop_reason and "--emit" in b.stop_reason
+    assert b.knee is not None and b.knee.step == 0
+
+
+def test_cpus_per_replica_needs_the_bundled_target(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        app, ["baseline", "--host", "http://127.0.0.1:9", "--cpus-per-replica", "2", "--root", str(tmp_path)]
+    )
+    assert res.exit_code == 2 and "--cpus-per-replica" in res.output

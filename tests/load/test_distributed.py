@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from scalectl import histograms
-from scalectl.load import run_scenario
 from scalectl.load.recorder import Recorder
+from scalectl.pipeline import RunOptions, TargetOptions, run_load
 from scalectl.scenario import load_scenario
 
 SCENARIO = Path(__file__).with_name("toy_scenario.yaml")
@@ -19,9 +19,14 @@ def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch:
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     monkeypatch.setenv("SCALECTL_WORKER_DUMP", str(dumps))
-    run, _ = run_scenario(
-        load_scenario(SCENARIO), host=toy_target, out=tmp_path / "run", workers=2, duration=3.0
+    opts = RunOptions(
+        scenario=load_scenario(SCENARIO),
+        target=TargetOptions(host=toy_target),
+        out=tmp_path / "run",
+        workers=2,
+        duration=3.0,
     )
+    run, _ = run_load(opts)
     files = sorted(dumps.glob("worker-*.json"))
     assert len(files) == 2, "each worker dumps what it shipped"
     per_worker = []
@@ -34,6 +39,11 @@ def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch:
     assert run.total.failures == sum(s.failures for r in per_worker for s in r.slots.values())
     assert run.generator.workers == 2 and run.environment.workers == 2
     assert run.generator.lost_workers == [] and run.complete
+    accounts = run.generator.accounts
+    assert len(accounts) == 2 and all(a.final and a.received == a.recorded for a in accounts)
+    assert sorted(a.received for a in accounts) == sorted(
+        sum(s.requests for s in r.slots.values()) for r in per_worker
+    )
     for ep in run.endpoints:
         key = ep.key
         hists = [s.hist for r in per_worker for (sec, k), s in r.slots.items() if k == key]
@@ -47,7 +57,7 @@ def test_two_workers_merge_exactly(toy_target: str, tmp_path: Path, monkeypatch:
     assert len(gens) == 3
 
 
-def test_a_worker_that_dies_is_reported_and_the_run_goes_on(toy_target: str, tmp_path: Path) -> None:
+def test_a_worker_that_dies_is_reported_and_the_run_is_not_complete(toy_target: str, tmp_path: Path) -> None:
     import os
     import signal
 
@@ -62,18 +72,29 @@ def test_a_worker_that_dies_is_reported_and_the_run_goes_on(toy_target: str, tmp
             os.kill(workers[0].pid, signal.SIGKILL)
             killed.append(workers[0].pid)
 
-    run, _ = run_scenario(
-        load_scenario(SCENARIO),
-        host=toy_target,
+    opts = RunOptions(
+        scenario=load_scenario(SCENARIO),
+        target=TargetOptions(host=toy_target),
         out=tmp_path / "run",
         workers=2,
         duration=6.0,
-        progress=progress,
     )
+    run, _ = run_load(opts, progress=progress)
     assert killed
-    assert run.generator.lost_workers, "the dead worker is reported"
+    assert len(run.generator.lost_workers) == 1, "the dead worker is reported, once"
+    assert f"pid {killed[0]}" in run.generator.lost_workers[0]
     assert any("lost" in w for w in run.warnings)
-    assert run.complete
+    # its requests after its last report cannot be counted: the run says about how many, and is not
+    # complete
+    assert not run.complete
+    dead = [a for a in run.generator.accounts if a.pid == killed[0]]
+    alive = [a for a in run.generator.accounts if a.pid != killed[0]]
+    assert len(dead) == 1 and not dead[0].final and dead[0].estimated_after_last_report is not None
+    assert dead[0].estimated_after_last_report > 0
+    assert len(alive) == 1 and alive[0].final and alive[0].received == alive[0].recorded
+    assert run.generator.unaccounted_estimated
+    assert run.generator.unaccounted_requests == dead[0].estimated_after_last_report
+    assert any("no final report" in w for w in run.warnings)
     late = [s for s in run.series if s.t >= 5]
     assert late and sum(s.requests for s in late) > 0, "the remaining worker kept sending load"
 
@@ -91,14 +112,15 @@ def test_scalectl_worker_joins_a_remote_master(toy_target: str, tmp_path: Path) 
     box: dict = {}
 
     def master() -> None:
-        box["run"], _ = run_scenario(
-            load_scenario(SCENARIO),
-            host=toy_target,
+        opts = RunOptions(
+            scenario=load_scenario(SCENARIO),
+            target=TargetOptions(host=toy_target),
             out=tmp_path / "run",
             remote_workers=1,
             master_port=port,
             duration=2.0,
         )
+        box["run"], _ = run_load(opts)
 
     t = threading.Thread(target=master)
     t.start()
@@ -114,3 +136,36 @@ def test_scalectl_worker_joins_a_remote_master(toy_target: str, tmp_path: Path) 
     assert worker.returncode == 0, worker.stdout[-2000:]
     run = box["run"]
     assert run.total.requests > 0 and run.complete and run.generator.lost_workers == []
+
+
+def test_workers_auto_leaves_the_targets_pinned_core_alone(toy_target: str, tmp_path: Path) -> None:
+    """A target pinned to core 0 on a machine with cores {0, 1}: one free core, so one generator
+    process, pinned to core 1 (checked on the live process)."""
+    import os
+
+    import psutil
+
+    from scalectl.models.run import TargetSpec
+    from scalectl.pipeline import RunningTarget
+
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("needs two usable cores")
+    pinned, free = usable[0], usable[1:]
+    target = RunningTarget(
+        url=toy_target, spec=TargetSpec(kind="external", url=toy_target), pinned_cpus={pinned}
+    )
+    seen: list[set[int]] = []
+
+    def progress(p) -> None:
+        if not seen:
+            me = psutil.Process(os.getpid())
+            gens = [c for c in me.children(recursive=True) if "locust" in " ".join(c.cmdline())]
+            seen.extend(set(c.cpu_affinity()) for c in gens)
+
+    opts = RunOptions(scenario=load_scenario(SCENARIO), out=tmp_path / "run", workers="auto", duration=2.0)
+    run, _ = run_load(opts, progress=progress, running=target)
+    expected_workers = len(free) if len(free) >= 2 else 0
+    assert run.generator.workers == expected_workers and run.total.requests > 0
+    assert any("--workers auto" in n for n in run.generator.notes)
+    assert seen and all(aff == set(free) for aff in seen), seen

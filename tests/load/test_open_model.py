@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scalectl.load import run_scenario
 from scalectl.load.users_schedule import ArrivalSchedule
+from scalectl.pipeline import RunOptions, TargetOptions, run_load
 from scalectl.scenario import scenario_from_data
 
 REQS = [{"path": "/api/content/{id}", "params": {"id": {"range": [1, 50]}}}]
@@ -40,7 +40,9 @@ def test_stall_shows_in_open_model_but_hides_in_closed(toy_factory, tmp_path: Pa
             "load": {"model": "open", "max_users": 2, "stages": [{"rps": 40, "duration": 5}]},
         }
     )
-    run_open, _ = run_scenario(open_sc, host=open_url, out=tmp_path / "open")
+    run_open, _ = run_load(
+        RunOptions(scenario=open_sc, target=TargetOptions(host=open_url), out=tmp_path / "open")
+    )
     closed_url = toy_factory(STALL)
     closed_sc = scenario_from_data(
         {
@@ -50,7 +52,8 @@ def test_stall_shows_in_open_model_but_hides_in_closed(toy_factory, tmp_path: Pa
             "load": {"stages": [{"users": 2, "spawn_rate": 10, "duration": 5}]},
         }
     )
-    run_closed, _ = run_scenario(closed_sc, host=closed_url, out=tmp_path / "closed")
+    opts = RunOptions(scenario=closed_sc, target=TargetOptions(host=closed_url), out=tmp_path / "closed")
+    run_closed, _ = run_load(opts)
     assert run_open.load_model == "open"
     assert run_open.series[1].offered_rps == 40
     o, c = run_open.total.latency_ms, run_closed.total.latency_ms

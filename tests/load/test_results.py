@@ -172,3 +172,71 @@ def test_warmup_reaching_the_end_of_the_load_counts_everything() -> None:
     run = build_run(raw, _facts(4.5), lambda t0: [], 0, 0)
     assert run.warmup_s == 0 and run.total.requests == 7 * 50 and run.total.rps < 100
     assert any("warm-up" in w for w in run.warnings)
+
+
+def _account(worker: str, pid: int, recorded: int, received: int, final: bool, est: int | None) -> dict:
+    return {
+        "worker": worker,
+        "pid": pid,
+        "recorded": recorded,
+        "received": received,
+        "final": final,
+        "unaccounted": recorded - received,
+        "estimated_after_last_report": est,
+    }
+
+
+def test_closed_worker_accounts_leave_the_run_complete() -> None:
+    from scalectl.load.results import build_run
+
+    raw = {
+        "batch": _slow_start_recording(),
+        "t_start": 1_000.0,
+        "t_end": 1_006.0,
+        "worker_accounts": [_account("a", 11, 300, 300, True, None), _account("b", 12, 300, 300, True, None)],
+    }
+    run = build_run(raw, _facts(0.0), lambda t0: [], 0, 0)
+    assert run.complete and run.generator.unaccounted_requests == 0
+    assert not run.generator.unaccounted_estimated
+    assert [a.worker for a in run.generator.accounts] == ["a", "b"]
+
+
+def test_requests_that_never_reached_the_master_make_the_run_incomplete_and_are_counted() -> None:
+    from scalectl.load.results import build_run
+
+    raw = {
+        "batch": _slow_start_recording(),
+        "t_start": 1_000.0,
+        "t_end": 1_006.0,
+        "worker_accounts": [_account("a", 11, 350, 300, True, None)],
+    }
+    run = build_run(raw, _facts(0.0), lambda t0: [], 0, 0)
+    assert not run.complete and run.generator.unaccounted_requests == 50
+    assert any("50 request(s)" in w for w in run.warnings)
+
+
+def test_a_lost_worker_is_named_once_with_its_estimate() -> None:
+    from scalectl.load.results import RunFacts, build_run
+
+    raw = {
+        "batch": _slow_start_recording(),
+        "t_start": 1_000.0,
+        "t_end": 1_006.0,
+        "lost_workers": ["b"],
+        "worker_accounts": [_account("a", 11, 300, 300, True, None), _account("b", 12, 200, 200, False, 90)],
+    }
+    facts = RunFacts(
+        run_id="r",
+        scenario_name="s",
+        scenario={},
+        host="http://127.0.0.1:1",
+        load_model="closed",
+        slo=[],
+        thresholds=[],
+        lost_workers=["generator-worker-1 (pid 12, exit -9)", "generator-worker-2 (pid 13, exit 1)"],
+    )
+    run = build_run(raw, facts, lambda t0: [], 0, 0)
+    assert run.generator.lost_workers == ["b (pid 12)", "generator-worker-2 (pid 13, exit 1)"]
+    assert not run.complete
+    assert run.generator.unaccounted_requests == 90 and run.generator.unaccounted_estimated
+    assert any("about 90" in w for w in run.warnings)

@@ -72,11 +72,12 @@ def test_loadtest_counts_match_the_target(toy_target: str, tmp_path: Path) -> No
 
 
 def test_distinct_identity_per_user(toy_target: str, tmp_path: Path) -> None:
-    from scalectl.load import run_scenario
+    from scalectl.pipeline import RunOptions, TargetOptions, run_load
     from scalectl.scenario import load_scenario
 
     sc = load_scenario(SCENARIO)
-    run, _ = run_scenario(sc, host=toy_target, out=tmp_path / "r", duration=1.0)
+    opts = RunOptions(scenario=sc, target=TargetOptions(host=toy_target), out=tmp_path / "r", duration=1.0)
+    run, _ = run_load(opts)
     assert run.total.requests > 0
     # the toy app answers 401 without a Bearer token: no 401 means every user sent one
     assert not any(k == "http_401" for k in run.total.errors)
@@ -139,7 +140,7 @@ def test_users_own_locustfile_gets_scalectl_measurement(toy_target: str, tmp_pat
     lf = Path(__file__).with_name("user_locustfile.py")
     res = CliRunner().invoke(
         app,
-        ["loadtest", "--locustfile", str(lf), "--host", toy_target, "-u", "3", "-d", "2s", "--out", str(out)],
+        ["loadtest", "--locustfile", str(lf), "--host", toy_target, "-u", "3", "-d", "4s", "--out", str(out)],
     )
     assert res.exit_code == 0, res.output
     run = load_run(out)
@@ -154,7 +155,7 @@ def test_users_own_locustfile_gets_scalectl_measurement(toy_target: str, tmp_pat
 
 def test_warmup_override_and_its_limits() -> None:
     from scalectl.errors import InputError
-    from scalectl.load.run import apply_overrides
+    from scalectl.pipeline.overrides import apply_overrides
     from scalectl.scenario import Scenario
 
     sc = Scenario.model_validate(

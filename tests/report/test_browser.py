@@ -61,3 +61,29 @@ def test_checker_sees_console_errors_and_network_attempts(tmp_path: Path) -> Non
     check = check_page(page)
     assert any("boom" in e for e in check.console_errors)
     assert check.network_requests == ["http://127.0.0.1:9/pixel.png"]
+
+
+@pytest.mark.parametrize("case", ["baseline", "plan"])
+def test_plan_and_baseline_reports_render_offline_in_chromium(tmp_path: Path, case: str) -> None:
+    from scalectl.report.baseline_report import render_baseline_html
+    from scalectl.report.recommendation_html import render_recommendation_html
+    from tests.report import plan_samples
+
+    if case == "baseline":
+        text = render_baseline_html(plan_samples.baseline(), {0: "step0/report.html"})
+    else:
+        text = render_recommendation_html(plan_samples.plan())
+    page = tmp_path / f"{case}.html"
+    page.write_text(text, encoding="utf-8")
+    check = check_page(page, ARTIFACTS / f"{case}.png")
+
+    assert check.console_errors == []
+    assert check.network_requests == []
+    expected = _figure_count(text)
+    assert expected >= 2
+    assert check.charts_rendered == expected and check.charts_failed == 0
+    for chart in check.charts:
+        assert chart["svg"] >= 1, chart
+        assert chart["traces"] >= 1 and chart["points"] >= 1, chart
+        assert chart["width"] > 200 and chart["height"] > 200, chart
+    assert (ARTIFACTS / f"{case}.png").stat().st_size > 10_000

@@ -15,18 +15,19 @@ from scalectl.report.files import load_input, write_default_report
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.integration
-load = pytest.importorskip("scalectl.load", reason="the load engine is not merged in yet")
 pytest.importorskip("scalectl.target", reason="the bundled target is not merged in yet")
 
 
 def test_real_run_renders_in_every_format(tmp_path: Path) -> None:
-    _, run_dir = load.run_scenario(
-        ROOT / "scenarios" / "smoke.yaml",
+    from scalectl.pipeline import RunOptions, TargetOptions, run_load
+
+    opts = RunOptions(
+        scenario=ROOT / "scenarios" / "smoke.yaml",
         duration=4.0,
-        replicas=1,
         out=tmp_path / "run",
-        target_env={"SEED_CONTENT_ROWS": "2000"},
+        target=TargetOptions(replicas=1, env={"SEED_CONTENT_ROWS": "2000"}),
     )
+    _, run_dir = run_load(opts)
     path = write_default_report(run_dir)
     text = path.read_text(encoding="utf-8")
     m = re.search(r'<script id="figures" type="application/json">(.*?)</script>', text, re.S)

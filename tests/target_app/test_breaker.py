@@ -142,3 +142,47 @@ async def test_llm_concurrency_cap(make_client: MakeClient) -> None:
     )
     assert [r.status_code for r in codes] == [201] * 3
     assert time.perf_counter() - start >= 0.45
+
+
+async def test_a_success_admitted_before_opening_does_not_close_it() -> None:
+    clock = Clock()
+    b = _breaker(clock)
+    release = asyncio.Event()
+
+    async def slow_ok() -> str:
+        await release.wait()
+        return "ok"
+
+    slow = asyncio.ensure_future(b.call(slow_ok))  # admitted while closed
+    await asyncio.sleep(0)
+    for _ in range(3):
+        with pytest.raises(Boom):
+            await b.call(_fail)
+    assert b.state == OPEN
+    release.set()
+    assert await slow == "ok"
+    assert b.state == OPEN  # the old success says nothing about the provider now
+    clock.now = 10.0
+    assert b.state == HALF_OPEN and await b.call(_ok) == "ok" and b.state == CLOSED
+
+
+async def test_a_late_failure_does_not_reopen_a_newer_state() -> None:
+    clock = Clock()
+    b = _breaker(clock)
+    release = asyncio.Event()
+
+    async def slow_fail() -> None:
+        await release.wait()
+        raise Boom
+
+    slow = asyncio.ensure_future(b.call(slow_fail))
+    await asyncio.sleep(0)
+    for _ in range(3):
+        with pytest.raises(Boom):
+            await b.call(_fail)
+    clock.now = 10.0
+    assert await b.call(_ok) == "ok" and b.state == CLOSED
+    release.set()
+    with pytest.raises(Boom):
+        await slow
+    assert b.state == CLOSED and b.failures == 0

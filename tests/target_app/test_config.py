@@ -56,8 +56,22 @@ def test_parses_lists_and_routes() -> None:
         ({"INJECT_LATENCY_ROUTES": "health=5"}, "INJECT_LATENCY_ROUTES"),
         ({"CACHE_ENABLED": "maybe"}, "CACHE_ENABLED"),
         ({"RATE_LIMIT_ROUTES": "/x=lots"}, "RATE_LIMIT_ROUTES"),
+        ({"API_TOKENS": "tok"}, "API_TOKENS"),
+        ({"API_TOKENS": "tok=alice:gold"}, "API_TOKENS"),
+        ({"API_TOKENS": "tok=" + "a" * 300}, "API_TOKENS"),
+        ({"TRUSTED_PROXIES": "nginx.local"}, "TRUSTED_PROXIES"),
+        ({"MAX_BODY_BYTES": "0"}, "MAX_BODY_BYTES"),
+        ({"RATE_LIMIT_GENERATE_CLIENT": "many"}, "RATE_LIMIT_GENERATE_CLIENT"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env(env)
+
+
+def test_token_map_and_limits() -> None:
+    s = Settings.from_env({"API_TOKENS": "t1=alice:pro, t2=bob", "MAX_BODY_BYTES": "2048"})
+    assert s.api_tokens == {"t1": ("alice", "pro"), "t2": ("bob", "free")}
+    assert s.max_body_bytes == 2048
+    d = Settings.from_env({})
+    assert (d.max_body_bytes, d.job_lease_s, d.job_drain_s, d.api_tokens) == (1_048_576, 30.0, 5.0, {})

@@ -76,3 +76,34 @@ async def test_exhausted_pool_on_postgres(make_client: MakeClient, pg_url: str) 
     assert sorted(c for c, _ in results) == [200, 503, 503]
     assert all(t < 1.2 for c, t in results if c == 503)  # pool timeout 0.3 s, not the 1.5 s query
     assert metric((await client.get("/metrics")).text, "db_pool_timeouts_total") == 2
+
+
+async def test_nul_bytes_on_postgres(make_client: MakeClient, pg_url: str) -> None:
+    """NUL bytes, tz-aware cursors, ids past int4 and long identities: 4xx, never a 500, on PostgreSQL."""
+    client = await make_client(DATABASE_URL=pg_url)
+    nul = await client.post("/api/content/generate", json={"topic": "nul\x00byte"}, headers=auth("u"))
+    assert nul.status_code == 422
+    seo = {"url": "https://pg.example/n", "text": "a\x00b"}
+    assert (await client.post("/api/seo-dashboard/analyze", json=seo)).status_code == 422
+
+
+async def test_tz_aware_cursor_and_big_ids_on_postgres(make_client: MakeClient, pg_url: str) -> None:
+    import base64
+    import json
+
+    client = await make_client(DATABASE_URL=pg_url)
+    page = (await client.get("/api/content", params={"limit": 2})).json()
+    last = page["items"][-1]
+    aware = json.dumps([last["created_at"] + "+02:00", last["id"]]).encode()
+    cursor = base64.urlsafe_b64encode(aware).decode().rstrip("=")
+    assert (await client.get("/api/content", params={"cursor": cursor})).status_code == 200
+    assert (await client.get("/api/content/2147483648")).status_code == 422
+    assert (await client.get("/api/content", params={"author_id": 2**31})).status_code == 422
+
+
+async def test_long_identity_on_postgres(make_client: MakeClient, pg_url: str) -> None:
+    client = await make_client(DATABASE_URL=pg_url)
+    long_id = await client.post("/api/content/generate", json={"topic": "long"}, headers=auth("x" * 199))
+    assert long_id.status_code == 401  # before: a 500 after the LLM call, on the VARCHAR(200) column
+    fits = await client.post("/api/content/generate", json={"topic": "long"}, headers=auth("x" * 190))
+    assert fits.status_code == 201
