@@ -8,6 +8,7 @@ option defaults without loading models, and the pure core can name a run's files
       runs/<run-id>/          run.json, analysis.json, report.html, series.csv, scenario.yaml
       baselines/<name>.json   a baseline (every step's run and the knee)
       recommendations/<ts>/   recommendation.json and the manifests
+      experiments/<run-id>-<time>/  experiment.json and one run directory per arm and round
       target/                 the target kept by ``scalectl target up`` (state.json, logs, nginx)
 """
 
@@ -19,10 +20,12 @@ DEFAULT_ROOT = Path("reports")
 RUNS_DIR = "runs"
 BASELINES_DIR = "baselines"
 RECOMMENDATIONS_DIR = "recommendations"
+EXPERIMENTS_DIR = "experiments"
 TARGET_DIR = "target"
 RUN_FILE = "run.json"
 ANALYSIS_FILE = "analysis.json"
 RECOMMENDATION_FILE = "recommendation.json"
+EXPERIMENT_FILE = "experiment.json"
 SCENARIO_FILE = "scenario.yaml"
 #: ``runs/latest``: a link to the newest run directory (written by ``storage.mark_latest``).
 LATEST_RUN = "latest"
@@ -42,6 +45,10 @@ def baselines_dir(root: Path = DEFAULT_ROOT) -> Path:
 
 def recommendations_dir(root: Path = DEFAULT_ROOT) -> Path:
     return Path(root) / RECOMMENDATIONS_DIR
+
+
+def experiments_dir(root: Path = DEFAULT_ROOT) -> Path:
+    return Path(root) / EXPERIMENTS_DIR
 
 
 def target_dir(root: Path = DEFAULT_ROOT) -> Path:

@@ -9,6 +9,7 @@ Layout (root defaults to ``./reports``)::
     reports/runs/<run-id>/report.html       HTML report     (scalectl report)
     reports/runs/latest                     a link to the newest complete run directory
     reports/baselines/<name>.json           Baseline        (scalectl baseline)
+    reports/experiments/<run-id>-<time>/    experiment.json + one run directory per arm and round
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ from pydantic import BaseModel, ValidationError
 
 from scalectl import layout
 from scalectl.errors import InputError
-from scalectl.layout import ANALYSIS_FILE, DEFAULT_ROOT, RECOMMENDATION_FILE, RUN_FILE
+from scalectl.layout import ANALYSIS_FILE, DEFAULT_ROOT, EXPERIMENT_FILE, RECOMMENDATION_FILE, RUN_FILE
 from scalectl.models import Analysis, Baseline, Recommendation, RunResult
+from scalectl.models.experiment import Experiment
 
-__all__ = ["ANALYSIS_FILE", "DEFAULT_ROOT", "RECOMMENDATION_FILE", "RUN_FILE"]
+__all__ = ["ANALYSIS_FILE", "DEFAULT_ROOT", "EXPERIMENT_FILE", "RECOMMENDATION_FILE", "RUN_FILE"]
 LATEST = layout.LATEST_RUN
 
 M = TypeVar("M", bound=BaseModel)
@@ -90,9 +92,22 @@ def new_run_dir(scenario_name: str, root: Path = DEFAULT_ROOT, out: Path | None 
             raise InputError(f"{out} already holds a run ({RUN_FILE}); choose another --out")
         out.mkdir(parents=True, exist_ok=True)
         return out
-    base = layout.runs_dir(root)
+    return _fresh_dir(layout.runs_dir(root), new_run_id(scenario_name))
+
+
+def new_experiment_dir(run_id: str, root: Path = DEFAULT_ROOT) -> Path:
+    """A fresh ``reports/experiments/<run id>-<time>/`` directory."""
+    return _fresh_dir(layout.experiments_dir(root), f"{run_id}-{datetime.now(UTC):%H%M%S}")
+
+
+def load_experiment(path: Path) -> Experiment:
+    """An ``experiment.json`` (or the directory holding it)."""
+    path = Path(path)
+    return _load(path / EXPERIMENT_FILE if path.is_dir() else path, Experiment, "experiment")
+
+
+def _fresh_dir(base: Path, run_id: str) -> Path:
     base.mkdir(parents=True, exist_ok=True)
-    run_id = new_run_id(scenario_name)
     for n in range(1000):
         candidate = base / (run_id if n == 0 else f"{run_id}-{n}")
         try:
@@ -100,7 +115,7 @@ def new_run_dir(scenario_name: str, root: Path = DEFAULT_ROOT, out: Path | None 
             return candidate
         except FileExistsError:
             continue
-    raise InputError(f"could not create a new run directory under {base}")
+    raise InputError(f"could not create a new directory under {base}")
 
 
 def mark_latest(run_dir: Path) -> None:

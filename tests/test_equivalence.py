@@ -26,6 +26,10 @@ where low load was judged. Recommendations and every figure of the capacity mode
 Issue 16 added the plan's fields to the recommendation (cost, growth, forecast, options, risk, database
 advice): additions the golden predates, left out here (:data:`PLAN_FIELDS`) and tested in
 ``tests/capacity``; every figure the golden holds is still compared.
+
+Regenerated for issue 14 (deliberate, additions): each finding carries ``change`` (its action as a
+change of knobs, ``{"replicas": "3"}``, for ``analyze --experiment``; empty where it maps to none),
+``experiment`` and ``tested`` (None until an experiment tries it). Nothing else moved.
 """
 
 from __future__ import annotations

@@ -168,6 +168,7 @@ def _fresh_checkout(tmp: Path) -> Path:
     """What a clone with an installed .venv holds: scenarios, committed baselines, docs; no runs."""
     work = tmp / "checkout"
     shutil.copytree(ROOT / "scenarios", work / "scenarios")
+    shutil.copytree(ROOT / "docs" / "examples", work / "docs" / "examples")  # prices, history
     (work / "reports" / "baselines").mkdir(parents=True)
     shutil.copy(ROOT / "reports" / "baselines" / "smoke.json", work / "reports" / "baselines")
     (work / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)

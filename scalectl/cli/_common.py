@@ -53,3 +53,16 @@ def parse_duration(text: str) -> float:
 
 def is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+def parse_env_pairs(items: list[str], option: str = "--target-env") -> dict[str, str]:
+    """``["KEY=VALUE", ...]`` → a mapping; a malformed item is an input error naming the option."""
+    from scalectl.errors import InputError
+
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"invalid {option} {item!r}: expected KEY=VALUE")
+        env[key.strip()] = value
+    return env

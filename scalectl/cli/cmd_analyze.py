@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from scalectl.cli import _common
 from scalectl.cli._common import error_boundary, out
 from scalectl.cli.main import app
 
@@ -33,11 +34,21 @@ def analyze(
         help="The baseline file (reports/baselines/NAME.json) whose step this run is: load levels then "
         "come from its steps (what 'scalectl baseline' does for each step).",
     ),
+    experiment: bool = typer.Option(
+        False,
+        "--experiment",
+        help="Try the change of each of the top findings (up to 3) that maps to a knob, on the run's own "
+        "target (bundled or --target-cmd), A B A B; mark each confirmed or rejected and re-rank by the "
+        "measured effect. Takes about (4 × --experiment-duration + start-up) per finding.",
+    ),
+    experiment_duration: str = typer.Option("20s", "--experiment-duration", help="Length of each arm's run."),
+    rounds: int = typer.Option(2, "--rounds", help="Runs per arm of each experiment."),
 ) -> None:
     """Find what limits the run: database, application, infrastructure or code, and what to change.
 
     Writes analysis.json into the run directory; prints the result, what limits it and the next
     command, then one line per finding (--verbose: the flowchart path with every finding's evidence).
+    With --experiment it also measures the top findings' changes (see 'scalectl experiment').
     Always exits 0 once the analysis is written (it informs; 'scalectl gate' decides); 2 for a bad
     run directory or SLO expression.
     """
@@ -49,6 +60,16 @@ def analyze(
     run = storage.load_run(run_dir)
     steps = [s.run for s in storage.load_baseline(sweep).steps] if sweep is not None else []
     analysis = analyze_run(run, slo=list(slo) or None, sweep=steps)
+    if experiment:
+        from scalectl.pipeline.experiment import experiment_findings
+
+        analysis = experiment_findings(
+            Path(run_dir) if Path(run_dir).is_dir() else Path(run_dir).parent,
+            analysis,
+            duration=_common.parse_duration(experiment_duration),
+            rounds=rounds,
+            progress=lambda msg: _common.err.print(msg, markup=False),
+        )
     target_dir = run_dir if Path(run_dir).is_dir() else Path(run_dir).parent
     path = storage.write_model(Path(target_dir) / storage.ANALYSIS_FILE, analysis)
     if as_json:
@@ -59,5 +80,7 @@ def analyze(
 
     for line in run_lines(run, analysis, str(target_dir)):
         out.print(line, markup=False, highlight=False)
-    out.print(render_analysis(analysis) if verbose else render_findings_brief(analysis), soft_wrap=False)
+    # an experiment's outcome is the flowchart's Monitor Results step: shown with the whole path
+    full = verbose or experiment
+    out.print(render_analysis(analysis) if full else render_findings_brief(analysis), soft_wrap=False)
     out.print(f"wrote {path}", style="dim")

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from scalectl import layout
-from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration
+from scalectl.cli._common import EXIT_CHECK_FAILED, err, error_boundary, out, parse_duration, parse_env_pairs
 from scalectl.cli.main import app
 from scalectl.errors import InputError
 
@@ -27,16 +27,6 @@ _HELP = (
     "scalectl gate scenarios/smoke.yaml --baseline reports/baselines/smoke.json\n\n"
     "scalectl gate --run reports/runs/RUN_ID -t 'p95<300ms' -t '/api/content/{id}: p99<1s'"
 )
-
-
-def _env_pairs(items: list[str]) -> dict[str, str]:
-    env = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"invalid --target-env {item!r}: expected KEY=VALUE")
-        env[key.strip()] = value
-    return env
 
 
 @app.command("gate", help=_HELP)
@@ -144,7 +134,7 @@ def gate(
         rps=rps,
         duration_s=parse_duration(duration) if duration else None,
         replicas=replicas,
-        target_env=_env_pairs(target_env),
+        target_env=parse_env_pairs(target_env),
         root=root,
         seed=seed,
         alpha=alpha,

@@ -9,7 +9,15 @@ from typing import Any
 import typer
 
 from scalectl import layout
-from scalectl.cli._common import EXIT_INTERRUPTED, err, error_boundary, is_tty, out, parse_duration
+from scalectl.cli._common import (
+    EXIT_INTERRUPTED,
+    err,
+    error_boundary,
+    is_tty,
+    out,
+    parse_duration,
+    parse_env_pairs,
+)
 from scalectl.cli.main import app
 from scalectl.errors import InputError
 
@@ -75,6 +83,8 @@ def _target(
 ) -> Any:
     from scalectl.pipeline import TargetOptions
 
+    if host is not None and env:
+        raise InputError("--target-env sets the environment of a target scalectl starts; not with --host")
     if host is not None and cpus is not None:
         raise InputError(
             "--cpus-per-replica applies to a target scalectl starts; it cannot be combined with --host"
@@ -140,6 +150,12 @@ def loadtest(
         help="Bundled target replicas, the {replicas} of --target-cmd, or (with --host) how many "
         "replicas you run there: recorded, so capacity can be fitted per replica.",
     ),
+    target_env: list[str] = typer.Option(
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
+        "run.json, so 'scalectl experiment' starts the same configuration again.",
+    ),
     report: bool = typer.Option(
         True,
         "--report/--no-report",
@@ -176,7 +192,7 @@ def loadtest(
     opts = RunOptions(
         scenario=scenario,
         locustfile=locustfile,
-        target=_target(host, target_cmd, replicas, allow_remote),
+        target=_target(host, target_cmd, replicas, allow_remote, parse_env_pairs(target_env)),
         users=users,
         rps=rps,
         duration=seconds,
@@ -321,6 +337,12 @@ def baseline(
         help="Local Locust worker processes per step, or 'auto': one per core the target is not pinned "
         "to, and more on the next step when the generator saturates (if the cores allow).",
     ),
+    target_env: list[str] = typer.Option(
+        [],
+        "--target-env",
+        help="KEY=VALUE for the target scalectl starts (repeatable), e.g. DB_POOL_SIZE=20; recorded in "
+        "run.json, so 'scalectl experiment' starts the same configuration again.",
+    ),
     warmup: str | None = typer.Option(
         None,
         "--warmup",
@@ -355,7 +377,9 @@ def baseline(
     opts = BaselineOptions(
         name=name,
         scenario=scenario,
-        target=_target(host, target_cmd, None, allow_remote, cpus=cpus_per_replica),
+        target=_target(
+            host, target_cmd, None, allow_remote, parse_env_pairs(target_env), cpus=cpus_per_replica
+        ),
         replicas=counts,
         out=out_dir,
         root=root,

@@ -49,7 +49,8 @@ def report(
 
     Reads run.json and, when present, analysis.json and recommendation.json beside it. Also renders a
     baseline (reports/baselines/NAME.json → NAME.html) and a plan written by 'scalectl recommend'
-    (its directory → report.html).
+    (its directory → report.html) and an experiment directory (experiment.json, from 'scalectl
+    experiment').
     """
     from scalectl import storage
     from scalectl.report import render

@@ -45,6 +45,7 @@ def _register() -> None:
     # One import line per command module (each module adds its commands to ``app``).
     from scalectl.cli import (
         cmd_analyze,  # noqa: F401
+        cmd_experiment,  # noqa: F401
         cmd_gate,  # noqa: F401
         cmd_loadtest,  # noqa: F401
         cmd_recommend,  # noqa: F401

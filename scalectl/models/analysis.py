@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from scalectl.models._base import Model
+from scalectl.models.experiment import Experiment
 
 ANALYSIS_SCHEMA_VERSION = 1
 
@@ -36,6 +37,14 @@ class Finding(Model):
     action: str
     #: A command that verifies the action once taken.
     verify: str | None = None
+    #: The action as a change of knobs (``{"DB_POOL_SIZE": "12"}``, ``{"replicas": "3"}``), when it maps
+    #: to one; what ``scalectl analyze --experiment`` tries.
+    change: dict[str, str] = Field(default_factory=dict)
+    #: The experiment that tried ``change`` (``analyze --experiment``), and what it says of the finding:
+    #: ``confirmed`` (the change improved the run), ``rejected`` (no effect, or worse), None (not tried,
+    #: or inconclusive).
+    experiment: Experiment | None = None
+    tested: Literal["confirmed", "rejected"] | None = None
 
 
 #: ``SloResult.note`` of a per-endpoint view of an overall SLO: shown, not part of the verdict.
@@ -67,6 +76,7 @@ FLOW_STEP_TITLES: dict[str, str] = {
     "infrastructure": "Infrastructure issue?",
     "code": "Code issue?",
     "scale": "Scale",
+    "monitor_results": "Monitor Results",
 }
 
 

@@ -40,6 +40,11 @@ def _finding(f: Finding) -> Tree:
     node.add(Text.assemble(("action: ", "bold"), f.action))
     if f.verify:
         node.add(Text.assemble(("verify: ", "bold"), (f.verify, "cyan")))
+    if f.experiment is not None:
+        from scalectl.report.experiment import finding_line
+
+        style = {"confirmed": "green", "rejected": "red"}.get(f.tested or "", "yellow")
+        node.add(Text(finding_line(f.experiment, f.tested), style=style))
     return node
 
 

@@ -71,7 +71,8 @@ def write_baseline_report(baseline_file: Path, out: Path | None = None) -> Path:
 
 
 def render_standalone(path: Path, fmt: str) -> tuple[str, Path] | None:
-    """A baseline file, or a directory holding recommendation.json and no run: its report in ``fmt``
+    """A baseline file, or a directory holding experiment.json or recommendation.json and no run: its
+    report in ``fmt``
     and the default path of its HTML; None for a run (the caller renders runs)."""
     path = Path(path)
     if path.is_file() and storage.is_baseline_file(path):
@@ -82,6 +83,11 @@ def render_standalone(path: Path, fmt: str) -> tuple[str, Path] | None:
             return "", baseline_report_path(path)  # written with links by write_baseline_report
         text = {"md": br.render_baseline_md, "term": br.render_baseline_term}.get(fmt, _json_of)(b)
         return text, baseline_report_path(path)
+    exp_dir = path if path.is_dir() else path.parent
+    if (exp_dir / storage.EXPERIMENT_FILE).exists() and not (exp_dir / storage.RUN_FILE).exists():
+        from scalectl.report.experiment import render as render_experiment
+
+        return render_experiment(storage.load_experiment(exp_dir), fmt), exp_dir / REPORT_FILE
     rec_dir = path if path.is_dir() else path.parent
     if (rec_dir / storage.RECOMMENDATION_FILE).exists() and not (rec_dir / storage.RUN_FILE).exists():
         rec = storage.load_recommendation(rec_dir)

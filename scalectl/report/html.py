@@ -103,6 +103,8 @@ def _run_body(page: Page, item: ReportInput) -> str:
     )
     parts.append(section("Target telemetry", tel_body, "telemetry"))
     parts.append(section("Analysis", _analysis(item.analysis), "analysis"))
+    if item.analysis is not None:
+        parts.append(_experiments(item.analysis))
     if item.recommendation is not None:
         parts.append(
             section("Capacity recommendation", _recommendation(page, item.recommendation), "capacity")
@@ -213,6 +215,10 @@ def _analysis(a: Analysis | None) -> str:
             else ""
         )
         verify = f'<div class="verify">verify: <code>{e(f.verify)}</code></div>' if f.verify else ""
+        if f.experiment is not None:
+            from scalectl.report.experiment import finding_line
+
+            verify += f'<div class="verify">{e(finding_line(f.experiment, f.tested))}</div>'
         cards.append(
             f'<div class="finding sev-{e(f.severity)}"><div class="finding-head">'
             f'<span class="sev">{e(f.severity)}</span>'
@@ -223,6 +229,13 @@ def _analysis(a: Analysis | None) -> str:
     findings = f"<h3>Findings</h3>{''.join(cards)}" if cards else '<p class="muted">No findings.</p>'
     notes = "".join(f'<p class="muted">{e(n)}</p>' for n in a.notes)
     return head + path + findings + notes
+
+
+def _experiments(a: Analysis) -> str:
+    """A section per experiment tried on the findings (``analyze --experiment``)."""
+    from scalectl.report.experiment import render_html_section
+
+    return "".join(render_html_section(f.experiment) for f in a.findings if f.experiment is not None)
 
 
 def _recommendation(page: Page, r: Recommendation) -> str:

@@ -133,6 +133,10 @@ def _analysis(a: Analysis) -> list[str]:
             lines.append(f"  - action: {f.action}")
             if f.verify:
                 lines.append(f"  - verify: `{f.verify}`")
+            if f.experiment is not None:
+                from scalectl.report.experiment import finding_line
+
+                lines.append(f"  - {finding_line(f.experiment, f.tested)}")
     lines += [f"- note: {n}" for n in a.notes]
     return lines
 

@@ -201,6 +201,7 @@ class Context:
         evidence: list[Evidence],
         action: str,
         verify: str | None,
+        change: Mapping[str, str] | None = None,
     ) -> Finding:
         conf = confidence if server_side else confidence * self.params.client_only_confidence
         return Finding(
@@ -212,6 +213,7 @@ class Context:
             evidence=evidence,
             action=action,
             verify=verify,
+            change=dict(change or {}),
         )
 
 

@@ -50,6 +50,7 @@ def cpu_saturated(ctx: Context) -> Finding | None:
             f"see `scalectl recommend` on this run; else profile the hottest route"
         ),
         verify=ctx.verify(replicas=want),
+        change={"replicas": str(want)},
     )
 
 
@@ -203,6 +204,7 @@ def rate_limited(ctx: Context) -> Finding | None:
         ],
         action=action,
         verify=ctx.verify(env=new_env),
+        change=new_env,
     )
 
 
@@ -339,7 +341,10 @@ def cache_hit_low(ctx: Context) -> Finding | None:
             else "raise the cache's time-to-live on cacheable routes (and share the cache between replicas); "
         )
         + "if the test reads random keys from a large space, a low hit ratio is the workload, not a fault",
-        verify=ctx.verify(env={ttl: "300"} if (ttl := env_knob(ctx.run, "CACHE_TTL_S", "ttl")) else None),
+        verify=ctx.verify(
+            env=(ttl_env := {ttl: "300"} if (ttl := env_knob(ctx.run, "CACHE_TTL_S", "ttl")) else None)
+        ),
+        change=ttl_env,
     )
 
 

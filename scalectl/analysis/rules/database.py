@@ -43,8 +43,9 @@ def _symptom_of_cpu(ctx: Context, severity: str, confidence: float, ev: list[Evi
             observed=round(cpu, 3),
             threshold=ctx.params.cpu_high_ratio,
             window=ctx.window,
-            note="CPU saturated: connections are held while requests wait for the CPU; "
-            "fix the CPU first, then look at the pool again",
+            note="CPU saturated: connections are held while requests wait for the CPU; by the "
+            f"utilisation law a change that leaves CPU per request as it is can raise throughput by at "
+            f"most {max(0.0, 1.0 / cpu - 1.0):.0%} (1/U − 1); fix the CPU first, then look at the pool again",
         )
     )
     return "medium", round(confidence * 0.6, 3)
@@ -133,6 +134,7 @@ def pool_saturated(ctx: Context) -> Finding | None:
         evidence=ev,
         action=action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
@@ -191,6 +193,7 @@ def pool_wait(ctx: Context) -> Finding | None:
         evidence=ev,
         action=action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
@@ -221,6 +224,7 @@ def pool_exhausted(ctx: Context) -> Finding | None:
             ],
             action=action,
             verify=ctx.verify(env=env),
+            change=env,
         )
     # client side only: 503s, nothing that explains them otherwise
     if ctx.signals.column("pool_utilization").shape[1] or (ctx.breaker_open_share or 0) > 0:
@@ -247,6 +251,7 @@ def pool_exhausted(ctx: Context) -> Finding | None:
         ],
         action=action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
@@ -287,6 +292,7 @@ def latency_rising_cpu_room(ctx: Context) -> Finding | None:
         action="the time goes to waiting, not computing: check the database (pool wait, slow queries); "
         + action,
         verify=ctx.verify(env=env),
+        change=env,
     )
 
 
