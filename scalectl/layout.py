@@ -27,6 +27,8 @@ ANALYSIS_FILE = "analysis.json"
 RECOMMENDATION_FILE = "recommendation.json"
 EXPERIMENT_FILE = "experiment.json"
 SCENARIO_FILE = "scenario.yaml"
+#: ``runs/latest``: a link to the newest run directory (written by ``storage.mark_latest``).
+LATEST_RUN = "latest"
 
 
 def runs_dir(root: Path = DEFAULT_ROOT) -> Path:
@@ -51,3 +53,8 @@ def experiments_dir(root: Path = DEFAULT_ROOT) -> Path:
 
 def target_dir(root: Path = DEFAULT_ROOT) -> Path:
     return Path(root) / TARGET_DIR
+
+
+def latest_run(root: Path = DEFAULT_ROOT) -> Path:
+    """``reports/runs/latest``: the newest run, for commands a user runs next."""
+    return runs_dir(root) / LATEST_RUN

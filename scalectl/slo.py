@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Literal, Union
 
 from scalectl.errors import InputError
-from scalectl.models.analysis import SloResult
+from scalectl.models.analysis import PER_ENDPOINT_VIEW, SloResult
 from scalectl.models.run import EndpointStats, RunResult
 
 Metric = Literal["latency", "error_rate", "rps", "requests"]
@@ -237,7 +237,7 @@ NO_ENDPOINT = "no such endpoint in run"
 NOTHING_MEASURED = "nothing measured"
 #: ``SloResult.note`` of an overall SLO applied to one endpoint (informational: the overall verdict
 #: comes from the whole run; scope an SLO to an endpoint to make it count).
-PER_ENDPOINT = "per-endpoint view of an overall SLO"
+PER_ENDPOINT = PER_ENDPOINT_VIEW  # shown, not judged (SloResult.counts)
 
 
 def observe(th: Threshold, stats: EndpointStats, duration_s: float) -> float | None:

@@ -7,6 +7,7 @@ Layout (root defaults to ``./reports``)::
     reports/runs/<run-id>/scenario.yaml     the scenario as run
     reports/runs/<run-id>/analysis.json     Analysis        (scalectl analyze)
     reports/runs/<run-id>/report.html       HTML report     (scalectl report)
+    reports/runs/latest                     a link to the newest complete run directory
     reports/baselines/<name>.json           Baseline        (scalectl baseline)
     reports/experiments/<run-id>-<time>/    experiment.json + one run directory per arm and round
 """
@@ -31,6 +32,7 @@ from scalectl.models import Analysis, Baseline, Recommendation, RunResult
 from scalectl.models.experiment import Experiment
 
 __all__ = ["ANALYSIS_FILE", "DEFAULT_ROOT", "EXPERIMENT_FILE", "RECOMMENDATION_FILE", "RUN_FILE"]
+LATEST = layout.LATEST_RUN
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -114,6 +116,21 @@ def _fresh_dir(base: Path, run_id: str) -> Path:
         except FileExistsError:
             continue
     raise InputError(f"could not create a new directory under {base}")
+
+
+def mark_latest(run_dir: Path) -> None:
+    """Point ``runs/latest`` at ``run_dir`` (a relative link, replaced atomically), so that
+    ``scalectl report reports/runs/latest`` names the newest run. Only for run directories under a
+    ``runs/`` folder; a filesystem without links is left as it is."""
+    run_dir = Path(run_dir)
+    if run_dir.parent.name != layout.RUNS_DIR or run_dir.name == LATEST:
+        return
+    link = run_dir.parent / LATEST
+    tmp = run_dir.parent / f".{LATEST}.{os.getpid()}"
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(run_dir.name, target_is_directory=True)
+        tmp.replace(link)
 
 
 def _load(path: Path, model: type[M], what: str) -> M:

@@ -403,3 +403,32 @@ def is_running(info: TargetInfo) -> bool:
     return any(_is_ours(r.pid, "target_app.serve") for r in info.replicas) or (
         info.lb_pid is not None and _is_ours(info.lb_pid, "nginx")
     )
+
+
+def _same_address(a: str, b: str) -> bool:
+    """Whether two URLs name the same scheme, host and port (localhost and 127.0.0.1 alike)."""
+    from urllib.parse import urlsplit
+
+    def norm(url: str) -> tuple[str, str, int | None]:
+        parts = urlsplit(url.rstrip("/"))
+        host = (parts.hostname or "").lower()
+        host = HOST if host in ("localhost", "127.0.0.1", "::1") else host
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, host, port
+
+    return norm(a) == norm(b)
+
+
+def detached_target(host: str, workdirs: tuple[Path, ...] = (DEFAULT_WORKDIR,)) -> TargetInfo | None:
+    """The running target started with ``scalectl target up --detach`` that serves ``host``, if any.
+
+    ``loadtest --host URL`` on such a target then samples its replicas' ``/metrics`` and processes as
+    if it had started them (it does not stop them)."""
+    for wd in dict.fromkeys(Path(w) for w in workdirs):
+        try:
+            info = load_state(state_path(wd))
+        except TargetError:
+            continue
+        if info is not None and _same_address(info.url, host) and is_running(info):
+            return info
+    return None

@@ -182,3 +182,36 @@ def test_state_round_trips(tmp_path: Path) -> None:
 def test_nginx_timeouts_exceed_the_slowest_call(tmp_path: Path) -> None:
     conf = target.nginx_conf(tmp_path, 8080, [9001, 9002], {"LLM_TIMEOUT_S": "60"})
     assert "proxy_read_timeout 270s;" in conf and "server 127.0.0.1:9002" in conf
+
+
+def test_a_detached_target_is_found_by_its_url(tmp_path: Path) -> None:
+    """``loadtest --host URL`` on a 'target up --detach' target finds its replicas (issue 13)."""
+    import subprocess
+    import sys
+
+    # a process whose command line names target_app.serve stands in for a replica
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "target_app.serve"])
+    try:
+        info = TargetInfo(
+            url="http://127.0.0.1:41234",
+            replicas=(
+                ReplicaInfo(0, proc.pid, "http://127.0.0.1:41235", "http://127.0.0.1:41235/metrics", None),
+            ),
+            lb="single",
+            lb_pid=None,
+            env={},
+        )
+        target.save_state(info, target.state_path(tmp_path / "target"))
+        dirs = (tmp_path / "elsewhere", tmp_path / "target")
+        assert target.detached_target("http://localhost:41234/", dirs) == info
+        assert target.detached_target("http://127.0.0.1:41299", dirs) is None
+        from scalectl.pipeline.targets import find_detached
+
+        adopted = find_detached("http://127.0.0.1:41234", tmp_path)  # ROOT/target/state.json
+        assert adopted is not None and adopted.processes == [("replica-0", proc.pid, "target")]
+        assert adopted.metrics == [("replica-0", "http://127.0.0.1:41235/metrics")]
+        assert adopted.spec.replicas == 1
+    finally:
+        proc.kill()
+        proc.wait()
+    assert target.detached_target("http://127.0.0.1:41234", dirs) is None  # no longer running

@@ -115,6 +115,10 @@ class AnalysisParams:
     route_time_share: float = 0.6
     #: Throughput at the highest load this far below the peak is retrograde.
     retrograde_drop: float = 0.15
+    #: ... and beyond this many standard errors of the per-second rates (Poisson at least).
+    retrograde_z: float = 3.0
+    #: ... while mean latency at the top load level is at least this multiple of the peak level's.
+    retrograde_latency_rise: float = 1.2
     #: Most per-second endpoint histograms decoded for the low-load window.
     max_decoded_seconds: int = 60
     #: Fewest requests of a route in the low-load window to call it slow there.

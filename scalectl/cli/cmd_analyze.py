@@ -22,6 +22,12 @@ def analyze(
         "Default: the run's SLOs, else p95<1000ms and error_rate<1%.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print analysis.json to stdout instead of the tree."),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="Print the whole flowchart tree with every finding's evidence (analysis.json has it too).",
+    ),
     sweep: Path | None = typer.Option(
         None,
         "--sweep",
@@ -40,7 +46,8 @@ def analyze(
 ) -> None:
     """Find what limits the run: database, application, infrastructure or code, and what to change.
 
-    Writes analysis.json into the run directory and prints the flowchart path with its evidence.
+    Writes analysis.json into the run directory; prints the result, what limits it and the next
+    command, then one line per finding (--verbose: the flowchart path with every finding's evidence).
     With --experiment it also measures the top findings' changes (see 'scalectl experiment').
     Always exits 0 once the analysis is written (it informs; 'scalectl gate' decides); 2 for a bad
     run directory or SLO expression.
@@ -68,7 +75,12 @@ def analyze(
     if as_json:
         typer.echo(analysis.model_dump_json(indent=2))
         return
-    from scalectl.report.analysis_term import render_analysis
+    from scalectl.report.analysis_term import render_analysis, render_findings_brief
+    from scalectl.report.first_lines import run_lines
 
-    out.print(render_analysis(analysis), soft_wrap=False)
+    for line in run_lines(run, analysis, str(target_dir)):
+        out.print(line, markup=False, highlight=False)
+    # an experiment's outcome is the flowchart's Monitor Results step: shown with the whole path
+    full = verbose or experiment
+    out.print(render_analysis(analysis) if full else render_findings_brief(analysis), soft_wrap=False)
     out.print(f"wrote {path}", style="dim")

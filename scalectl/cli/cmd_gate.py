@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 from pathlib import Path
 
 import typer
@@ -27,8 +27,11 @@ _HELP = (
     "an existing run with --run RUN_DIR. A regression fails only when it is beyond its tolerance AND beyond "
     "the runs' own noise (block bootstrap over per-second histograms); too few samples is reported as "
     "'insufficient', not guessed.\n\n"
-    "Exit codes: 0 passed, 1 a check failed (one line per failed check), 2 bad input, 3 target or "
-    "environment error.\n\n"
+    "Output: on a terminal the table of checks; otherwise (a CI log) one line per failing or warning "
+    "check and a summary such as 'FAIL: 2 regressions, 1 warning, 28 passed'. --markdown, --junit and "
+    "--json always hold every check.\n\n"
+    "Exit codes: 0 passed (warnings are listed, never hidden), 1 a check failed, 2 bad input, 3 target "
+    "or environment error.\n\n"
     "Examples:\n\n"
     "scalectl gate scenarios/smoke.yaml --baseline reports/baselines/smoke.json\n\n"
     "scalectl gate --run reports/runs/RUN_ID -t 'p95<300ms' -t '/api/content/{id}: p99<1s'"
@@ -74,8 +77,6 @@ def gate(
     replicas: int | None = typer.Option(
         None, "--replicas", help="Replicas of the bundled target or --target-cmd (with --host: recorded)."
     ),
-    prometheus_url: str | None = prometheus_url_option(),
-    prometheus_selector: str | None = prometheus_selector_option(),
     target_env: list[str] = typer.Option(
         [],
         "--target-env",
@@ -106,6 +107,15 @@ def gate(
         "A/A runs like --run-noise; default: the value measured on the project's CI machine.",
     ),
     show_passed: bool = typer.Option(True, "--show-passed/--hide-passed", help="List passing checks too."),
+    prometheus_url: str | None = prometheus_url_option(),
+    prometheus_selector: str | None = prometheus_selector_option(),
+    table: bool | None = typer.Option(
+        None,
+        "--table/--lines",
+        help="The full table of checks, or one line per failing or warning check plus a summary. "
+        "Default: the table on a terminal, lines otherwise (CI logs); the files have every check.",
+        show_default=False,
+    ),
     plan: Path | None = typer.Option(
         None,
         "--plan",
@@ -119,94 +129,46 @@ def gate(
         "this, e.g. 10%. Without it the capacity change is reported only.",
     ),
 ) -> None:
-    from scalectl import storage
-    from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
-    from scalectl.gate.judge import failure_line, judge, select_baseline_run
-    from scalectl.report import gate_junit, gate_markdown, gate_terminal
-    from scalectl.slo import parse_all
-    from scalectl.telemetry.promserver import from_options
+    from scalectl.pipeline.gate import GateRequest, run_gate, write_outputs
+    from scalectl.report import gate_terminal
 
-    if (scenario is None) == (run_dir is None):
-        raise InputError("give either a SCENARIO to run or --run RUN_DIR (exactly one)")
-    if not 0 < alpha < 1:
-        raise InputError(f"--alpha {alpha}: must be between 0 and 1")
-    extra = parse_all(threshold)
-    tolerances = Tolerances().with_overrides(dict(parse_tolerance(t) for t in tolerance))
-    settings = StatSettings(alpha=alpha, seed=seed)
-    if run_noise is not None and run_noise_tail is None:
-        settings = dataclasses.replace(settings, run_noise_tail=None)
-    noises = (
-        ("run_noise", run_noise),
-        ("run_noise_tail", run_noise_tail),
-        ("relative_noise", relative_noise),
-    )
-    for option, value in noises:
-        if value is not None:
-            if not 0 <= value < 5:
-                flag = "--" + option.replace("_", "-")
-                raise InputError(f"{flag} {value}: must be a non-negative fraction, e.g. 0.1")
-            settings = dataclasses.replace(settings, **{option: value})
-    max_loss = _percent(max_capacity_loss, "--max-capacity-loss") if max_capacity_loss else None
-    rec = _load_plan(plan)
-    base_runs, base_model = storage.load_runs_or_baseline(baseline) if baseline else ([], None)
-    if scenario is not None and not scenario.exists():
-        raise InputError(f"{scenario}: no such scenario file")
-    env = parse_env_pairs(target_env)
-    prom = from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2)
-    if prom is not None and run_dir is not None:
+    if (prometheus_url is None) != (prometheus_selector is None):
+        raise InputError("give --prometheus-url and --prometheus-selector together (or neither)")
+    if prometheus_url is not None and run_dir is not None:
         raise InputError("--prometheus-url reads the telemetry of a run the gate makes; not with --run")
-    duration_s = parse_duration(duration) if duration else None
-
-    if run_dir is not None:
-        run = storage.load_run(run_dir)
-    else:
-        from scalectl.pipeline import RunOptions, TargetOptions, run_load
-
-        target = TargetOptions(
-            host=host, command=target_cmd, replicas=replicas, env=env, allow_remote=allow_remote
-        )
-        opts = RunOptions(
-            scenario=scenario,
-            target=target,
-            users=users,
-            rps=rps,
-            duration=duration_s,
-            root=root,
-            prometheus_url=prometheus_url,
-            prometheus_selector=prometheus_selector,
-        )
-        with err.status(f"running {scenario} ..."):
-            run, new_dir = run_load(opts)
-        err.print(f"run written to {new_dir}", markup=False)
-
-    warnings: list[str] = []
-    baseline_run = None
-    if base_model is not None:
-        baseline_run, warnings = select_baseline_run(base_model, run)
-    elif base_runs:
-        baseline_run = base_runs[0]
-    verdict = judge(
-        run,
-        baseline_run,
-        extra,
-        tolerances,
-        settings=settings,
-        baseline_label=str(baseline) if baseline else None,
-        warnings=warnings,
+    request = GateRequest(
+        scenario=scenario,
+        run_dir=run_dir,
+        baseline=baseline,
+        thresholds=threshold,
+        tolerances=tolerance,
+        host=host,
+        target_cmd=target_cmd,
+        allow_remote=allow_remote,
+        users=users,
+        rps=rps,
+        duration_s=parse_duration(duration) if duration else None,
+        replicas=replicas,
+        target_env=parse_env_pairs(target_env),
+        root=root,
+        seed=seed,
+        alpha=alpha,
+        run_noise=run_noise,
+        run_noise_tail=run_noise_tail,
+        relative_noise=relative_noise,
+        plan=plan,
+        max_capacity_loss=_percent(max_capacity_loss, "--max-capacity-loss") if max_capacity_loss else None,
+        prometheus_url=prometheus_url,
+        prometheus_selector=prometheus_selector,
     )
-    if baseline_run is not None:
-        verdict = _with_capacity(verdict, run, baseline_run, rec, max_loss)
-
-    if junit:
-        storage.atomic_write_text(junit, gate_junit.render(verdict))
-    if markdown:
-        storage.atomic_write_text(markdown, gate_markdown.render(verdict))
-    if json_file:
-        storage.atomic_write_text(json_file, verdict.model_dump_json(indent=2) + "\n")
-    out.print(gate_terminal.renderable(verdict, show_passed=show_passed))
+    with err.status(f"running {scenario} ...") if scenario is not None else contextlib.nullcontext():
+        verdict = run_gate(request, on_run=lambda d: err.print(f"run written to {d}", markup=False))
+    write_outputs(verdict, junit=junit, markdown=markdown, json=json_file)
+    if table if table is not None else out.is_terminal:
+        out.print(gate_terminal.renderable(verdict, show_passed=show_passed))
+    else:
+        out.print(gate_terminal.render_lines(verdict), end="", markup=False, highlight=False)
     if not verdict.passed:
-        for check in verdict.failed:
-            out.print(failure_line(check), markup=False, highlight=False)
         raise typer.Exit(code=EXIT_CHECK_FAILED)
 
 
@@ -219,41 +181,3 @@ def _percent(text: str, flag: str) -> float:
     if not 0 <= v < 1:
         raise InputError(f"{flag} {text!r}: must be between 0% and 100%")
     return v
-
-
-def _load_plan(path: Path | None):
-    if path is None:
-        return None
-    from scalectl import storage
-
-    rec = storage.load_recommendation(path)
-    if rec is None:
-        raise InputError(f"--plan {path}: no recommendation.json there")
-    return rec
-
-
-def _with_capacity(verdict, run, baseline_run, rec, max_loss):
-    """The capacity check next to the latency checks (a failing one only with --max-capacity-loss)."""
-    from scalectl.capacity.impact import assess
-    from scalectl.models import CheckResult
-
-    impact, check, note = assess(run, baseline_run, plan=rec, max_loss=max_loss)
-    checks, warnings = list(verdict.checks), list(verdict.warnings)
-    if check is not None:
-        checks.append(check)
-    elif max_loss is not None:
-        checks.append(
-            CheckResult(
-                name="capacity per replica",
-                kind="capacity",
-                metric="capacity_change",
-                status="insufficient",
-                message=f"capacity per replica: {note}",
-            )
-        )
-    elif note:
-        warnings.append(note)
-    passed = not any(c.status == "fail" for c in checks)
-    return verdict.model_copy(
-        update={"checks": checks, "warnings": warnings, "capacity": impact, "passed": passed}
-    )

@@ -60,6 +60,15 @@ class _Progress:
             err.print(line, markup=False, highlight=False)
 
 
+VERBOSE_OPT = typer.Option(
+    False,
+    "--verbose",
+    "-v",
+    help="Also print the whole analysis (flowchart path, every finding with its evidence); the run "
+    "directory always has it (analysis.json, report.html).",
+)
+
+
 TARGET_CMD_HELP = (
     "Start your own service for the run: a shell command with {port} (a free port scalectl picks), "
     "optionally {replicas} and {cpus}; stopped, with everything it spawned, afterwards."
@@ -156,6 +165,7 @@ def loadtest(
         "--report/--no-report",
         help="Write report.html next to run.json (analysis.json is always written).",
     ),
+    verbose: bool = VERBOSE_OPT,
     emit: tuple[str, Path] | None = typer.Option(
         None,
         "--emit",
@@ -174,6 +184,7 @@ def loadtest(
     from scalectl.pipeline import RunOptions
     from scalectl.pipeline import loadtest as run_loadtest
     from scalectl.report.analysis_term import render_analysis
+    from scalectl.report.first_lines import run_lines
     from scalectl.report.run_term import render_run
     from scalectl.telemetry.promserver import from_options
 
@@ -206,13 +217,21 @@ def loadtest(
     )
     with _Progress((scenario or locustfile or Path("run")).stem) as progress:
         res = run_loadtest(opts, progress=progress)
+    _lines(run_lines(res.run, res.analysis, str(res.run_dir), host=host))
     out.print(render_run(res.run))
-    out.print(render_analysis(res.analysis), soft_wrap=False)
+    if verbose:
+        out.print(render_analysis(res.analysis), soft_wrap=False)
     if res.report_path is not None:
         out.print(f"report: {res.report_path}", markup=False, highlight=False)
     out.print(f"run written to {res.run_dir}", markup=False, highlight=False)
     if not res.run.complete and (res.run.stop_reason or "").startswith("interrupted"):
         raise typer.Exit(code=EXIT_INTERRUPTED)
+
+
+def _lines(lines: list[str]) -> None:
+    """The three first lines: result or capacity, what limits it, the next command."""
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _emit(
@@ -273,11 +292,13 @@ def _print_step(step: Any) -> None:
     )
 
 
-def _print_baseline(done: Any) -> None:
+def _print_baseline(done: Any, *, verbose: bool = False) -> None:
     from scalectl.report.analysis_term import render_analysis
+    from scalectl.report.first_lines import baseline_lines
 
+    _lines(baseline_lines(done.baseline, done.analysis, str(done.path)))
     out.print(_baseline_table(done.baseline))
-    if done.analysis is not None:
+    if verbose and done.analysis is not None:
         out.print(render_analysis(done.analysis), soft_wrap=False)
     if done.report_path is not None:
         out.print(f"baseline report: {done.report_path}", markup=False, highlight=False)
@@ -350,6 +371,7 @@ def baseline(
         help="Pin each bundled replica to K CPUs; baselines at several K give recommend its "
         "horizontal vs vertical options.",
     ),
+    verbose: bool = VERBOSE_OPT,
 ) -> None:
     """Step the load up until the SLO breaks; record the knee (highest throughput within the SLO).
 
@@ -362,13 +384,16 @@ def baseline(
 
     from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
 
+    counts = _replica_list(replicas)
+    if host is None and target_cmd is None:
+        _own_target_note(list(counts) or [1], scenario)
     opts = BaselineOptions(
         name=name,
         scenario=scenario,
         target=_target(
             host, target_cmd, None, allow_remote, parse_env_pairs(target_env), cpus=cpus_per_replica
         ),
-        replicas=_replica_list(replicas),
+        replicas=counts,
         out=out_dir,
         root=root,
         update=update,
@@ -381,7 +406,28 @@ def baseline(
         report=report,
     )
     with _Progress(f"{name} step") as progress:
-        sweep(opts, progress=progress, on_step=_print_step, on_baseline=_print_baseline)
+        sweep(
+            opts,
+            progress=progress,
+            on_step=_print_step,
+            on_baseline=lambda done: _print_baseline(done, verbose=verbose),
+        )
+
+
+def _own_target_note(counts: list[int], scenario: Path | None) -> None:
+    """Say plainly that baseline measures a target of its own (and which running one it leaves alone)."""
+    from scalectl import target
+    from scalectl.scenario import load_scenario
+
+    sc = load_scenario(scenario) if scenario is not None else None
+    if sc is not None and (sc.host or (sc.target is not None and sc.target.command)):
+        return
+    running = target.load_state(target.state_path())
+    n = "/".join(map(str, counts))
+    line = f"no --host: measuring a bundled target of {n} replica(s) started for this baseline"
+    if running is not None and target.is_running(running):
+        line += f"; the target running at {running.url} is left alone (--host {running.url} measures it)"
+    err.print(line, markup=False, highlight=False)
 
 
 def _baseline_table(b: Any) -> Any:

@@ -41,9 +41,6 @@ from scalectl.cli._recommend_options import (
 from scalectl.cli.main import app
 from scalectl.errors import InputError, TargetError
 
-#: One Locust process makes about this many requests per second per core here (issue 5).
-GENERATOR_RPS_PER_PROCESS = 5000.0
-
 
 def _default_out() -> Path:
     return layout.recommendations_dir() / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -117,8 +114,7 @@ def recommend_cmd(
     if verify:
         duration = _common.parse_duration(verify_duration)
         rec = _verify(rec, items, scenario=scenario, duration=duration, workers=workers,
-                      per_process_rps=GENERATOR_RPS_PER_PROCESS, root=out_dir,
-                      target_cmd=target_cmd)  # fmt: skip
+                      root=out_dir, target_cmd=target_cmd)  # fmt: skip
     _write(rec, out_dir, evidence.runs, manifest)
     _exit_on_verification(rec)
 
@@ -243,132 +239,40 @@ def _write(rec, out_dir: Path, runs, manifest: dict) -> None:
 
     if (line := runs_out_line(rec)) is not None:
         _common.out.print(line, markup=False)
+    if rec.verification is not None:
+        from scalectl.capacity.verify import verdict_line
+
+        _common.out.print(verdict_line(rec.verification), markup=False, highlight=False)
 
 
 def _exit_on_verification(rec) -> None:
-    if rec.verification and rec.verification.get("slo_ok") is False:
+    if rec.verification is None:
+        return
+    if rec.verification.verdict == "missed":
         raise typer.Exit(code=_common.EXIT_CHECK_FAILED)
-    if rec.verification and rec.verification.get("generator_saturated"):
+    if rec.verification.verdict == "inconclusive":
         raise TargetError(
             "--verify is inconclusive: the load generator saturated on this machine; "
             "use --workers, a bigger machine, or a lower --target-rps"
         )
 
 
-def _scenario_from_evidence(items):
-    """The scenario recorded in the first run of the evidence (as run), without its host."""
-    from pydantic import ValidationError
-
-    from scalectl.scenario import Scenario
-
-    for _, runs, _b in items:
-        for run in runs:
-            if run.scenario:
-                try:
-                    return Scenario.model_validate({**run.scenario, "host": None})
-                except ValidationError as exc:
-                    raise InputError(
-                        f"--verify: the scenario recorded in run {run.run_id} is not usable "
-                        f"({exc.errors()[0]['msg']}); pass --scenario FILE"
-                    ) from None
-    raise InputError("--verify: the evidence records no scenario; pass --scenario FILE")
-
-
-def _verify_spec(items, target_cmd, replicas: int, env: dict[str, str]):
-    """The target --verify starts: --target-cmd, else the one recorded in the evidence (the bundled
-    backend for evidence that records none), with the recommended replicas."""
-    from scalectl.models.run import TargetSpec
-    from scalectl.pipeline import TargetOptions, resolve_spec
-
-    if target_cmd is not None:
-        return resolve_spec(TargetOptions(command=target_cmd, replicas=replicas), None)
-    recorded = next((r.target for _, runs, _b in items for r in runs if r.target is not None), None)
-    if recorded is None or recorded.kind == "bundled":
-        return TargetSpec(kind="bundled", replicas=replicas, env=env)
-    if recorded.kind == "external":
-        raise InputError(
-            "--verify starts the target with the recommended replicas, but the evidence was measured on "
-            "--host, a service scalectl did not start",
-            hint="pass --target-cmd 'CMD {port} {replicas}' to start your service",
-        )
-    return recorded.model_copy(update={"replicas": replicas, "port": None, "url": None})
-
-
-def _verify(rec, items, *, scenario, duration, workers, per_process_rps, root: Path, target_cmd=None):
+def _verify(rec, items, *, scenario, duration: float, workers: int, root: Path, target_cmd=None):
     """Start the target (bundled, or the user's command) with the recommended replicas and settings at
-    the target rate (open model) and record predicted versus measured throughput and p95 in
-    ``rec.verification``."""
-    import math
-    import os
+    the target rate (open model); ``rec.verification`` says met / missed / inconclusive and why."""
+    from scalectl.pipeline.verify import verify_recommendation
 
-    from scalectl.analysis.throughput import active_rps
-    from scalectl.capacity.colocation import host_capacity_from_runs
-    from scalectl.capacity.usl import model_throughput
-    from scalectl.pipeline import RunOptions, run_load, start_target
-    from scalectl.slo import evaluate, holds
-
-    notes: list[str] = []
-    cores = os.cpu_count() or 1
-    rate = rec.target_rps
-    if workers <= 0:
-        procs = math.ceil(rate / per_process_rps)
-        # leave at least one core to the target on a small machine
-        workers = 0 if procs <= 1 else min(procs, max(cores - 1, 1))
-    gen_capacity = per_process_rps * max(workers, 1)
-    if rate > gen_capacity:
-        notes.append(
-            f"one Locust process makes about {per_process_rps:.0f} req/s here: {max(workers, 1)} process(es) "
-            f"on {cores} cores cannot offer {rate:g} req/s; verifying at {gen_capacity:.0f} req/s instead"
-        )
-        rate = gen_capacity
-    env = {k: v for k, v in rec.settings.items() if "<" not in v}
-    spec = _verify_spec(items, target_cmd, rec.replicas, env)
-    if spec.kind == "bundled" and "REDIS_URL" in rec.settings and "REDIS_URL" not in env:
-        notes.append("REDIS_URL is a placeholder in the recommendation: verified with in-process storage")
-    path = scenario or _scenario_from_evidence(items)
-    for note in notes:
-        _common.err.print(f"verify: {note}", markup=False)
-    _common.err.print(
-        f"verify: {rec.replicas} replica(s), {rate:g} req/s open model for {duration:g}s ...", markup=False
+    return verify_recommendation(
+        rec,
+        items,
+        scenario=scenario,
+        duration=duration,
+        workers=workers,
+        root=root,
+        target_cmd=target_cmd,
+        say=lambda line: _common.err.print(line, markup=False),
+        progress=lambda u: _common.err.print(
+            f"verify: {u.elapsed:5.1f}s / {u.total:g}s  {u.rps:.0f} req/s  p95 {u.p95_ms:.0f} ms",
+            markup=False,
+        ),
     )
-    opts = RunOptions(scenario=path, rps=rate, duration=duration, workers=workers, slo=rec.slo, root=root)
-    with start_target(spec) as running:
-        run, run_dir = run_load(
-            opts,
-            running=running,
-            progress=lambda u: _common.err.print(
-                f"verify: {u.elapsed:5.1f}s / {u.total:g}s  {u.rps:.0f} req/s  p95 {u.p95_ms:.0f} ms",
-                markup=False,
-            ),
-        )
-    results = evaluate(run, rec.slo)
-    slo_ok = holds(results)
-    predicted = model_throughput(rec.model, rec.replicas) if rec.model is not None else None
-    on_host = (
-        host_capacity_from_runs(predicted, rec.replicas, cores, (r for _, rs, _b in items for r in rs))
-        if predicted is not None
-        else None
-    )
-    if on_host is not None and predicted is not None and on_host < predicted:
-        notes.append(
-            f"the generator runs on the replicas' cores here: expect about {on_host:.0f} req/s on this host "
-            f"(the model's {predicted:.0f} req/s is for replicas with their cores to themselves)"
-        )
-    if run.generator.saturated:
-        notes.append("the load generator saturated: the measurement is inconclusive, not the target's fault")
-    v: dict[str, float | int | str | bool | None] = {
-        "run_dir": str(run_dir),
-        "replicas": rec.replicas,
-        "offered_rps": rate,
-        "measured_rps": round(active_rps(run), 1),
-        "predicted_rps": round(min(rate, predicted), 1) if predicted is not None else None,
-        "predicted_capacity_rps": round(predicted, 1) if predicted is not None else None,
-        "predicted_capacity_on_this_host_rps": round(on_host, 1) if on_host is not None else None,
-        "measured_p95_ms": round(run.total.latency_ms.p95, 1),
-        "error_rate": round(run.total.failure_rate, 4),
-        "generator_saturated": run.generator.saturated,
-        "slo_ok": slo_ok if not run.generator.saturated else None,
-        "slo": "; ".join(f"{r.expression} observed {r.observed}" for r in results),
-        "notes": " | ".join(notes),
-    }
-    return rec.model_copy(update={"verification": v})

@@ -64,7 +64,11 @@ def _print_target(info: Any) -> None:
 def up(
     replicas: int = typer.Option(1, "--replicas", "-r", help="Number of replica processes."),
     port: int | None = typer.Option(
-        None, "--port", "-p", help="Public port on 127.0.0.1 (default: a free one)."
+        None,
+        "--port",
+        "-p",
+        help="Public port on 127.0.0.1 (default: a free one; 'scalectl target status --url' prints "
+        "the URL). A busy port is exit 3.",
     ),
     lb: str = typer.Option(
         "auto",
@@ -152,6 +156,9 @@ def up(
 def status(
     workdir: Path = WORKDIR_OPT,
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    url_only: bool = typer.Option(
+        False, "--url", help="Print only the target's URL, e.g. HOST=$(scalectl target status --url)."
+    ),
 ) -> None:
     """List the running target's replicas with pid, address and health.
 
@@ -167,7 +174,9 @@ def status(
     if info is None:
         raise TargetError(f"no target is running (no state in {target.state_path(workdir)})")
     rows, lb_alive = target.target_health(info)
-    if as_json:
+    if url_only:
+        out.print(info.url, markup=False, highlight=False)
+    elif as_json:
         data = {"url": info.url, "lb": info.lb, "lb_pid": info.lb_pid, "lb_alive": lb_alive}
         out.print(json.dumps({**data, "replicas": [asdict(r) for r in rows]}, indent=2), markup=False)
     else:

@@ -130,6 +130,13 @@ class StatSettings:
     #: than the median (the absolute floors: 0.20 against 0.08), and the smoke runs have too few requests
     #: per endpoint to calibrate it, so it keeps the busier set's p50 figure, 0.065, rounded up.
     relative_noise_tail: float | None = 0.07
+    #: A latency that grew by at least this much (1.0: doubled; throughput: halved) fails when it is
+    #: significant on its own (unadjusted p < alpha), even if Holm's adjustment over all the gate's
+    #: checks would call it noise. Holm guards against many small false alarms among dozens of
+    #: checks; with the tail's run-to-run floor (0.20 per run) and a short run's few blocks, a doubled
+    #: p95 is about 2.5 standard errors, p≈0.02 alone but ≈0.5 after 30 checks: only a WARN. An A/A
+    #: pair shows a doubling that significant less than 1 % of the time per check.
+    gross_change: float = 1.0
     seed: int = 0
 
     def relative_floor(self, metric: str) -> float:
@@ -320,6 +327,16 @@ def _decide(raws: list[_Raw], tol: Tolerances, st: StatSettings) -> list[CheckRe
     return [_result(r, adjusted.get(id(r)), tol, st) for r in raws]
 
 
+def _gross(r: _Raw, st: StatSettings) -> bool:
+    """A latency change of at least ``gross_change`` (+100 %: doubled) or a throughput fall of
+    ``gross_change / (1 + gross_change)`` (halved); never an error-rate change (percentage points)."""
+    if r.change is None or r.metric == "error_rate":
+        return False
+    if r.metric == "throughput":
+        return r.change <= -st.gross_change / (1 + st.gross_change)
+    return r.change >= st.gross_change
+
+
 def _fmt(metric: str, v: float | None) -> str:
     if v is None:
         return "n/a"
@@ -355,6 +372,13 @@ def _result(r: _Raw, p_adj: float | None, tol: Tolerances, st: StatSettings) -> 
     p_text = "p<0.001" if p_adj < 0.001 else f"p={p_adj:.2g}"
     if r.beyond and significant:
         status, verdict = "fail", f"beyond the {tol_s} tolerance and beyond the runs' noise ({p_text})"
+    elif r.beyond and _gross(r, st) and r.p_value < st.alpha:
+        status = "fail"
+        grew = "halved" if r.metric == "throughput" else "doubled or more"
+        verdict = (
+            f"beyond the {tol_s} tolerance and {grew}: "
+            f"significant on its own (p={r.p_value:.2g}; {p_text} after adjusting for all checks)"
+        )
     elif r.beyond:
         status, verdict = "warn", f"beyond the {tol_s} tolerance but within the runs' noise ({p_text})"
     else:

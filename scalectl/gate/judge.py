@@ -163,12 +163,39 @@ def value_text(check: CheckResult, value: float | None) -> str:
 
 
 def failure_line(check: CheckResult) -> str:
-    """One line per failed check: what, observed, limit, baseline.
+    """One line per failed (or warning) check: what, observed, limit, baseline, and the change.
 
-    ``FAIL p95 regression [GET /x]: observed 15.4 ms, limit 13.3 ms, baseline 12.1 ms``
+    ``FAIL p95 regression [GET /x]: observed 15.4 ms, limit 13.3 ms, baseline 12.1 ms (+27%)``
     """
     parts = [f"observed {value_text(check, check.observed)}", f"limit {value_text(check, check.limit)}"]
     if check.kind == "regression":
         parts.append(f"baseline {value_text(check, check.baseline)}")
     what = check.name if check.kind in ("threshold", "capacity") else f"{check.metric} regression"
-    return f"FAIL {what} [{check.scope}]: " + ", ".join(parts)
+    line = f"{check.status.upper()} {what} [{check.scope}]: " + ", ".join(parts)
+    if check.kind == "regression" and check.observed is not None and check.baseline:
+        if check.metric == "error_rate":
+            line += f" ({(check.observed - check.baseline) * 100:+.2f} pp)"
+        else:
+            line += f" ({check.observed / check.baseline - 1:+.0%})"
+    if check.status == "warn":
+        line += ": " + check.message.rsplit(": ", 1)[-1]
+    return line
+
+
+def summary_line(verdict: GateVerdict) -> str:
+    """``FAIL: 2 regressions, 1 threshold, 1 warning, 28 passed`` (``PASS: ...`` when none failed):
+    every count that is not zero, warnings and checks without enough data included."""
+    fails = verdict.failed
+    counts = [
+        (sum(c.kind == "regression" for c in fails), "regression", "regressions"),
+        (sum(c.kind == "threshold" for c in fails), "threshold", "thresholds"),
+        (sum(c.kind == "capacity" for c in fails), "capacity check", "capacity checks"),
+        (sum(c.status == "warn" for c in verdict.checks), "warning", "warnings"),
+        (sum(c.status == "pass" for c in verdict.checks), "passed", "passed"),
+        (sum(c.status == "insufficient" for c in verdict.checks), "not judged (too few data)",
+         "not judged (too few data)"),
+    ]  # fmt: skip
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+    if verdict.warnings:
+        parts.append(f"{len(verdict.warnings)} note{'s' if len(verdict.warnings) > 1 else ''}")
+    return ("PASS: " if verdict.passed else "FAIL: ") + (", ".join(parts) or "no checks")

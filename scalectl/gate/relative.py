@@ -15,7 +15,12 @@ where ``P`` is a percentile (p50, p95, p99) read from the run's merged HDR histo
 run-wide change of the rest is the request-weighted mean of the *other endpoints' own* log ratios
 (not the percentile of the other endpoints merged: that would move with the request mix, e.g. a
 cached fast endpoint's share of a run). A machine that multiplies all latencies
-by the same factor cancels out of ``D``; an endpoint that got slower does not.
+by the same factor cancels out of ``D``; an endpoint that got slower does not. A fixed cost added to
+every request (+5 ms on every route) is the other run-wide shape: it is the same milliseconds on each
+endpoint, and as a ratio it is largest on the fastest one. So the run-wide change is also estimated
+additively (the mean of the other endpoints' differences), and each endpoint is judged against
+whichever of the two explanations expects more of it: a uniform shift is then reported by the overall
+checks, as run-wide, and not pinned on the smallest route.
 
 Uncertainty: the same circular block bootstrap as the absolute checks (the weights ``w_c``, ``w_b``
 draw the same seconds for the endpoint and the rest, so what they share within a second cancels in
@@ -33,6 +38,7 @@ when that is beyond the metric's tolerance and significant (Holm-adjusted with a
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,20 +54,68 @@ LATENCY_METRICS = {"p50": 50.0, "p95": 95.0, "p99": 99.0}
 SUFFIX = " vs rest"
 
 
-def _log_ratios(
-    kc: KeySamples, kb: KeySamples, w_c: np.ndarray, w_b: np.ndarray, st: StatSettings
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str | None]]:
-    """Per latency metric: candidate and baseline percentiles, the log ratio's bootstrap replicates,
-    and why there is not enough data (None when there is)."""
+@dataclass
+class _Key:
+    """One endpoint's percentiles (point and bootstrap replicates) in both runs."""
+
+    pc: np.ndarray  # (metrics,)
+    pb: np.ndarray
+    rc: np.ndarray  # (resamples, metrics)
+    rb: np.ndarray
+    why: list[str | None]
+
+    @property
+    def point(self) -> np.ndarray:
+        return np.log(self.pc / self.pb)
+
+    @property
+    def reps(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.log(self.rc / self.rb)
+
+
+def _percentiles(kc: KeySamples, kb: KeySamples, w_c: np.ndarray, w_b: np.ndarray, st: StatSettings) -> _Key:
+    """Per latency metric: candidate and baseline percentiles with their bootstrap replicates, and
+    why there is not enough data (None when there is)."""
     buckets = np.union1d(kc.buckets, kb.buckets)
     values = bucket_values_ms(buckets)
     mc, mb = kc.on(buckets), kb.on(buckets)
     qs = list(LATENCY_METRICS.values())
     pc, pb = percentiles_ms(mc.sum(axis=0), values, qs)[0], percentiles_ms(mb.sum(axis=0), values, qs)[0]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        reps = np.log(percentiles_ms(w_c @ mc, values, qs) / percentiles_ms(w_b @ mb, values, qs))
+    rc, rb = percentiles_ms(w_c @ mc, values, qs), percentiles_ms(w_b @ mb, values, qs)
     why = [why_insufficient(kc, kb, max(st.min_requests, st.min_tail / (1 - q / 100.0)), st) for q in qs]
-    return pc, pb, np.log(pc / pb), reps, why
+    return _Key(pc, pb, rc, rb, why)
+
+
+def _run_wide(e: _Key, used: list[tuple[float, _Key]], j: int) -> tuple[float, np.ndarray, str]:
+    """What endpoint ``e``'s percentile ``j`` would be had it moved with the rest of the run, its
+    bootstrap replicates (log scale), and how.
+
+    A machine that is uniformly slower multiplies every latency (the mean of the others' log ratios);
+    a fixed cost added to every request (a middleware, a network hop: +5 ms on every route) adds the
+    same milliseconds to each (the mean of the others' differences). Under the wrong model a uniform
+    +5 ms looks like a large regression of the fastest route alone. The model that fits the other
+    endpoints better (smaller weighted squared log residuals) is used; when they cannot tell (one
+    other endpoint fits both exactly), the one that expects more of ``e``."""
+    total = sum(w for w, _ in used)
+    shift = float(sum(w * k.point[j] for w, k in used) / total)
+    shift_reps = sum(w * k.reps[:, j] for w, k in used) / total
+    add = float(sum(w * (k.pc[j] - k.pb[j]) for w, k in used) / total)
+    add_reps = sum(w * (k.rc[:, j] - k.rb[:, j]) for w, k in used) / total
+    mult_expected = float(e.pb[j]) * math.exp(shift)
+    add_expected = float(e.pb[j]) + add
+    mult_res = sum(w * (float(k.point[j]) - shift) ** 2 for w, k in used) / total
+    add_res = (
+        sum(w * (math.log(k.pc[j]) - math.log(max(float(k.pb[j]) + add, 1e-9))) ** 2 for w, k in used) / total
+    )
+    tie = abs(add_res - mult_res) <= 1e-9 * max(add_res, mult_res, 1e-12)
+    if add_expected > 0 and (add_res < mult_res if not tie else add_expected > mult_expected):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reps = np.log(np.maximum(e.rb[:, j] + add_reps, 1e-9))
+        return add_expected, reps, f"baseline {e.pb[j]:.4g} ms + other endpoints {add:+.3g} ms (run-wide)"
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reps = np.log(e.rb[:, j]) + shift_reps
+    return mult_expected, reps, f"baseline {e.pb[j]:.4g} ms × other endpoints {math.exp(shift) - 1:+.1%}"
 
 
 def relative_checks(
@@ -84,41 +138,36 @@ def relative_checks(
     keys = [k for k in keys if cand.keys[k].total_requests and base.keys[k].total_requests]
     if len(keys) < 2:
         return {}
-    lr = {k: _log_ratios(cand.keys[k], base.keys[k], w_c, w_b, st) for k in keys}
+    per = {k: _percentiles(cand.keys[k], base.keys[k], w_c, w_b, st) for k in keys}
     weight = {
-        k: np.array([0.0 if w else cand.keys[k].total_requests + base.keys[k].total_requests for w in why])
-        for k, (_, _, _, _, why) in lr.items()
+        k: [0.0 if w else cand.keys[k].total_requests + base.keys[k].total_requests for w in per[k].why]
+        for k in keys
     }
     z = float(stdtrit(df, 0.5 + st.confidence / 2))
     out: dict[str, list[Raw]] = {}
     for e in keys:
-        pc, pb, point, reps, why = lr[e]
-        others = [k for k in keys if k != e]
         checks = []
         for j, metric in enumerate(LATENCY_METRICS):
             t = getattr(tol, metric)
-            w = np.array([weight[k][j] for k in others])
-            if w.sum() > 0:
-                used = [(wk, k) for wk, k in zip(w, others, strict=True) if wk > 0]
-                shift = float(sum(wk * lr[k][2][j] for wk, k in used) / w.sum())
-                shift_reps = sum(wk * lr[k][3][:, j] for wk, k in used) / w.sum()
+            used = [(weight[k][j], per[k]) for k in keys if k != e and weight[k][j] > 0]
+            pc, pb = float(per[e].pc[j]), float(per[e].pb[j])
+            if used:
+                expected, expected_reps, note = _run_wide(per[e], used, j)
             else:
-                shift, shift_reps = 0.0, None
-            expected = float(pb[j]) * math.exp(shift)
-            raw = Raw(e, metric + SUFFIX, float(pc[j]), expected, expected * (1 + t), "ms", tol_metric=metric)
-            raw.note = f"baseline {pb[j]:.4g} ms × other endpoints {math.exp(shift) - 1:+.1%}"
-            raw.insufficient = why[j] or (
-                None
-                if shift_reps is not None
-                else "no other endpoint has enough data for the run-wide change"
+                expected, expected_reps, note = pb, None, ""
+            raw = Raw(e, metric + SUFFIX, pc, expected, expected * (1 + t), "ms", tol_metric=metric)
+            raw.note = note
+            raw.insufficient = per[e].why[j] or (
+                None if used else "no other endpoint has enough data for the run-wide change"
             )
             if raw.insufficient is None:
-                d = float(point[j]) - shift
+                assert expected_reps is not None
+                d = math.log(pc / expected)
                 raw.change = math.exp(d) - 1
                 raw.beyond = raw.change > t
-                raw.p_value, se = log_test(
-                    d, reps[:, j] - shift_reps, True, df, floor=st.relative_floor(metric)
-                )
+                with np.errstate(invalid="ignore"):
+                    rep_d = np.log(per[e].rc[:, j]) - expected_reps
+                raw.p_value, se = log_test(d, rep_d, True, df, floor=st.relative_floor(metric))
                 raw.ci = (math.exp(d - z * se) - 1, math.exp(d + z * se) - 1)
             checks.append(raw)
         out[e] = checks

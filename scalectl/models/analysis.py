@@ -47,6 +47,10 @@ class Finding(Model):
     tested: Literal["confirmed", "rejected"] | None = None
 
 
+#: ``SloResult.note`` of a per-endpoint view of an overall SLO: shown, not part of the verdict.
+PER_ENDPOINT_VIEW = "per-endpoint view of an overall SLO"
+
+
 class SloResult(Model):
     expression: str
     scope: str = "overall"
@@ -54,6 +58,12 @@ class SloResult(Model):
     limit: float | None = None
     ok: bool | None = None
     note: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether this result is part of the SLO verdict (a per-endpoint view of an overall SLO is
+        not: the overall figure is the SLO; every view reads the verdict the same way)."""
+        return self.note != PER_ENDPOINT_VIEW
 
 
 #: The flowchart's boxes (``FlowStep.step``) as the diagram names them; every reporter uses these.
@@ -74,12 +84,34 @@ def flow_step_title(step: str) -> str:
     return FLOW_STEP_TITLES.get(step, step.replace("_", " ").capitalize())
 
 
+#: The boxes that ask a yes/no question (``FlowStep.outcome`` is its answer, True = yes).
+FLOW_QUESTIONS = ("generator", "performance_ok", "database", "application", "infrastructure", "code")
+
+
+def flow_step_good(step: str, outcome: bool | None) -> bool | None:
+    """Whether a box's answer is good news, the one meaning every view marks (✔ good, ✘ bad):
+    "Performance OK?" yes is good; "Database issue?" (and every other question) yes is bad; None when
+    the box has no yes/no answer (or is the final ``scale`` box)."""
+    if outcome is None or step not in FLOW_QUESTIONS:
+        return None
+    return outcome if step == "performance_ok" else not outcome
+
+
+def flow_step_mark(step: str, outcome: bool | None) -> str:
+    """``✔`` good news, ``✘`` bad news, ``→`` the scale box, ``·`` no answer."""
+    if step == "scale" and outcome is not None:
+        return "→"
+    return {True: "✔", False: "✘", None: "·"}[flow_step_good(step, outcome)]
+
+
 class FlowStep(Model):
     """One box of the flowchart as walked: ``monitor``, ``generator`` (only when the load generator
     saturated), ``performance_ok``, ``database``, ``application``, ``infrastructure``, ``code``, ``scale``."""
 
     step: str
     verdict: str
+    #: The answer to the box's question (True = yes: "Performance OK?" yes, "Database issue?" yes);
+    #: ``flow_step_good`` says which answer is good news, for every view alike.
     outcome: bool | None = None
     details: list[str] = Field(default_factory=list)
 

@@ -16,6 +16,7 @@ from scalectl.models.plan import (
     Risk,
     ScalingOption,
 )
+from scalectl.models.verification import Verification
 
 RECOMMENDATION_SCHEMA_VERSION = 1
 
@@ -80,7 +81,7 @@ class Recommendation(Model):
     db_usable_connections: int | None = None
     advice: list[str] = Field(default_factory=list)
     raise_confidence: list[str] = Field(default_factory=list)
-    verification: dict[str, float | int | str | bool | None] | None = None
+    verification: Verification | None = None
     # The plan over time and money (issue 16).
     cost: CostEstimate | None = None
     growth: GrowthInfo | None = None

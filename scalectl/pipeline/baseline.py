@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scalectl import layout, storage
+from scalectl.analysis.throughput import active_rps
 from scalectl.errors import InputError
 from scalectl.load import workers as workers_mod
 from scalectl.load.baseline import (
@@ -118,7 +119,7 @@ def run_baseline(
     # one Prometheus server for all steps, checked before the target starts and any load
     prom = prometheus_source(opts.prometheus_url, opts.prometheus_selector, sc, check=True)
     spec = resolve_spec(opts.target, sc)
-    with start_target(spec, allow_remote=opts.target.allow_remote) as running:
+    with start_target(spec, allow_remote=opts.target.allow_remote, root=opts.root) as running:
         steps, stop_reason, warnings = _step(opts, sc, running, thresholds, stepping, progress, on_step, prom)
     single = sc.steps is None
     knee, per = find_knees(steps, thresholds, stepping.max_error_rate)
@@ -186,11 +187,11 @@ def _step(opts, sc, running, thresholds, stepping, progress, on_step, prom):  # 
                 f"error rate {run.total.failure_rate:.1%} passed the bound {max_err:.1%} at step {i}"
             )
             break
-        falling = best_rps > 0 and run.total.rps < FALLING_THROUGHPUT * best_rps
+        falling = best_rps > 0 and step.rps < FALLING_THROUGHPUT * best_rps
         broken = broken + 1 if not step.slo_ok else 0
         # one slow step on a shared machine is noise; falling twice in a row is past the knee
         fell = fell + 1 if falling else 0
-        best_rps = max(best_rps, run.total.rps)
+        best_rps = max(best_rps, step.rps)
         if broken >= stepping.stop_after:
             stop_reason = f"past the knee at step {i} (SLO broken)"
             break
@@ -207,7 +208,7 @@ def _step_record(
         index=i,
         users=users,
         offered_rps=offered,
-        rps=run.total.rps,
+        rps=active_rps(run),  # the one throughput figure (recommend's "measured" too)
         p50_ms=run.total.latency_ms.p50,
         p95_ms=run.total.latency_ms.p95,
         p99_ms=run.total.latency_ms.p99,

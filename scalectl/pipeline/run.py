@@ -82,7 +82,9 @@ def run_load(
     with contextlib.ExitStack() as stack:
         if running is None:
             spec = resolve_spec(opts.target, plan.scenario)
-            running = stack.enter_context(start_target(spec, allow_remote=opts.target.allow_remote))
+            running = stack.enter_context(
+                start_target(spec, allow_remote=opts.target.allow_remote, root=opts.root)
+            )
         choice = _workers(opts, requested, running)
         opts = opts.replace(workers=choice.workers, generator_cpus=opts.generator_cpus or choice.cpus)
         notes = [choice.reason] if requested == workers_mod.AUTO else []
@@ -107,6 +109,7 @@ def run_load(
         run = results.build_run(outcome.raw, facts, telemetry_for, outcome.started, outcome.ended)
         storage.write_model(run_dir / storage.RUN_FILE, run)
         storage.atomic_write_text(run_dir / "series.csv", results.series_csv(run))
+        storage.mark_latest(run_dir)
         return run, run_dir
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scalectl import layout
 from scalectl.errors import InputError, TargetError
 from scalectl.models.run import TargetSpec
 from scalectl.pipeline.options import TargetOptions
@@ -108,13 +109,22 @@ def _first_error(exc: Exception) -> str:
 
 
 @contextlib.contextmanager
-def start_target(spec: TargetSpec, *, allow_remote: bool = False) -> Iterator[RunningTarget]:
+def start_target(
+    spec: TargetSpec, *, allow_remote: bool = False, root: Path | None = None
+) -> Iterator[RunningTarget]:
     """Start (or, for ``external``, check) the target of ``spec``; stop it, whole, on the way out.
 
-    The yielded spec is completed with what only the start knows (port, load balancer)."""
+    The yielded spec is completed with what only the start knows (port, load balancer). An external
+    URL that a ``scalectl target up --detach`` target serves (its state under reports/target/ or
+    ROOT/target/) is watched like a started one: its replicas' telemetry (it is not stopped)."""
     with _sigterm_as_interrupt():
         if spec.kind == "external":
             assert spec.url is not None
+            adopted = find_detached(spec.url, root) if root is not None else None
+            if adopted is not None:
+                adopted.spec = spec.model_copy(update={"replicas": adopted.spec.replicas})
+                yield adopted
+                return
             preflight(spec.url, allow_remote=allow_remote)
             yield RunningTarget(url=spec.url, spec=spec)
         elif spec.kind == "command":
@@ -154,6 +164,29 @@ def start_from_spec(
         if spec.lb in ("single", "reuseport"):  # follows from the count (nginx is kept)
             update["lb"] = None
     return start_target(spec.model_copy(update=update), allow_remote=allow_remote)
+
+
+def find_detached(host: str, root: Path) -> RunningTarget | None:
+    """The running ``scalectl target up --detach`` target that serves ``host``, as a running target
+    whose replicas are sampled like a started one's; else None."""
+    try:
+        from scalectl.target import DEFAULT_WORKDIR, detached_target
+    except ImportError:
+        return None
+    info = detached_target(host, (DEFAULT_WORKDIR, layout.target_dir(root)))
+    if info is None:
+        return None
+    procs = [(f"replica-{r.index}", r.pid, "target") for r in info.replicas]
+    if info.lb_pid:
+        procs.append(("load-balancer", info.lb_pid, "load_balancer"))
+    spec = TargetSpec(kind="external", url=host.rstrip("/"), replicas=len(info.replicas))
+    return RunningTarget(
+        url=host.rstrip("/"),
+        spec=spec,
+        processes=procs,
+        metrics=[(f"replica-{r.index}", r.metrics_url) for r in info.replicas],
+        pinned_cpus={c for r in info.replicas for c in (r.cpus or ())},
+    )
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from scalectl.models import Analysis, Finding
-from scalectl.models.analysis import flow_step_title
+from scalectl.models.analysis import flow_step_good, flow_step_mark, flow_step_title
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
 
@@ -15,10 +15,9 @@ SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "lo
 def _outcome(outcome: bool | None, step: str) -> Text:
     if outcome is None:
         return Text("")
-    good = outcome if step == "performance_ok" else not outcome
-    if step == "scale":
-        return Text("→ ", style="bold")
-    return Text("✔ " if good else "✘ ", style="green" if good else "red")
+    good = flow_step_good(step, outcome)
+    style = {True: "green", False: "red", None: "bold"}[good]
+    return Text(flow_step_mark(step, outcome) + " ", style=style)
 
 
 def _finding(f: Finding) -> Tree:
@@ -80,6 +79,18 @@ def render_analysis(analysis: Analysis) -> Group:
         parts.append(Text(f"note: {note}", style="yellow"))
     if analysis.summary:
         parts.append(Text(analysis.summary, style="bold"))
+    return Group(*parts)
+
+
+def render_findings_brief(analysis: Analysis) -> Group:
+    """One line per finding, most severe first, and the notes (``--verbose`` shows the whole tree)."""
+    parts: list = []
+    for f in analysis.findings:
+        line = Text()
+        line.append(f"[{f.severity}] ", style=SEVERITY_STYLE.get(f.severity, ""))
+        line.append(f"{f.title}  ({f.category}, confidence {f.confidence:.0%})")
+        parts.append(line)
+    parts.extend(Text(f"note: {note}", style="yellow") for note in analysis.notes)
     return Group(*parts)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from scalectl.durations import format_duration
 from scalectl.models import EndpointStats, Environment, RunResult, SloResult
-from scalectl.models.recommendation import UslModel
+from scalectl.models.recommendation import Recommendation, UslModel
 
 
 def ms(v: float | None) -> str:
@@ -74,8 +74,19 @@ def completeness(run: RunResult) -> str:
     if not run.complete:
         state = "INCOMPLETE" + (f" ({run.stop_reason})" if run.stop_reason else "")
     if run.warmup_s:
-        state += f"; the first {duration(run.warmup_s)} (warm-up) not counted"
+        state += "; " + warmup(run)
     return state
+
+
+def warmup(run: RunResult) -> str:
+    """What the warm-up left out, and why it can be more than asked: counting starts at the next
+    whole second of the per-second series (``1 s asked`` can leave out 1.9 s)."""
+    load = run.scenario.get("load") if isinstance(run.scenario, dict) else None
+    asked = load.get("warmup") if isinstance(load, dict) else None
+    text = f"the first {run.warmup_s:.1f} s not counted (warm-up"
+    if isinstance(asked, int | float) and asked and abs(float(asked) - run.warmup_s) >= 0.05:
+        text += f" {float(asked):g} s asked, counted from the next whole second"
+    return text + ")"
 
 
 def samples(run: RunResult) -> str:
@@ -142,3 +153,43 @@ def usl_fit(m: UslModel, sep: str = " ") -> str:
     if m.r2 is not None:
         terms.append(f"R²={m.r2:.3f}")
     return sep.join(terms) + f" on {m.n_points} points ({m.axis})"
+
+
+def capacity_rows(r: Recommendation) -> list[tuple[str, str]]:
+    """The recommendation's capacity figures, worded once for every view: the per-replica capacity at
+    the SLO (the model's λ), and the predicted capacity of the replicas before and after the
+    utilization target (the figure shown first is never the one the target was applied to)."""
+    rows = []
+    if r.per_replica_capacity_rps:
+        rows.append(("Per-replica capacity", f"{num(r.per_replica_capacity_rps)} req/s at the SLO"))
+    if r.predicted_capacity_rps:
+        usable = r.predicted_capacity_rps * r.utilization_target
+        n = r.needed_replicas or r.replicas
+        rows.append(
+            (
+                "Predicted capacity",
+                f"{num(r.predicted_capacity_rps)} req/s on {n} replica{'s' if n != 1 else ''}; "
+                f"{num(usable)} usable at the {pct(r.utilization_target, 0)} utilization target",
+            )
+        )
+    else:
+        rows.append(("Utilization target", pct(r.utilization_target, 0)))
+    return rows
+
+
+def endpoint_rps(run: RunResult, ep: EndpointStats) -> float:
+    """An endpoint's (or the total's) share of the run's one throughput figure, so that the tables'
+    req/s column and the summary's throughput are the same quantity (the Total row equals it)."""
+    from scalectl.analysis.throughput import active_rps
+
+    if not run.total.requests:
+        return 0.0
+    return active_rps(run) * ep.requests / run.total.requests
+
+
+def throughput(run: RunResult) -> str:
+    """The run's throughput, the one figure every view shows (and the analysis calls "achieved"):
+    requests over the seconds that carried load (start-up, drain and warm-up left out)."""
+    from scalectl.analysis.throughput import active_rps
+
+    return f"{num(active_rps(run))} req/s"

@@ -50,7 +50,12 @@ def _table(checks: list[CheckResult], regression: bool) -> list[str]:
 def render(verdict: GateVerdict) -> str:
     failed = verdict.failed
     counts = {s: sum(c.status == s for c in verdict.checks) for s in ("pass", "fail", "warn", "insufficient")}
-    title = "✅ Performance gate passed" if verdict.passed else "❌ Performance gate failed"
+    if not verdict.passed:
+        title = "❌ Performance gate failed"
+    elif counts["warn"]:
+        title = f"⚠️ Performance gate passed with {counts['warn']} warning{'s' if counts['warn'] > 1 else ''}"
+    else:
+        title = "✅ Performance gate passed"
     lines = [f"## {title}", ""]
     against = f" against baseline `{verdict.baseline}`" if verdict.baseline else ""
     lines.append(

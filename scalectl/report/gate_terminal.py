@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from scalectl.gate.judge import value_text
+from scalectl.gate.judge import failure_line, summary_line, value_text
 from scalectl.models.gate import CheckResult, GateVerdict
 
 _STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "insufficient": "dim"}
@@ -55,14 +55,26 @@ def renderable(verdict: GateVerdict, *, show_passed: bool = True) -> Group:
         cap = verdict.capacity
         parts.append(Text(f"capacity: {cap.text}" + (f"; {cap.plan_text}" if cap.plan_text else "")))
     parts.extend(Text(f"warning: {w}", style="yellow") for w in verdict.warnings)
-    n_fail = len(verdict.failed)
-    summary = (
-        Text(f"PASS: {len(verdict.checks)} checks, none failed", style="bold green")
-        if verdict.passed
-        else Text(f"FAIL: {n_fail} of {len(verdict.checks)} checks failed", style="bold red")
-    )
-    parts.append(summary)
+    warned = any(c.status == "warn" for c in verdict.checks)
+    style = "bold red" if not verdict.passed else ("bold yellow" if warned else "bold green")
+    parts.append(Text(summary_line(verdict), style=style))
     return Group(*parts)
+
+
+def render_lines(verdict: GateVerdict) -> str:
+    """The gate for a CI log (no terminal): one line per failing or warning check, the run's notes,
+    and the one-line summary. The full table goes to --markdown, --junit and --json."""
+    checks = sorted(
+        (c for c in verdict.checks if c.status in ("fail", "warn")),
+        key=lambda c: (_ORDER[c.status], c.kind, c.scope),
+    )
+    lines = [f"gate: run {verdict.run_id}" + (f" vs {verdict.baseline}" if verdict.baseline else "")]
+    lines += [failure_line(c) for c in checks]
+    if (cap := verdict.capacity) is not None:
+        lines.append(f"capacity: {cap.text}" + (f"; {cap.plan_text}" if cap.plan_text else ""))
+    lines += [f"note: {w}" for w in verdict.warnings]
+    lines.append(summary_line(verdict))
+    return "\n".join(lines) + "\n"
 
 
 def render(verdict: GateVerdict, *, width: int = 140, color: bool = False, show_passed: bool = True) -> str:

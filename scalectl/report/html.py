@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scalectl.models import Analysis, Recommendation, RunResult
-from scalectl.models.analysis import flow_step_title
+from scalectl.models.analysis import flow_step_good, flow_step_title
 from scalectl.report import fmt
 from scalectl.report import html_charts as charts
 from scalectl.report.html_page import Page, e, footer, kpi, pill, plotly_js, rows, section, started
@@ -61,7 +61,7 @@ def _run_body(page: Page, item: ReportInput) -> str:
     kpis = (
         '<div class="kpis">'
         + kpi("Requests", f"{t.requests:,}", f"{t.failures:,} failed")
-        + kpi("Throughput", f"{fmt.num(t.rps)} req/s", f"over {fmt.duration(run.duration_s)}")
+        + kpi("Throughput", fmt.throughput(run), "over the seconds that carried load")
         + kpi("p50", fmt.lat_ms(t, "p50"), f"mean {fmt.lat_ms(t, 'mean')}")
         + kpi("p95", fmt.lat_ms(t, "p95"))
         + kpi("p99", fmt.lat_ms(t, "p99"), f"max {fmt.lat_ms(t, 'max')}")
@@ -160,7 +160,7 @@ def _endpoint_table(run: RunResult) -> str:
         cells = [
             f"{ep.requests:,}",
             fmt.pct(rate),
-            fmt.num(ep.rps),
+            fmt.num(fmt.endpoint_rps(run, ep)),
             *(fmt.lat_ms(ep, p) for p in ("p50", "p90", "p95", "p99", "max")),
         ]
         num_cells = "".join(
@@ -190,7 +190,7 @@ def _analysis(a: Analysis | None) -> str:
     head = f"<p>{pill(a.performance_ok, verdict)} {e(a.summary)}</p>"
     steps = []
     for s in a.path:
-        cls = {True: "ok", False: "bad", None: "na"}[s.outcome]
+        cls = {True: "ok", False: "bad", None: "na"}[flow_step_good(s.step, s.outcome)]
         details = "".join(f"<li>{e(d)}</li>" for d in s.details)
         steps.append(
             f'<div class="step {cls}"><div class="step-name">{e(step_label(s.step))}</div>'
@@ -243,10 +243,7 @@ def _recommendation(page: Page, r: Recommendation) -> str:
     facts = [
         ("Replicas", f"{r.replicas} for {fmt.num(r.target_rps)} req/s"),
         ("Reachable by replicas", "yes" if r.reachable else "no"),
-        (
-            "Per-replica capacity",
-            f"{fmt.num(r.per_replica_capacity_rps)} req/s at {fmt.pct(r.utilization_target, 0)} utilization",
-        ),
+        *fmt.capacity_rows(r),
         ("Limited by", r.limited_by or "–"),
         ("CPU request / limit", f"{res.cpu_request} / {res.cpu_limit or '–'}"),
         ("Memory request / limit", f"{res.memory_request} / {res.memory_limit}"),

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from scalectl.analysis.throughput import active_rps
 from scalectl.report import data
 from scalectl.report.model import ReportInput, slo_results, slo_verdict
 
@@ -17,6 +18,9 @@ def bundle(item: ReportInput) -> dict[str, Any]:
     return {
         "label": item.name,
         "slo_ok": slo_verdict(slos),
+        #: The run's throughput as every view shows it (``run.total.rps`` is requests over the run's
+        #: whole duration; this one is over the seconds that carried load: the analysis' "achieved").
+        "throughput_rps": active_rps(item.run),
         "slo": [r.model_dump(mode="json") for r in slos],
         "run": item.run.model_dump(mode="json", by_alias=True),
         "analysis": None if item.analysis is None else item.analysis.model_dump(mode="json", by_alias=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scalectl.models import Analysis, Recommendation, RunResult
+from scalectl.models.analysis import flow_step_mark
 from scalectl.report import data, fmt
 from scalectl.report.model import ReportInput, slo_results, slo_verdict
 
@@ -47,7 +48,7 @@ def _run_section(item: ReportInput) -> list[str]:
         ("Target", run.host),
         ("Duration", f"{fmt.duration(run.duration_s)}, {fmt.completeness(run)}"),
         ("Samples", fmt.samples(run)),
-        ("Throughput", f"{fmt.num(t.rps)} req/s"),
+        ("Throughput", fmt.throughput(run)),
         (
             "Latency",
             fmt.latency_line(t, sep=" · "),
@@ -99,7 +100,7 @@ def _endpoint_table(run: RunResult) -> list[str]:
                 name,
                 f"{ep.requests:,}",
                 fmt.pct(ep.failure_rate),
-                fmt.num(ep.rps),
+                fmt.num(fmt.endpoint_rps(run, ep)),
                 fmt.lat_ms(ep, "p50"),
                 fmt.lat_ms(ep, "p95"),
                 fmt.lat_ms(ep, "p99"),
@@ -117,7 +118,7 @@ def _analysis(a: Analysis) -> list[str]:
     if a.path:
         lines += ["", "Flowchart path:", ""]
         for step in a.path:
-            mark = {True: "✔", False: "✘", None: "·"}[step.outcome]
+            mark = flow_step_mark(step.step, step.outcome)
             lines.append(f"1. {mark} **{step.step}**: {step.verdict}")
             lines += [f"   - {d}" for d in step.details]
     if a.findings:
@@ -169,8 +170,7 @@ def _recommendation(r: Recommendation) -> list[str]:
     ]
     res = r.resources
     rows: list[tuple[str, str]] = [
-        ("Per-replica capacity", f"{fmt.num(r.per_replica_capacity_rps)} req/s"),
-        ("Utilization target", fmt.pct(r.utilization_target, 0)),
+        *fmt.capacity_rows(r),
         ("Limited by", r.limited_by or "–"),
         ("CPU request / limit", f"{res.cpu_request} / {res.cpu_limit or '–'}"),
         ("Memory request / limit", f"{res.memory_request} / {res.memory_limit}"),

@@ -42,7 +42,7 @@ def slo_results(item: ReportInput) -> list[SloResult]:
 
 def slo_verdict(results: list[SloResult]) -> bool | None:
     """True when every SLO held, False when one failed, None when none could be judged."""
-    judged = [r.ok for r in results if r.ok is not None]
+    judged = [r.ok for r in results if r.ok is not None and r.counts]
     if not judged:
         return None
     return all(judged)

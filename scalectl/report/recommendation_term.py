@@ -10,6 +10,7 @@ from rich.text import Text
 
 from scalectl.models import Recommendation, UslModel
 from scalectl.report import plan_view
+from scalectl.report.fmt import capacity_rows
 
 BAR_WIDTH = 40
 
@@ -43,13 +44,8 @@ def recommendation_renderable(rec: Recommendation) -> RenderableType:
     t.add_row("replicas", f"{rec.replicas} (needed {rec.needed_replicas}, N+{rec.redundancy})")
     t.add_row("reachable by replicas", verdict)
     t.add_row("limited by", rec.limited_by or "-")
-    if rec.per_replica_capacity_rps:
-        t.add_row("per-replica capacity", f"{rec.per_replica_capacity_rps:.0f} req/s at the SLO")
-    if rec.predicted_capacity_rps:
-        t.add_row(
-            "predicted capacity",
-            f"{rec.predicted_capacity_rps:.0f} req/s ({rec.utilization_target:.0%} utilization target)",
-        )
+    for label, value in capacity_rows(rec):
+        t.add_row(label.lower(), value)
     r = rec.resources
     t.add_row("cpu request / limit", f"{r.cpu_request} / {r.cpu_limit or '-'}")
     t.add_row("memory request / limit", f"{r.memory_request} / {r.memory_limit}")
@@ -85,7 +81,10 @@ def recommendation_renderable(rec: Recommendation) -> RenderableType:
     if rec.verification:
         v = rec.verification
         parts.append(Text("Verification:", style="bold"))
-        parts.append(Text("\n".join(f"  {k}: {val}" for k, val in v.items())))
+        lines = [f"  measured in {v.run_dir}"]
+        lines += [f"  - {reason}" for reason in v.why[1:]]
+        lines += [f"  note: {note}" for note in v.notes]
+        parts.append(Text("\n".join(lines)))
     return Group(*parts)
 
 

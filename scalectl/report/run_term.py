@@ -7,15 +7,16 @@ from rich.table import Table
 from rich.text import Text
 
 from scalectl.models.run import EndpointStats, RunResult
+from scalectl.report import fmt
 
 
-def _row(ep: EndpointStats, bold: bool = False) -> list[str]:
+def _row(run: RunResult, ep: EndpointStats, bold: bool = False) -> list[str]:
     lat = ep.latency_ms
     cells = [
         ep.key if ep.name != "Total" else "Total",
         f"{ep.requests:,}",
         f"{ep.failures:,}" + (f" ({ep.failure_rate:.1%})" if ep.failures else ""),
-        f"{ep.rps:,.1f}",
+        fmt.num(fmt.endpoint_rps(run, ep)),
         f"{lat.p50:,.1f}",
         f"{lat.p95:,.1f}",
         f"{lat.p99:,.1f}",
@@ -30,8 +31,8 @@ def run_table(run: RunResult) -> Table:
     for col in ("requests", "failures", "rps", "p50", "p95", "p99", "max"):
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for ep in run.endpoints:
-        table.add_row(*_row(ep))
-    table.add_row(*_row(run.total, bold=True))
+        table.add_row(*_row(run, ep))
+    table.add_row(*_row(run, run.total, bold=True))
     return table
 
 
@@ -41,7 +42,7 @@ def render_run(run: RunResult) -> Group:
     env = run.environment
     parts.append(
         Text(
-            f"{run.duration_s:.1f}s{f' after a {run.warmup_s:g}s warm-up' if run.warmup_s else ''} against "
+            f"{run.duration_s:.1f}s{f' ({fmt.warmup(run)})' if run.warmup_s else ''} against "
             f"{run.host} ({run.load_model} model), generator "
             f"{run.generator.processes} process(es), "
             f"mean CPU {run.generator.cpu_percent_mean:.0f}% of a core; "

@@ -75,7 +75,7 @@ def summary_panel(item: ReportInput, *, notes: bool = True) -> Panel:
     grid.add_row("Scenario", f"{run.scenario_name} ({run.load_model} model) → {run.host}")
     grid.add_row("Duration", f"{fmt.duration(run.duration_s)}, {fmt.completeness(run)}")
     grid.add_row("Samples", fmt.samples(run))
-    grid.add_row("Throughput", f"{fmt.num(run.total.rps)} req/s")
+    grid.add_row("Throughput", fmt.throughput(run))
     grid.add_row(
         "Latency",
         fmt.latency_line(run.total),

@@ -131,7 +131,7 @@ def base_run(kind: str = "flat", **kw) -> RunResult:
             _CACHE[key] = make_run(
                 seconds=N,
                 rps=list(rps),
-                users=list(range(1, N + 1)),
+                users=list(kw.get("users") or range(1, N + 1)),
                 endpoints={"GET /a": rising_latency(lo, hi)},
             )
         elif kind == "two_routes":

@@ -23,13 +23,19 @@ def db_run_dir(tmp_path: Path) -> Path:
     return d
 
 
-def test_analyze_writes_analysis_json_and_prints_the_tree(db_run_dir: Path) -> None:
+def test_analyze_writes_analysis_json_and_prints_three_lines_first(db_run_dir: Path) -> None:
     result = runner.invoke(app, ["analyze", str(db_run_dir)])
     assert result.exit_code == 0, result.output
     a = Analysis.model_validate_json((db_run_dir / "analysis.json").read_text())
     assert not a.performance_ok and a.findings[0].category == "database"
+    first = result.output.splitlines()[:3]
+    assert first[0].startswith("result: SLO missed") and first[1].startswith(f"limit: {a.findings[0].title}")
+    assert first[2].startswith("next: ") and "scalectl analyze reports/runs/latest" in first[2]
+    assert "Database issue?" not in result.output  # the tree is --verbose's (and analysis.json's)
+    assert "analysis.json" in result.output
+    verbose = runner.invoke(app, ["analyze", str(db_run_dir), "--verbose"])
     for text in ("Performance OK?", "Database issue?", "Scale", "DB_POOL_SIZE", "analysis.json"):
-        assert text in result.output
+        assert text in verbose.output
 
 
 def test_analyze_accepts_run_json_path_and_slo(db_run_dir: Path) -> None:

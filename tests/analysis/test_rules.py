@@ -47,6 +47,9 @@ def cpu_run(cpu: float, env: Environment | None = None, **kw) -> RunResult:
 
 
 CAP = 10  # pool(size=5, overflow=5)
+# five load levels of four seconds each: throughput peaks at the third and falls 40 % by the fifth
+RETRO_USERS = tuple(u for u in (2, 4, 6, 8, 10) for _ in range(4))
+RETRO_RPS = tuple(r for r in (200.0, 400.0, 500.0, 400.0, 300.0) for _ in range(4))
 FULL_SECONDS = round(P.pool_full_min_share * N)
 
 CASES = [
@@ -433,10 +436,33 @@ CASES = [
     Case("routes-balanced", lambda: base_run("two_routes", slow_ms=12.0), code.route_dominating, False),
     Case(
         "retrograde",
-        lambda: base_run("ramp", rps=tuple(100.0 * min(i + 1, 10) - 60.0 * max(i - 9, 0) for i in range(N))),
+        lambda: base_run("ramp", users=RETRO_USERS, rps=RETRO_RPS, ramp_ms=(20.0, 200.0)),
         code.retrograde_throughput,
         True,
         "high",
+    ),
+    # content_mix's shape (issue 13): 16 % lower at 29 req/s over a few seconds, latency flat, the
+    # generator idle: Poisson noise and the request mix, not contention
+    Case(
+        "retrograde-noise-at-low-rate",
+        lambda: base_run(
+            "ramp",
+            users=(10,) * 4 + (15,) * 4 + (20,) * 4 + (25,) * 4 + (30,) * 4,
+            rps=(30.0, 35.0, 33.0, 40.0)
+            + (36.0, 31.0, 38.0, 33.0)
+            + (34.0,) * 4
+            + (32.0,) * 4
+            + (26.0, 33.0, 27.0, 30.0),
+            ramp_ms=(300.0, 420.0),  # slower too: only the noise test tells
+        ),
+        code.retrograde_throughput,
+        False,
+    ),
+    Case(
+        "retrograde-but-latency-flat",
+        lambda: base_run("ramp", users=RETRO_USERS, rps=RETRO_RPS, ramp_ms=(20.0, 21.0)),
+        code.retrograde_throughput,
+        False,
     ),
     Case("throughput-grows", lambda: base_run("ramp"), code.retrograde_throughput, False),
 ]
@@ -553,3 +579,16 @@ def test_a_partial_last_second_is_not_a_low_load_level() -> None:
     assert not bool(ctx.loaded.iloc[-1]) and bool(ctx.loaded.iloc[:-1].all())
     assert ctx.trend.span == 1.0  # one level: the tail is an edge, not "low load"
     assert code.slow_at_low_load(ctx) is None
+
+
+def test_a_pool_finding_on_a_saturated_cpu_says_fix_the_cpu_first_in_its_action_too() -> None:
+    # issue 13: "raise DB_POOL_SIZE from 5 to 75" inside a finding whose evidence says "fix the CPU first"
+    full = [float(CAP)] * N
+    run = with_tel(base_run(), prom("r0", pool(checked_out=full)), process("r0", 99.0))
+    f = database.pool_saturated(context(run))
+    assert f is not None
+    assert any("fix the CPU first" in (ev.note or "") for ev in f.evidence)
+    assert f.action.startswith("fix the CPU first") and "raise DB_POOL_SIZE" not in f.action
+    assert "DB_POOL_SIZE=" not in (f.verify or "")
+    calm = database.pool_saturated(context(with_tel(base_run(), prom("r0", pool(checked_out=full)))))
+    assert calm is not None and "raise DB_POOL_SIZE from 5" in calm.action

@@ -34,6 +34,8 @@ def test_up_detach_status_down(tmp_path: Path) -> None:
         assert r.exit_code == 0, r.output
         status = json.loads(r.stdout)
         assert [rep["ready"] for rep in status["replicas"]] == [True, True]
+        url = runner.invoke(app, ["target", "status", "--url", *wd])  # HOST=$(scalectl target status --url)
+        assert url.exit_code == 0 and url.stdout == f"{info.url}\n", url.output
         again = runner.invoke(app, ["target", "up", "--detach", *wd])
         assert again.exit_code == 3 and "already running" in again.output
     finally:

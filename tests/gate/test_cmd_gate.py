@@ -70,7 +70,11 @@ def test_same_configuration_passes_and_writes_every_report(dirs, tmp_path) -> No
     assert "PASS:" in r.output
     root = ET.fromstring(junit.read_text())
     assert int(root.get("tests")) > 10 and root.get("failures") == "0"
-    assert md.read_text().startswith("## ✅ Performance gate passed")
+    warned = sum(c["status"] == "warn" for c in json.loads(js.read_text())["checks"])
+    title = (
+        f"## ⚠️ Performance gate passed with {warned} warning" if warned else "## ✅ Performance gate passed"
+    )
+    assert md.read_text().startswith(title)  # a warning is never hidden under "passed"
     verdict = json.loads(js.read_text())
     assert verdict["passed"] is True and verdict["baseline"] == str(dirs["baseline"])
 
@@ -198,3 +202,14 @@ def test_run_noise_alone_sets_every_absolute_floor(dirs, tmp_path) -> None:
     assert tail_only.exit_code == 1
     failed = {c["metric"] for c in json.loads(js.read_text())["checks"] if c["status"] == "fail"}
     assert "p50" in failed and not failed & {"p95", "p99"}
+
+
+def test_without_a_terminal_the_log_gets_lines_and_the_table_on_request(dirs) -> None:
+    r = invoke("--run", dirs["same"], "--baseline", dirs["baseline"], "-t", "p95<1ms")
+    assert r.exit_code == 1, r.output
+    lines = r.output.strip().splitlines()
+    assert lines[-1].startswith("FAIL: ") and "1 threshold" in lines[-1]
+    assert any(ln.startswith("FAIL threshold p95<1ms [overall]") for ln in lines)
+    assert "PASS " not in r.output and "┃" not in r.output  # no table, no passing checks
+    full = invoke("--run", dirs["same"], "--baseline", dirs["baseline"], "-t", "p95<1ms", "--table")
+    assert "┃" in full.output or "│" in full.output

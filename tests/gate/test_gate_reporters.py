@@ -215,11 +215,36 @@ def test_junit_escapes_markup_in_names() -> None:
 
 def test_terminal() -> None:
     text = gate_terminal.render(FAILED, width=200)
-    assert "FAIL: 3 of 7 checks failed" in text
+    assert (
+        "FAIL: 2 regressions, 1 threshold, 1 warning, 2 passed, 1 not judged (too few data), 1 note" in text
+    )
     assert "GET /api/content/{id}" in text and "15.4 ms" in text
     assert "warning: environment differs" in text
-    assert "PASS: 2 checks, none failed" in gate_terminal.render(PASSED)
+    assert "PASS: 2 passed" in gate_terminal.render(PASSED)
     hidden = gate_terminal.render(FAILED, width=200, show_passed=False)
     assert "p99<1000ms" not in hidden and "p99<1000ms" in text
     assert "+27% [+18%, +37%]" in text and "(need ≥ 1000)" in text
     assert "\x1b[" in gate_terminal.render(FAILED, color=True) and "\x1b[" not in text
+
+
+def test_lines_for_a_ci_log_name_each_failing_and_warning_check_and_sum_up() -> None:
+    text = gate_terminal.render_lines(FAILED)
+    lines = text.splitlines()
+    n_shown = sum(c.status in ("fail", "warn") for c in FAILED.checks)
+    assert [ln.split(" ", 1)[0] for ln in lines[1 : 1 + n_shown]] == ["FAIL"] * 3 + ["WARN"]
+    assert "p99<1000ms" not in text  # a passing check is in the files, not the log
+    assert (
+        lines[-1]
+        == "FAIL: 2 regressions, 1 threshold, 1 warning, 2 passed, 1 not judged (too few data), 1 note"
+    )
+    assert len(lines) <= n_shown + 1 + len(FAILED.warnings) + 1
+    assert all(len(ln) < 200 for ln in lines)
+
+
+def test_a_warning_is_never_hidden_under_pass() -> None:
+    warn = FAILED.checks[0].model_copy(update={"status": "warn", "kind": "regression"})
+    v = PASSED.model_copy(update={"checks": [*PASSED.checks, warn]})
+    assert v.passed
+    assert gate_terminal.render_lines(v).splitlines()[-1] == "PASS: 1 warning, 2 passed"
+    assert "WARN" in gate_terminal.render_lines(v)
+    assert gate_markdown.render(v).startswith("## ⚠️ Performance gate passed with 1 warning")

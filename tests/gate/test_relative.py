@@ -87,3 +87,41 @@ def test_tails_keep_their_own_relative_floor() -> None:
     assert st.relative_floor("p95") == st.relative_floor("p99") == 0.07
     assert StatSettings(relative_noise=0.2, relative_noise_tail=0.07).relative_floor("p99") == 0.2
     assert StatSettings(relative_noise=0.03, relative_noise_tail=None).relative_floor("p95") == 0.03
+
+
+@functools.cache
+def shifted_run(seed: int, add_ms: float):
+    """Every endpoint + ``add_ms`` on every request: a fixed cost (a middleware, a network hop)."""
+
+    def plus(median: float):
+        base = lognormal_latency(median, 0.5)
+        return lambda rng, k: base(rng, k) + add_ms
+
+    return make_run(
+        endpoints={k: plus(m) for k, m in zip(KEYS, MEDIANS, strict=True)}, rps=90, seconds=20, seed=seed
+    )
+
+
+def test_a_uniform_additive_shift_is_run_wide_not_the_smallest_routes() -> None:
+    checks = compare(shifted_run(5, 5.0), run(1), settings=QUIET)
+    relative = [c for c in checks if c.metric.endswith(" vs rest")]
+    assert not [c for c in relative if c.status == "fail"], [
+        c.message for c in relative if c.status == "fail"
+    ]
+    fastest = by(checks, KEYS[2], "p50 vs rest")  # 4 ms → 9 ms: +125 % as a ratio
+    assert "(run-wide)" in fastest.message and fastest.status == "pass", fastest.message
+    assert by(checks, OVERALL, "p50").status == "fail"  # the shift itself is reported, run-wide
+
+
+def test_an_endpoint_slower_beyond_a_run_wide_shift_still_fails() -> None:
+    checks = compare(run(4, machine=1.0, slow=1.5), shifted_run(1, 0.5), settings=QUIET)
+    assert by(checks, KEYS[0], "p50 vs rest").status == "fail"
+
+
+def test_a_doubled_p95_fails_under_the_default_noise_floors() -> None:
+    checks = compare(run(6, machine=2.0), run(1))  # the CI machine's floors, Holm over every check
+    p95 = by(checks, OVERALL, "p95")
+    assert p95.status == "fail", p95.message
+    assert "doubled" in p95.message
+    small = compare(run(6, machine=1.3), run(1))  # +30 %: beyond the tolerance, within the noise
+    assert by(small, OVERALL, "p95").status == "warn"

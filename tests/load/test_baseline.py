@@ -95,6 +95,12 @@ def test_baseline_cli_writes_refuses_and_updates(toy_target: str, tmp_path: Path
     assert "hockey stick" in page and page.count('class="step"') == len(b.steps), "steps link to runs"
     assert "baseline report:" in res.output and "toy.html" in res.output
     assert f"{b.knee.step}*" in res.output and "toy.json" in res.output
+    first = [ln for ln in res.output.splitlines() if not ln.startswith(("toy step", "step ", "no --host"))][
+        :3
+    ]
+    at_least = "at least " if b.knee.beyond_last_step else ""
+    assert first[0].startswith(f"capacity: {at_least}{b.knee.rps:,.1f} req/s at p95 "), res.output
+    assert first[1].startswith("limit: ") and first[2].startswith(f"next: scalectl recommend --from {path}")
     # refused without --update
     res2 = CliRunner().invoke(app, args)
     assert res2.exit_code == 2 and "--update" in res2.output
@@ -219,6 +225,41 @@ def test_steps_carry_the_warmup() -> None:
     assert [sc.load.warmup for sc, _, _ in step_scenarios(with_warmup(single, 3))] == [3]
     with pytest.raises(InputError, match="shorter than the run"):
         with_warmup(single, 8)
+
+
+def test_baseline_without_host_says_it_starts_its_own_target(tmp_path: Path, monkeypatch) -> None:
+    """Issue 13: 'baseline --name main' next to a running 'target up' target says which it measures."""
+    import subprocess
+    import sys
+
+    from scalectl import target
+    from scalectl.target import ReplicaInfo, TargetInfo
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports" / "baselines").mkdir(parents=True)
+    (tmp_path / "reports" / "baselines" / "main.json").write_text("{}")  # refused: no load is sent
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "target_app.serve"])
+    try:
+        info = TargetInfo(
+            url="http://127.0.0.1:41234",
+            replicas=(
+                ReplicaInfo(0, proc.pid, "http://127.0.0.1:41235", "http://127.0.0.1:41235/metrics", None),
+            ),
+            lb="single",
+            lb_pid=None,
+            env={},
+        )
+        target.save_state(info, target.state_path())
+        res = CliRunner().invoke(app, ["baseline", "--name", "main"])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert res.exit_code == 2, res.output
+    assert "no --host: measuring a bundled target of 1 replica(s) started for this baseline" in res.output
+    assert (
+        "the target running at http://127.0.0.1:41234 is left alone (--host http://127.0.0.1:41234"
+        in res.output
+    )
 
 
 def _saturating_steps(monkeypatch, saturated_at: set[int]) -> list[dict]:

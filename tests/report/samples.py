@@ -149,10 +149,11 @@ def analysis(run_id: str) -> Analysis:
             ),
         ],
         path=[
-            FlowStep(step="monitor", verdict="telemetry from 2 replicas", outcome=True),
+            FlowStep(step="monitor", verdict="telemetry from 2 replicas"),
             FlowStep(step="performance_ok", verdict="error rate 1.3% > 1%", outcome=False),
-            FlowStep(step="database", verdict="pool saturated", outcome=False, details=["checked out 10/10"]),
-            FlowStep(step="application", verdict="breaker opened 6 s", outcome=False),
+            # outcome: the answer to the box's question ("Database issue?" yes)
+            FlowStep(step="database", verdict="pool saturated", outcome=True, details=["checked out 10/10"]),
+            FlowStep(step="application", verdict="breaker opened 6 s", outcome=True),
             FlowStep(step="scale", verdict="fix the pool before adding replicas", outcome=None),
         ],
         summary="errors from the SEO endpoint; the database pool is the first limit.",

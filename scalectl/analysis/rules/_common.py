@@ -174,7 +174,7 @@ class Context:
         an external one (``--host``) is changed by the user first, then measured again at its URL.
         """
         scenario = (layout.run_dir(self.run.run_id) / layout.SCENARIO_FILE).as_posix()
-        tail = " && scalectl analyze <new run dir>"
+        tail = f" && scalectl analyze {layout.latest_run().as_posix()}"
         settings = [f"{k}={v}" for k, v in (env or {}).items()]
         target = self.run.target
         if self.kind in ("bundled", "command"):

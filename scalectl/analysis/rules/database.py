@@ -57,6 +57,15 @@ def pool_action(ctx: Context) -> tuple[str, dict[str, str]]:
     size, over = _pool_numbers(ctx)
     n = ctx.replicas
     budget = int(p.db_max_connections * p.db_connection_budget)
+    cpu = cpu_bound_ratio(ctx)
+    if cpu is not None:  # the evidence then says "fix the CPU first": so does the action (issue 13)
+        now = f" (now {size} + {over})" if size is not None else ""
+        return (
+            f"fix the CPU first: the replicas' CPU is at {fmt_pct(cpu)} of its allotment, and the pool "
+            "fills because requests hold their connections while they wait for the CPU (more replicas "
+            f"or cores, see the CPU finding); measure again before changing DB_POOL_SIZE{now}",
+            {},
+        )
     if size is None:
         return (
             "the database pool looks like the limit: export db_pool_* metrics (or map your app's names "
