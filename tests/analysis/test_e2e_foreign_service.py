@@ -169,7 +169,7 @@ def test_the_saturated_step_of_a_host_baseline_is_judged_within_its_sweep(
 CPU_BOUND = """\
 version: 1
 name: foreign-cpu
-slo: ["p95<250ms"]
+slo: ["p95<25ms"]
 think_time: 0s
 target:
   command: {command}
