@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scalectl.analysis.levels import saturation
 from scalectl.analysis.monitor import PER_ENDPOINT, Monitor, monitor
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.rules import RULES_BY_CATEGORY, Context, generator_saturated
@@ -89,6 +90,10 @@ def walk(
             )
         )
     ok = mon.performance_ok and gen is None
+    limit = saturation(ctx.levels, params) if ok else None
+    if limit is not None:  # the SLO holds, but the load levels show the service at its limit
+        mon.problems.append(limit)
+        ok = False
     verdict = (
         "yes: continue normal operations; " + _headroom_text(mon)
         if ok
