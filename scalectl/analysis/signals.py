@@ -246,10 +246,23 @@ def _le(labels: Labels) -> float:
 
 
 def _replica_frame(src: _Source) -> pd.DataFrame:
+    """One replica's scraped metrics as per-second columns (the names the rules read)."""
     cols: dict[str, np.ndarray | None] = {}
     cpu = src.rate(mn.PROCESS_CPU_SECONDS)
     cols["cpu_percent"] = None if cpu is None else cpu * 100.0
     cols["rss_bytes"] = src.gauge(mn.PROCESS_RSS)
+    _http_columns(src, cols)
+    _pool_columns(src, cols)
+    cols["rate_limit_rps"] = src.rate(mn.RATE_LIMIT_REJECTIONS)
+    cols["breaker_rejections_rps"] = src.rate(mn.BREAKER_REJECTIONS)
+    cols["event_loop_lag_s"] = src.gauge(mn.EVENT_LOOP_LAG)
+    _cache_columns(src, cols)
+    _named_columns(src, cols)
+    return pd.DataFrame({k: v for k, v in cols.items() if v is not None}, index=src.index)
+
+
+def _http_columns(src: _Source, cols: dict[str, np.ndarray | None]) -> None:
+    """Request rates (all, per status code and class, per route), mean latency, requests in flight."""
     cols["http_rps"] = src.rate(mn.HTTP_REQUESTS)
     if cols["http_rps"] is not None:
         for code in ("429", "502", "503", "504"):
@@ -269,6 +282,10 @@ def _replica_frame(src: _Source) -> pd.DataFrame:
         with np.errstate(invalid="ignore", divide="ignore"):
             cols["http_latency_mean_s"] = np.where(lat_n > 0, lat_s / lat_n, np.nan)
     cols["in_flight"] = src.gauge(mn.HTTP_IN_FLIGHT)
+
+
+def _pool_columns(src: _Source, cols: dict[str, np.ndarray | None]) -> None:
+    """The database pool: size, capacity, connections checked out, utilisation, waits, timeouts."""
     size, over = src.gauge(mn.DB_POOL_SIZE), src.gauge(mn.DB_POOL_MAX_OVERFLOW)
     cols["pool_size"], cols["pool_max_overflow"] = size, over
     out = src.gauge(mn.DB_POOL_CHECKED_OUT)
@@ -289,9 +306,10 @@ def _replica_frame(src: _Source) -> pd.DataFrame:
                 wait_n > 0, wait_s / wait_n, np.where(wait_n == 0, 0.0, np.nan)
             )
     cols["pool_timeouts_rps"] = src.rate(mn.DB_POOL_TIMEOUTS)
-    cols["rate_limit_rps"] = src.rate(mn.RATE_LIMIT_REJECTIONS)
-    cols["breaker_rejections_rps"] = src.rate(mn.BREAKER_REJECTIONS)
-    cols["event_loop_lag_s"] = src.gauge(mn.EVENT_LOOP_LAG)
+
+
+def _cache_columns(src: _Source, cols: dict[str, np.ndarray | None]) -> None:
+    """Per cache: hits, misses and errors per second, and the hit ratio."""
     for cache in src.labels(mn.CACHE_HITS, "cache") + src.labels(mn.CACHE_MISSES, "cache"):
         if f"cache_hits_rps[{cache}]" in cols:
             continue
@@ -305,6 +323,10 @@ def _replica_frame(src: _Source) -> pd.DataFrame:
         m = miss if miss is not None else 0.0
         with np.errstate(invalid="ignore", divide="ignore"):
             cols[f"cache_hit_ratio[{cache}]"] = np.where((h + m) > 0, h / (h + m), np.nan)
+
+
+def _named_columns(src: _Source, cols: dict[str, np.ndarray | None]) -> None:
+    """Per name: each circuit breaker's state, each upstream's call rate and mean duration."""
     for name in src.labels(mn.BREAKER_STATE, "name"):
         cols[f"breaker_state[{name}]"] = src.gauge(
             mn.BREAKER_STATE, lambda lb, n=name: lb.get("name") == n, "max"
@@ -316,7 +338,6 @@ def _replica_frame(src: _Source) -> pd.DataFrame:
         if n_ is not None and s_ is not None:
             with np.errstate(invalid="ignore", divide="ignore"):
                 cols[f"upstream_mean_s[{name}]"] = np.where(n_ > 0, s_ / n_, np.nan)
-    return pd.DataFrame({k: v for k, v in cols.items() if v is not None}, index=src.index)
 
 
 def build_signals(run: RunResult) -> Signals:
@@ -329,61 +350,84 @@ def build_signals(run: RunResult) -> Signals:
         load = load.reindex(index, fill_value=0.0)
         errors = errors.reindex(index)
     user_names = mn.mapping_from_scenario(run.scenario)
-    replicas: dict[str, pd.DataFrame] = {}
-    buckets: dict[str, pd.DataFrame] = {}
-    http_buckets: dict[str, pd.DataFrame] = {}
-    found: dict[str, tuple[str, ...]] = {}
-    proc_cpu: dict[str, np.ndarray] = {}
-    proc_rss: dict[str, np.ndarray] = {}
-    gen_cpu: dict[str, np.ndarray] = {}
+    proc = _ProcessSeries(index)
+    scraped = _Scraped()
     for ts in run.telemetry:
         if not ts.t:
             continue
-        t = np.asarray(ts.t, dtype=float)
         if ts.kind == "process":
-            cpu = ts.metrics.get("cpu_percent")
-            target = gen_cpu if ts.role == "generator" else (proc_cpu if ts.role == "target" else None)
-            if cpu is not None and target is not None:
-                target[ts.source] = _bin(np.asarray(cpu[: len(t)], dtype=float), t[: len(cpu)], index)
-            rss = ts.metrics.get("rss_bytes")
-            if rss is not None and ts.role == "target":
-                proc_rss[ts.source] = _bin(np.asarray(rss[: len(t)], dtype=float), t[: len(rss)], index)
-            continue
-        if ts.role != "target":
-            continue
-        src = _Source(ts, user_names, index)
-        frame = _replica_frame(src)
-        if not frame.empty:
-            replicas[ts.source] = frame
-        b = src.buckets(mn.DB_POOL_WAIT)
-        if not b.empty:
-            buckets[ts.source] = b
-        b = src.buckets(mn.HTTP_DURATION)
-        if not b.empty:
-            http_buckets[ts.source] = b
-        if src.conventions:
-            found[ts.source] = src.conventions
-    cpu_from: str | None = None
-    if proc_cpu:
-        cpu, cpu_from = pd.DataFrame(proc_cpu, index=index), "process"
-    else:
-        cpu = pd.DataFrame(
-            {s: f["cpu_percent"] for s, f in replicas.items() if "cpu_percent" in f}, index=index
-        )
-        cpu_from = "prometheus" if not cpu.empty else None
-    if proc_rss:
-        rss = pd.DataFrame(proc_rss, index=index)
-    else:
-        rss = pd.DataFrame({s: f["rss_bytes"] for s, f in replicas.items() if "rss_bytes" in f}, index=index)
+            proc.add(ts)
+        elif ts.role == "target":
+            scraped.add(ts.source, _Source(ts, user_names, index))
+    cpu, cpu_from = proc.cpu_frame(scraped.replicas)
     return Signals(
         load=load,
         errors=errors,
-        replicas=replicas,
+        replicas=scraped.replicas,
         cpu=cpu,
         cpu_from=cpu_from,
-        rss=rss,
-        generator_cpu=pd.DataFrame(gen_cpu, index=index),
-        pool_wait_buckets=buckets,
-        http_duration_buckets=http_buckets,
-        conventions=found,
+        rss=proc.rss_frame(scraped.replicas),
+        generator_cpu=pd.DataFrame(proc.generator_cpu, index=index),
+        pool_wait_buckets=scraped.pool_wait_buckets,
+        http_duration_buckets=scraped.http_duration_buckets,
+        conventions=scraped.conventions,
     )
+
+
+class _ProcessSeries:
+    """Process-tree samples (CPU, RSS) per source, binned to the run's seconds."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.cpu: dict[str, np.ndarray] = {}
+        self.rss: dict[str, np.ndarray] = {}
+        self.generator_cpu: dict[str, np.ndarray] = {}
+
+    def add(self, ts: TelemetrySeries) -> None:
+        t = np.asarray(ts.t, dtype=float)
+        cpu = ts.metrics.get("cpu_percent")
+        into = self.generator_cpu if ts.role == "generator" else (self.cpu if ts.role == "target" else None)
+        if cpu is not None and into is not None:
+            into[ts.source] = _bin(np.asarray(cpu[: len(t)], dtype=float), t[: len(cpu)], self.index)
+        rss = ts.metrics.get("rss_bytes")
+        if rss is not None and ts.role == "target":
+            self.rss[ts.source] = _bin(np.asarray(rss[: len(t)], dtype=float), t[: len(rss)], self.index)
+
+    def cpu_frame(self, replicas: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, str | None]:
+        """The target's CPU: from process sampling, else from the replicas' exported process metrics."""
+        if self.cpu:
+            return pd.DataFrame(self.cpu, index=self.index), "process"
+        cpu = pd.DataFrame(
+            {s: f["cpu_percent"] for s, f in replicas.items() if "cpu_percent" in f}, index=self.index
+        )
+        return cpu, ("prometheus" if not cpu.empty else None)
+
+    def rss_frame(self, replicas: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        if self.rss:
+            return pd.DataFrame(self.rss, index=self.index)
+        return pd.DataFrame(
+            {s: f["rss_bytes"] for s, f in replicas.items() if "rss_bytes" in f}, index=self.index
+        )
+
+
+class _Scraped:
+    """The target's scraped Prometheus sources: per-replica frames, histogram buckets, conventions."""
+
+    def __init__(self) -> None:
+        self.replicas: dict[str, pd.DataFrame] = {}
+        self.pool_wait_buckets: dict[str, pd.DataFrame] = {}
+        self.http_duration_buckets: dict[str, pd.DataFrame] = {}
+        self.conventions: dict[str, tuple[str, ...]] = {}
+
+    def add(self, source: str, src: _Source) -> None:
+        frame = _replica_frame(src)
+        if not frame.empty:
+            self.replicas[source] = frame
+        b = src.buckets(mn.DB_POOL_WAIT)
+        if not b.empty:
+            self.pool_wait_buckets[source] = b
+        b = src.buckets(mn.HTTP_DURATION)
+        if not b.empty:
+            self.http_duration_buckets[source] = b
+        if src.conventions:
+            self.conventions[source] = src.conventions
