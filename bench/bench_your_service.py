@@ -32,14 +32,14 @@ def scalectl(*args: str) -> None:
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def one(service: str, root: Path) -> dict:
+def one(service: str, root: Path, refine: int) -> dict:
     from scalectl.capacity.evidence import collect
     from scalectl.capacity.usl import fit_usl, model_throughput
     from scalectl.storage import load_baseline
 
     out = root / "baselines"
     scalectl("baseline", "-s", str(SERVICES[service]), "--replicas", "1,2,4", "--name", service,
-             "--root", str(root), "--out", str(out), "--no-report")  # fmt: skip
+             "--root", str(root), "--out", str(out), "--no-report", "--refine", str(refine))  # fmt: skip
     b = {n: load_baseline(out / f"{service}-r{n}.json") for n in (1, 2, 4)}
     caps = {n: collect([(f"r{n}", [], b[n])]).capacities[0] for n in b}
     model = fit_usl([(1, caps[1].knee_rps), (2, caps[2].knee_rps)])
@@ -69,9 +69,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--service", choices=[*SERVICES, "both"], default="both")
     ap.add_argument("--root", type=Path, default=None)
+    ap.add_argument("--refine", type=int, default=3, help="baseline --refine: bisections past the knee")
     args = ap.parse_args()
     root = args.root or Path(tempfile.mkdtemp(prefix="scalectl-yours-"))
-    rows = [one(s, root) for s in (SERVICES if args.service == "both" else [args.service])]
+    rows = [one(s, root, args.refine) for s in (SERVICES if args.service == "both" else [args.service])]
     print(json.dumps(rows, indent=2))
     ok = all(r["error"] is not None and abs(r["error"]) <= TOLERANCE for r in rows)
     print(f"4-replica knee predicted from 1 and 2 within {TOLERANCE:.0%}: {'yes' if ok else 'NO'}")

@@ -229,6 +229,9 @@ class Steps(_M):
     #: Seconds at the start of each step not counted (see ``load.warmup``): the knee is judged on the
     #: steady state of each step.
     warmup: Duration = 0.0
+    #: After the SLO broke, bisect between the last step that met it and the first that broke it this
+    #: many times (one run each), so the knee is not only as fine as the steps (``--refine``).
+    refine: int = Field(0, ge=0, le=8)
 
     @field_validator("warmup")
     @classmethod

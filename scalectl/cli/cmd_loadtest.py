@@ -298,6 +298,15 @@ def baseline(
         help="Leave the first seconds of each step out of its numbers and SLO verdict (start-up "
         "transients), e.g. 2s. Default: the scenario's steps.warmup, else none.",
     ),
+    refine: int | None = typer.Option(
+        None,
+        "--refine",
+        min=0,
+        max=8,
+        help="After the SLO breaks, bisect between the last step that met it and the first that broke "
+        "it N times (one more step each), so the knee is finer than the steps. Default: the scenario's "
+        "steps.refine, else 0.",
+    ),
     report: bool = typer.Option(
         True,
         "--report/--no-report",
@@ -339,6 +348,7 @@ def baseline(
         metrics_urls=tuple(metrics_url),
         workers=workers,
         warmup=_seconds(warmup),
+        refine=refine,
         prometheus_url=prometheus_url,
         prometheus_selector=prometheus_selector,
         report=report,

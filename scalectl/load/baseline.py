@@ -46,25 +46,48 @@ def step_scenarios(sc: Scenario) -> list[tuple[Scenario, int | None, float | Non
         if isinstance(stage, ClosedStage):
             return [(sc, stage.users, None)]
         return [(sc, None, stage.rps)]
-    out = []
     if steps.users is not None:
-        for u in steps.users:
-            load = ClosedLoad(
-                stages=[ClosedStage(users=u, spawn_rate=steps.spawn_rate, duration=steps.duration)],
-                warmup=steps.warmup,
-            )
-            out.append((sc.model_copy(update={"load": load}), u, None))
+        return [(step_at(sc, users=u), u, None) for u in steps.users]
+    return [(step_at(sc, rps=r), None, r) for r in steps.rps or []]
+
+
+def step_at(sc: Scenario, *, users: int | None = None, rps: float | None = None) -> Scenario:
+    """The single-stage scenario of one step level (``users`` closed, ``rps`` open) of ``sc.steps``."""
+    steps = sc.steps
+    assert steps is not None
+    if users is not None:
+        load: ClosedLoad | OpenLoad = ClosedLoad(
+            stages=[ClosedStage(users=users, spawn_rate=steps.spawn_rate, duration=steps.duration)],
+            warmup=steps.warmup,
+        )
     else:
         pool = sc.load.max_users if isinstance(sc.load, OpenLoad) else 100
-        for r in steps.rps or []:
-            load = OpenLoad(
-                model="open",
-                max_users=pool,
-                stages=[OpenStage(rps=r, duration=steps.duration)],
-                warmup=steps.warmup,
-            )
-            out.append((sc.model_copy(update={"load": load}), None, r))
-    return out
+        load = OpenLoad(
+            model="open",
+            max_users=pool,
+            stages=[OpenStage(rps=float(rps or 0.0), duration=steps.duration)],
+            warmup=steps.warmup,
+        )
+    return sc.model_copy(update={"load": load})
+
+
+def refine_between(steps: Sequence[BaselineStep]) -> tuple[float, float] | None:
+    """The levels to bisect after the SLO broke: (the heaviest level that met the SLO below the
+    lightest one that broke it, that broken level); None when there is no such pair."""
+    broken = [_level(s) for s in steps if not s.slo_ok]
+    if not broken:
+        return None
+    hi = min(broken)
+    ok = [_level(s) for s in steps if s.slo_ok and not s.run.generator.saturated and _level(s) < hi]
+    return (max(ok), hi) if ok else None
+
+
+def midpoint(lo: float, hi: float, *, closed: bool) -> float | None:
+    """The next level to try between ``lo`` (met the SLO) and ``hi`` (broke it); None when the gap is
+    already as fine as it gets (one user, or 2 % of the rate)."""
+    if closed:
+        return float((int(lo) + int(hi)) // 2) if hi - lo > 1 else None
+    return round((lo + hi) / 2, 2) if hi > lo * 1.02 else None
 
 
 def slo_holds(run: RunResult, slo: Sequence[Threshold], max_error_rate: float) -> bool:

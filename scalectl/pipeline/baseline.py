@@ -17,7 +17,10 @@ from scalectl.load import workers as workers_mod
 from scalectl.load.baseline import (
     after_generator_saturated,
     find_knees,
+    midpoint,
+    refine_between,
     slo_holds,
+    step_at,
     step_scenarios,
     with_warmup,
 )
@@ -98,6 +101,8 @@ def _load(opts: BaselineOptions) -> Scenario:
         sc = sc.model_copy(update={"slo": [parse_threshold(e).text for e in opts.slo]})
     if opts.warmup is not None:
         sc = with_warmup(sc, opts.warmup)
+    if opts.refine is not None and sc.steps is not None:
+        sc = sc.model_copy(update={"steps": sc.steps.model_copy(update={"refine": opts.refine})})
     return sc
 
 
@@ -147,8 +152,37 @@ def run_baseline(
     return BaselineOutcome(baseline, path)
 
 
+@dataclass
+class _Stepper:
+    """What every step of one baseline shares: the target, the SLO, the generator and the callbacks."""
+
+    opts: BaselineOptions
+    running: RunningTarget
+    thresholds: list
+    max_err: float
+    run_opts: RunOptions
+    workers: int
+    progress: Progress | None
+    on_step: Callable[[BaselineStep], None] | None
+    prom: object
+
+    def run(self, index: int, step_sc: Scenario, users: int | None, offered: float | None) -> BaselineStep:
+        run, run_dir = run_load(
+            self.run_opts.replace(scenario=step_sc, workers=self.workers),
+            progress=self.progress,
+            running=self.running,
+            prometheus=self.prom,  # type: ignore[arg-type]
+        )
+        step = _step_record(
+            index, users, offered, run, run_dir, slo_holds(run, self.thresholds, self.max_err)
+        )
+        if self.on_step:
+            self.on_step(step)
+        return step
+
+
 def _step(opts, sc, running, thresholds, stepping, progress, on_step, prom):  # type: ignore[no-untyped-def]
-    """Run the steps until the knee is passed; returns (steps, why it stopped, warnings)."""
+    """Run the steps until the knee is passed (then refine it); returns (steps, why it stopped, warnings)."""
     single = sc.steps is None
     max_err = stepping.max_error_rate
     steps: list[BaselineStep] = []
@@ -163,22 +197,19 @@ def _step(opts, sc, running, thresholds, stepping, progress, on_step, prom):  # 
     choice = workers_mod.choose(workers_mod.parse_workers(opts.workers), pinned)
     if auto:
         warnings.append(choice.reason)
-    current = choice.workers
     run_opts = RunOptions(root=opts.root, metrics_urls=opts.metrics_urls, generator_cpus=choice.cpus)
+    stepper = _Stepper(opts, running, thresholds, max_err, run_opts, choice.workers, progress, on_step, prom)
     for i, (step_sc, users, offered) in enumerate(step_scenarios(sc)):
-        step_opts = run_opts.replace(scenario=step_sc, workers=current)
-        run, run_dir = run_load(step_opts, progress=progress, running=running, prometheus=prom)
-        step = _step_record(i, users, offered, run, run_dir, slo_holds(run, thresholds, max_err))
+        step = stepper.run(i, step_sc, users, offered)
         steps.append(step)
-        if on_step:
-            on_step(step)
+        run = step.run
         if run.generator.saturated:
-            nxt, message = after_generator_saturated(i, current, auto=auto, pinned=pinned)
+            nxt, message = after_generator_saturated(i, stepper.workers, auto=auto, pinned=pinned)
             warnings.append(message)
             if nxt is None:
                 stop_reason = message
                 break
-            current = nxt
+            stepper.workers = nxt
         if not run.complete:
             stop_reason = run.stop_reason or "interrupted"
             break
@@ -198,7 +229,42 @@ def _step(opts, sc, running, thresholds, stepping, progress, on_step, prom):  # 
         if fell >= max(2, stepping.stop_after):
             stop_reason = f"past the knee at step {i} (throughput below {FALLING_THROUGHPUT:.0%} of the best)"
             break
-    return steps, stop_reason, warnings
+    if stepping.refine and not single and "SLO broken" in stop_reason:
+        stop_reason += _refine(sc, steps, stepping.refine, stepper)
+    # by load level (a refined step sits between the steps it bisects); ``index`` keeps the run order
+    return sorted(steps, key=lambda s: (_step_level(s), s.index)), stop_reason, warnings
+
+
+def _step_level(step: BaselineStep) -> float:
+    return float(step.offered_rps if step.offered_rps is not None else step.users or step.index)
+
+
+def _refine(
+    sc: Scenario,
+    steps: list[BaselineStep],
+    times: int,
+    stepper: _Stepper,
+) -> str:
+    """Bisect the gap where the SLO broke (``steps.refine``), appending the new steps; says what it did."""
+    closed = sc.steps is not None and sc.steps.users is not None
+    done = 0
+    for _ in range(times):
+        gap = refine_between(steps)
+        mid = midpoint(*gap, closed=closed) if gap else None
+        if mid is None:
+            break
+        users, offered = (int(mid), None) if closed else (None, mid)
+        step = stepper.run(len(steps), step_at(sc, users=users, rps=offered), users, offered)
+        steps.append(step)
+        done += 1
+        if not step.run.complete:
+            break
+    if not done:
+        return ""
+    gap = refine_between(steps)
+    unit = "users" if closed else "req/s offered"
+    where = f" (the SLO holds at {gap[0]:g} and breaks at {gap[1]:g} {unit})" if gap else ""
+    return f"; refined with {done} more step(s){where}"
 
 
 def _step_record(

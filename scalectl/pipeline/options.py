@@ -93,6 +93,8 @@ class BaselineOptions:
     metrics_urls: tuple[str, ...] = ()
     workers: int | str = 0
     warmup: float | None = None
+    #: Bisections after the SLO broke (``steps.refine``); None keeps the scenario's.
+    refine: int | None = None
     #: As in :class:`RunOptions`: one Prometheus server read after each step.
     prometheus_url: str | None = None
     prometheus_selector: str | None = None

@@ -164,3 +164,58 @@ def test_the_saturated_step_of_a_host_baseline_is_judged_within_its_sweep(
     rules = [f["rule"] for f in analysis["findings"]]
     assert rules and rules[0] == "app_concurrency_limit", (seen, analysis["summary"])
     assert "code_slow_at_low_load" not in rules, (seen, analysis["summary"])
+
+
+CPU_BOUND = """\
+version: 1
+name: foreign-cpu
+slo: ["p95<250ms"]
+think_time: 0s
+target:
+  command: {command}
+  ready_path: /
+  env: {{HASH_ROUNDS: "{rounds}"}}
+requests:
+  - path: /hash
+    expect: [200]
+load:
+  model: closed
+  stages:
+    - {{users: 1, spawn_rate: 100, duration: 4s}}
+    - {{users: 2, spawn_rate: 100, duration: 4s}}
+    - {{users: 4, spawn_rate: 100, duration: 4s}}
+"""
+
+
+def test_a_cpu_bound_service_scalectl_started_is_named_cpu_bound_not_slow_code(tmp_path: Path) -> None:
+    """A Starlette service on one uvicorn worker whose route computes (SHA-256 rounds), started by
+    scalectl (the scenario's target: block), so its process tree is sampled: the analysis names the
+    worker's CPU (application), not slow code and not an unexplained concurrency limit (issue 11)."""
+    if shutil.which("uvicorn", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("uvicorn is not installed")
+    root = Path(__file__).resolve().parents[2]
+    command = (
+        f"{Path(sys.executable).parent / 'uvicorn'} --workers 1 --host 127.0.0.1 --port {{port}} "
+        f"--no-access-log --app-dir {root} tests.services.asgi_plain:app"
+    )
+    sc = tmp_path / "cpu.yaml"
+    sc.write_text(CPU_BOUND.format(command=json.dumps(command), rounds=40000))
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        app, ["loadtest", str(sc), "--out", str(out), "--no-report", "--root", str(tmp_path)]
+    )
+    assert res.exit_code in (0, 1), res.output
+    run = RunResult.model_validate_json((out / "run.json").read_text())
+    assert any(ts.kind == "process" and ts.role == "target" for ts in run.telemetry)
+    analysis = json.loads((out / "analysis.json").read_text())
+    rules = [f["rule"] for f in analysis["findings"]]
+    levels = [(u, round(sum(iv.requests for iv in run.series if iv.users == u) / 4, 1)) for u in (1, 2, 4)]
+    assert rules and rules[0] in ("app_cpu_saturated", "app_concurrency_limit"), (levels, analysis["summary"])
+    top = analysis["findings"][0]
+    assert top["category"] == "application", analysis["summary"]
+    assert "CPU" in top["title"], top["title"]
+    if top["rule"] == "app_concurrency_limit":
+        # one worker on a 2-core host: the tree has cores to spare, its one process has none
+        assert "busiest process" in top["title"] and "computes" in top["title"], top["title"]
+    assert not any(r.startswith("code_") for r in rules), analysis["summary"]
+    assert "CPU not measured" not in json.dumps(analysis)

@@ -58,3 +58,8 @@ def test_unreachable_is_said_plainly() -> None:
 def test_no_model_no_curve() -> None:
     assert curve_lines(fit_usl([])) == []
     assert "USL over" not in render_recommendation(_rec(model=None))
+
+
+def test_a_recommendation_without_needed_replicas_does_not_print_none() -> None:
+    text = render_recommendation(_rec(needed_replicas=None))
+    assert "5 (N+1)" in text and "None" not in text

@@ -343,3 +343,66 @@ def test_cpus_per_replica_needs_the_bundled_target(tmp_path: Path) -> None:
         app, ["baseline", "--host", "http://127.0.0.1:9", "--cpus-per-replica", "2", "--root", str(tmp_path)]
     )
     assert res.exit_code == 2 and "--cpus-per-replica" in res.output
+
+
+def _fake_by_users(monkeypatch, breaks_above: int) -> list[int]:
+    """Steps whose latency breaks the SLO (p95<200ms) above ``breaks_above`` users; returns the users run."""
+    import scalectl.pipeline.baseline as baseline_mod
+    import scalectl.pipeline.targets as targets_mod
+
+    seen: list[int] = []
+
+    def fake_run_load(opts, **kw):
+        users = opts.scenario.load.stages[0].users
+        seen.append(users)
+        median = 50.0 if users <= breaks_above else 400.0
+        run = make_run(endpoints={"GET /a": lognormal_latency(median, 0.1)}, rps=10.0 * users, seconds=5)
+        return run, Path(f"/nonexistent/step-{len(seen)}")
+
+    monkeypatch.setattr(baseline_mod, "run_load", fake_run_load)
+    monkeypatch.setattr(targets_mod, "preflight", lambda host, allow_remote: None)
+    return seen
+
+
+def test_refine_bisects_between_the_last_good_and_the_first_broken_step(tmp_path: Path, monkeypatch) -> None:
+    from scalectl.pipeline import BaselineOptions, TargetOptions, run_baseline
+
+    seen = _fake_by_users(monkeypatch, breaks_above=13)
+    opts = BaselineOptions(
+        scenario=_steps_scenario(tmp_path, 5),  # 1, 2, 4, 8, 16 users
+        name="fine",
+        out=tmp_path,
+        refine=3,
+        target=TargetOptions(host="http://127.0.0.1:1"),
+    )
+    b = run_baseline(opts).baseline
+    assert seen == [1, 2, 4, 8, 16, 12, 14, 13]  # 16 broke; 12 held, 14 broke, 13 held
+    assert [s.users for s in b.steps] == [1, 2, 4, 8, 12, 13, 14, 16]  # by level; index = run order
+    assert [s.index for s in b.steps] == [0, 1, 2, 3, 5, 7, 6, 4]
+    assert b.knee is not None and b.knee.users == 13 and not b.knee.beyond_last_step
+    assert "refined with 3 more step(s) (the SLO holds at 13 and breaks at 14 users)" in b.stop_reason
+
+
+def test_refine_stops_when_the_gap_is_one_user_and_is_off_by_default(tmp_path: Path, monkeypatch) -> None:
+    from scalectl.pipeline import BaselineOptions, TargetOptions, run_baseline
+
+    seen = _fake_by_users(monkeypatch, breaks_above=2)
+    base = BaselineOptions(
+        scenario=_steps_scenario(tmp_path, 3),
+        name="a",
+        out=tmp_path,
+        target=TargetOptions(host="http://127.0.0.1:1"),
+    )
+    b = run_baseline(base).baseline
+    assert seen == [1, 2, 4] and "refined" not in b.stop_reason and b.knee.users == 2
+    seen.clear()
+    b = run_baseline(base.replace(name="b", refine=5)).baseline
+    assert seen == [1, 2, 4, 3] and b.knee.users == 2  # 3 broke; 2..3 is as fine as users get
+    assert "refined with 1 more step(s) (the SLO holds at 2 and breaks at 3 users)" in b.stop_reason
+
+
+def test_midpoint_of_open_and_closed_levels() -> None:
+    from scalectl.load.baseline import midpoint
+
+    assert midpoint(4, 16, closed=True) == 10 and midpoint(4, 5, closed=True) is None
+    assert midpoint(100.0, 200.0, closed=False) == 150.0 and midpoint(100.0, 101.0, closed=False) is None
