@@ -2,6 +2,7 @@
 
     PYTHONPATH=. .venv/bin/python bench/bench_experiment.py aa --n 20 --duration 10s --rounds 2
     PYTHONPATH=. .venv/bin/python bench/bench_experiment.py effects --duration 10s --rounds 2
+    PYTHONPATH=. .venv/bin/python bench/bench_experiment.py order --duration 20s --rounds 2
 
 ``aa``: one base run of scenarios/content_mix.yaml at 16 users, then N experiments whose arm B sets a
 knob to the value it already has (``CACHE_TTL_S=60``, the default): every difference is noise. Prints
@@ -12,6 +13,11 @@ experiment's mean, pooled over the experiments), which calibrates ``ExperimentSe
 ``effects``: the database-bound configuration of issue 14 (pool 1 + 0, 15 ms per statement, cache
 off, uncached reads): the pool raised (expected: improved, ≥ +50 % throughput) and a cache TTL with
 the cache off (expected: no effect).
+
+``order``: the README's own ``scalectl baseline`` (scenarios/baseline.yaml on the bundled target),
+then ``analyze --experiment`` on the step the baseline shows (its last, past the knee): the findings'
+order without an experiment (docs/analysis.md, "How the order is decided") against the order the
+measured effects give (issue 14, item 5: pool vs CPU).
 
 The figures go to docs/benchmarks.md ("Experiments") with the command that made them.
 """
@@ -111,17 +117,60 @@ def effects(args: argparse.Namespace) -> None:
               f"{exp.reason}", flush=True)  # fmt: skip
 
 
+def _row(f) -> str:  # type: ignore[no-untyped-def]
+    change = ", ".join(f"{k}={v}" for k, v in f.change.items()) or "-"
+    line = f"  {f.rule:28s} {f.category:14s} {f.severity:6s} conf {f.confidence:.2f}  change {change}"
+    e = f.experiment
+    if e is not None and e.throughput_change is not None and e.throughput_change.change is not None:
+        tp, p95 = e.throughput_change, e.p95_change
+        ci = f"[{tp.ci_low:+.1%}, {tp.ci_high:+.1%}]"
+        line += f"  -> {f.tested}: {e.verdict}, throughput {tp.change:+.1%} {ci}"
+        if p95 is not None and p95.change is not None:
+            line += f", p95 {p95.change:+.1%}"
+    return line
+
+
+def order(args: argparse.Namespace) -> None:
+    from scalectl import storage
+    from scalectl.pipeline import BaselineOptions, sweep
+    from scalectl.pipeline.experiment import experiment_findings
+
+    work = Path(tempfile.mkdtemp(prefix="bench-exp-order-"))
+    [done] = sweep(BaselineOptions(name="readme", root=work, out=work, report=False))
+    b = done.baseline
+    for s in b.steps:
+        broke = "" if s.slo_ok else " (SLO broken)"
+        print(f"step {s.users} users: {s.rps:.0f} req/s, p95 {s.p95_ms:.0f} ms{broke}")
+    run_dir = Path(b.steps[-1].run_dir or "")
+    before = storage.load_analysis(run_dir)
+    assert before is not None
+    print(f"findings of the step shown ({b.steps[-1].users} users), in the order given without experiments:")
+    for f in before.findings:
+        print(_row(f))
+    after = experiment_findings(
+        run_dir,
+        before.model_copy(deep=True),
+        duration=args.duration,
+        rounds=args.rounds,
+        progress=lambda m: print("  ..", m, flush=True),
+    )
+    print("after analyze --experiment (re-ranked by measured effect):")
+    for f in after.findings:
+        print(_row(f))
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("aa", "effects"):
+    for name in ("aa", "effects", "order"):
         p = sub.add_parser(name)
         p.add_argument("--duration", type=parse_duration, default=10.0)
         p.add_argument("--rounds", type=int, default=2)
         if name == "aa":
             p.add_argument("--n", type=int, default=20)
     args = ap.parse_args()
-    {"aa": aa, "effects": effects}[args.cmd](args)
+    {"aa": aa, "effects": effects, "order": order}[args.cmd](args)
 
 
 if __name__ == "__main__":

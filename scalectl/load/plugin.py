@@ -213,9 +213,11 @@ class _State:
                 self._workers()
                 if out is None:
                     continue
-                last = now - 1
+                # the last second complete here: a worker ships once a second at its own phase, so
+                # on a master the second before last is the newest with every worker's requests in
+                last = now - (2 if isinstance(runner, MasterRunner) else 1)
                 req, fail, _ = self.recorder.window([last])
-                _, _, hist = self.recorder.window(range(now - 5, now))
+                _, _, hist = self.recorder.window(range(last - 4, last + 1))
                 total_req = sum(s.requests for s in self.recorder.slots.values())
                 total_fail = sum(s.failures for s in self.recorder.slots.values())
                 line = {
