@@ -332,8 +332,6 @@ def baseline(
 
     from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
     counts = _replica_list(replicas)
-    if host is None and target_cmd is None:
-        _own_target_note(list(counts) or [1], scenario)
     opts = BaselineOptions(
         name=name,
         scenario=scenario,
@@ -353,7 +351,7 @@ def baseline(
         prometheus_selector=prometheus_selector,
         report=report,
     )
-    _sweep(opts, verbose=verbose)
+    _sweep(opts, verbose=verbose, own_target=host is None and target_cmd is None)
 
 
 def _own_target_note(counts: list[int], scenario: Path | None) -> None:
@@ -364,9 +362,13 @@ def _own_target_note(counts: list[int], scenario: Path | None) -> None:
         err.print(line, markup=False, highlight=False)
 
 
-def _sweep(opts: Any, *, verbose: bool) -> None:
+def _sweep(opts: Any, *, verbose: bool, own_target: bool) -> None:
     from scalectl.pipeline import sweep
+    from scalectl.pipeline.baseline import refuse_existing
 
+    refuse_existing(opts)  # before the note: a refused baseline measures nothing
+    if own_target:
+        _own_target_note(list(opts.replicas) or [1], opts.scenario)
     with Progress(f"{opts.name} step") as progress:
         sweep(
             opts,
