@@ -94,6 +94,13 @@ class Recommendation(Model):
     risk: Risk | None = None
     db_advice: list[DbAdvice] = Field(default_factory=list)
 
+    @property
+    def replicas_detail(self) -> str:
+        """ "needed 4, N+1" (or "N+1" when the file says nothing of the count needed): the same words
+        in the terminal, Markdown, HTML and the manifests' header."""
+        needed = f"needed {self.needed_replicas}, " if self.needed_replicas is not None else ""
+        return f"{needed}N+{self.redundancy}"
+
 
 __all__ = [
     "CostEstimate",
