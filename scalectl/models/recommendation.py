@@ -98,6 +98,9 @@ class Recommendation(Model):
     def replicas_detail(self) -> str:
         """ "needed 4, N+1" (or "N+1" when the file says nothing of the count needed): the same words
         in the terminal, Markdown, HTML and the manifests' header."""
+        if not self.reachable:  # the count is what fits, not what the target needs: no N+1 claim
+            n = self.needed_replicas
+            return f"the target needs {n}: not reachable" if n and n > self.replicas else "not reachable"
         needed = f"needed {self.needed_replicas}, " if self.needed_replicas is not None else ""
         return f"{needed}N+{self.redundancy}"
 
