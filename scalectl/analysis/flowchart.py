@@ -58,7 +58,10 @@ def _monitor_step(mon: Monitor) -> FlowStep:
 def _headroom_text(mon: Monitor) -> str:
     if mon.headroom is None:
         return "headroom unknown without server telemetry"
-    return f"headroom {mon.headroom:.0%} ({mon.utilization_of} at {mon.utilization:.0%})"
+    text = f"headroom {mon.headroom:.0%} ({mon.utilization_of} at {mon.utilization:.0%})"
+    if mon.cpu_only:
+        text += "; a limit on workers or connections does not show in CPU: scalectl baseline finds the knee"
+    return text
 
 
 def walk(

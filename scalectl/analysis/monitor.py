@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scalectl.analysis.params import AnalysisParams
+from scalectl.analysis.scope import target_kind
 from scalectl.analysis.signals import Signals
 from scalectl.analysis.throughput import active_rps
 from scalectl.models import RunResult, SloResult
@@ -32,6 +33,9 @@ class Monitor:
     latency_limit_ms: float | None
     #: Why performance is not OK (empty when it is).
     problems: list[str] = field(default_factory=list)
+    #: The headroom rests on CPU alone for a service scalectl did not write: a limit on its workers or
+    #: connections would not show in it.
+    cpu_only: bool = False
 
     @property
     def performance_ok(self) -> bool:
@@ -112,4 +116,5 @@ def monitor(run: RunResult, sig: Signals, slo: Sequence[str], params: AnalysisPa
         headroom=headroom,
         latency_limit_ms=min(lat_limits) if lat_limits else None,
         problems=problems,
+        cpu_only=bool(util_of and util_of.startswith("CPU")) and target_kind(run) != "bundled",
     )

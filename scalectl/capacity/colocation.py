@@ -6,7 +6,8 @@ the replicas take every core, each request also costs the generator's CPU on tho
 host's CPUs carry at most ``cores / (t + g)`` requests a second (t, g: CPU seconds per request of the
 target and of the generator, both measured), and the host delivers the smaller of that and the
 capacity: ``capacity × t / (t + g)`` for a CPU-bound service (capacity = cores / t), the capacity
-itself for one that waits (a sleep, a pool, a slow upstream) and leaves the CPUs idle. Production has no generator on its cores: the model's own prediction is
+itself for one that waits (a sleep, a pool, a slow upstream) and leaves the CPUs idle. Production has
+no generator on its cores: the model's own prediction is
 the one to size with; this one is what a check on this host should expect (``recommend --verify``,
 bench/bench_capacity.py).
 """

@@ -106,3 +106,19 @@ def test_the_busiest_resource_and_the_headroom() -> None:
 def test_cpu_allotment(environment, target, processes, cores) -> None:
     run = make_run(endpoints=EP, seconds=3, environment=environment).model_copy(update={"target": target})
     assert cpu_allotment_cores(run, P, processes) == cores
+
+
+def test_cpu_headroom_of_a_foreign_service_says_what_cpu_cannot_see() -> None:
+    """Issue 13: `loadtest` on a sync-worker service said "headroom 100% (CPU ... at 0%)" at a load
+    that `baseline` showed past its worker limit; CPU cannot see a worker or connection limit."""
+    from scalectl.analysis import analyze_run
+
+    tel = [telemetry_series("cmd", {"cpu_percent": [1.0] * 12}, kind="process")]
+    base = make_run(endpoints=EP, rps=50, seconds=12, telemetry=tel, slo=["p95<1s"])
+    for kind, says in (("command", True), ("bundled", False)):
+        run = base.model_copy(
+            update={"target": TargetSpec(kind=kind, command="app {port}" if kind == "command" else None)}
+        )
+        summary = analyze_run(run).summary
+        assert summary.startswith("Performance OK") and "headroom" in summary
+        assert ("does not show in CPU: scalectl baseline finds the knee" in summary) is says, summary
