@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import subprocess
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -69,3 +73,41 @@ http {{
   }}
 }}
 """
+
+
+def spawn_nginx(
+    workdir: Path, port: int, upstreams: list[int], env: Mapping[str, str]
+) -> subprocess.Popen[bytes]:
+    """A real nginx on ``port`` with a ``least_conn`` upstream over ``upstreams`` (loopback ports),
+    in a session of its own, its prefix, config and logs under ``workdir/nginx``. TargetError when
+    nginx is missing or exits at once."""
+    from scalectl.errors import TargetError
+
+    nginx_bin = find_nginx()
+    if nginx_bin is None:
+        raise TargetError("nginx is not installed", hint="apt-get install -y nginx-light")
+    ngx = workdir / "nginx"
+    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (ngx / "tmp" / kind).mkdir(parents=True, exist_ok=True)
+    conf = ngx / "nginx.conf"
+    conf.write_text(nginx_conf(workdir, port, upstreams, env))
+    cmd = [nginx_bin, "-p", str(ngx), "-c", str(conf), "-e", str(ngx / "error.log")]
+    with open(ngx / "stderr.log", "wb") as log:
+        proc = subprocess.Popen(cmd, cwd=ngx, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    time.sleep(0.1)
+    if proc.poll() is not None:
+        tail = (ngx / "stderr.log").read_text(errors="replace")[-400:]
+        raise TargetError(f"nginx exited with status {proc.returncode}: {tail}")
+    return proc
+
+
+def stop_nginx(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Graceful stop (SIGQUIT to its group), then SIGKILL."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGQUIT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5.0)

@@ -212,6 +212,10 @@ def _command_target(spec: TargetSpec) -> Iterator[RunningTarget]:
     from scalectl.target_command import start_command, stop_command
 
     assert spec.command is not None
+    if (spec.replicas or 1) > 1 and "{replicas}" not in spec.command:
+        with _command_copies(spec) as running:
+            yield running
+        return
     logdir = Path(tempfile.mkdtemp(prefix="scalectl-cmd-"))
     log = logdir / TARGET_LOG
     try:
@@ -238,6 +242,70 @@ def _command_target(spec: TargetSpec) -> Iterator[RunningTarget]:
             stop_command(started)
     finally:
         shutil.rmtree(logdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _command_copies(spec: TargetSpec) -> Iterator[RunningTarget]:
+    """A command without ``{replicas}`` is one replica: N replicas are N copies of it, each on a port
+    of its own, behind a real nginx (``least_conn``) on the public port, as replicas behind a load
+    balancer in production. Each copy is sampled as ``replica-i``, nginx as the load balancer."""
+    from scalectl.target_command import free_port, start_command, stop_command
+    from scalectl.target_nginx import HOST, spawn_nginx, stop_nginx
+
+    assert spec.command is not None
+    n = spec.replicas or 1
+    logdir = Path(tempfile.mkdtemp(prefix="scalectl-cmd-"))
+    try:
+        with contextlib.ExitStack() as stack:
+            copies = []
+            for i in range(n):
+                one = start_command(
+                    spec.command,
+                    log=logdir / f"replica-{i}.log",
+                    replicas=1,
+                    cpus=spec.cpus_per_replica,
+                    env=spec.env,
+                    cwd=spec.cwd,
+                    ready_path=spec.ready_path,
+                    ready_timeout=spec.ready_timeout_s,
+                )
+                stack.callback(stop_command, one)
+                copies.append(one)
+            port = free_port()
+            nginx = spawn_nginx(logdir, port, [c.port for c in copies], spec.env)
+            stack.callback(stop_nginx, nginx)
+            url = f"http://{HOST}:{port}"
+            _wait_through(url + spec.ready_path, spec.ready_timeout_s)
+            yield RunningTarget(
+                url=url,
+                spec=spec.model_copy(update={"port": port, "url": url, "lb": "nginx"}),
+                processes=[(f"replica-{i}", c.pid, "target") for i, c in enumerate(copies)]
+                + [("load-balancer", nginx.pid, "load_balancer")],
+                metrics=[(f"replica-{i}", m) for i, c in enumerate(copies) for _, m in _probe_metrics(c.url)],
+                logs=[c.log for c in copies],
+            )
+    finally:
+        shutil.rmtree(logdir, ignore_errors=True)
+
+
+def _wait_through(url: str, timeout: float) -> None:
+    """The load balancer answers ``url`` below 500 (its upstreams are ready already)."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise TargetError(
+                f"the load balancer in front of the replicas did not answer {url} within {timeout:g}s"
+            )
+        time.sleep(0.1)
 
 
 def _probe_metrics(url: str) -> list[tuple[str, str]]:
