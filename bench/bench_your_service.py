@@ -25,6 +25,7 @@ SERVICES = {
     "wsgi": ROOT / "tests/services/wsgi_sleep.yaml",
     "asgi": ROOT / "tests/services/asgi_plain.yaml",
     "asgi-open": ROOT / "tests/services/asgi_plain_open.yaml",
+    "asgi-copies": ROOT / "tests/services/asgi_copies.yaml",
 }
 TOLERANCE = 0.15
 
