@@ -18,6 +18,7 @@ from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
 from scalectl.gate.judge import judge, select_baseline_run
 from scalectl.models.gate import GateVerdict
 from scalectl.models.run import RunResult
+from scalectl.scenario import load_scenario
 from scalectl.slo import parse_all
 
 
@@ -70,6 +71,20 @@ def stat_settings(req: GateRequest) -> StatSettings:
     return settings
 
 
+def _check_same_scenario(req: GateRequest, base_name: str | None, base_runs: Sequence[RunResult]) -> None:
+    """The scenario about to run must be the baseline's: checked before any load is sent (``judge``
+    would refuse the pair only after the whole run)."""
+    base_name = base_name or (base_runs[0].scenario_name if base_runs else None)
+    if req.scenario is None or base_name is None:
+        return
+    scenario = load_scenario(Path(req.scenario))
+    if base_name != scenario.name:
+        raise InputError(
+            f"refusing to compare runs of different scenarios: {scenario.name!r} ({req.scenario}) vs "
+            f"{base_name!r} (baseline {req.baseline}); nothing was run"
+        )
+
+
 def _the_run(req: GateRequest, on_run: Callable[[Path], None] | None) -> RunResult:
     if req.run_dir is not None:
         return storage.load_run(req.run_dir)
@@ -109,6 +124,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
     base_runs, base_model = storage.load_runs_or_baseline(req.baseline) if req.baseline else ([], None)
     if req.scenario is not None and not Path(req.scenario).exists():
         raise InputError(f"{req.scenario}: no such scenario file")
+    _check_same_scenario(req, base_model.scenario_name if base_model else None, base_runs)
     run = _the_run(req, on_run)
     warnings: list[str] = []
     baseline_run = None
