@@ -61,6 +61,9 @@ def stat_settings(req: GateRequest) -> StatSettings:
     settings = StatSettings(alpha=req.alpha, seed=req.seed)
     if req.run_noise is not None and req.run_noise_tail is None:
         settings = dataclasses.replace(settings, run_noise_tail=None)
+    if req.run_noise is not None:
+        # a machine's run-to-run noise, measured: the capacity check's floor too
+        settings = dataclasses.replace(settings, capacity_noise=req.run_noise)
     for option in ("run_noise", "run_noise_tail", "relative_noise"):
         value = getattr(req, option)
         if value is not None:
@@ -142,7 +145,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
         warnings=warnings,
     )
     if baseline_run is not None:
-        verdict = _with_capacity(verdict, run, baseline_run, rec, req.max_capacity_loss)
+        verdict = _with_capacity(verdict, run, baseline_run, rec, req.max_capacity_loss, settings)
     return verdict
 
 
@@ -156,13 +159,18 @@ def _load_plan(path: Path | None) -> Any:
 
 
 def _with_capacity(
-    verdict: GateVerdict, run: RunResult, baseline_run: RunResult, rec: Any, max_loss: float | None
+    verdict: GateVerdict,
+    run: RunResult,
+    baseline_run: RunResult,
+    rec: Any,
+    max_loss: float | None,
+    settings: StatSettings | None = None,
 ) -> GateVerdict:
     """The capacity check next to the latency checks (a failing one only with --max-capacity-loss)."""
     from scalectl.capacity.impact import assess
     from scalectl.models import CheckResult
 
-    impact, check, note = assess(run, baseline_run, plan=rec, max_loss=max_loss)
+    impact, check, note = assess(run, baseline_run, plan=rec, max_loss=max_loss, settings=settings)
     checks, warnings = list(verdict.checks), list(verdict.warnings)
     if check is not None:
         checks.append(check)
