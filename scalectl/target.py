@@ -132,6 +132,18 @@ def _http_ok(url: str, timeout: float = 1.0) -> tuple[bool, str]:
     return r.status_code == 200, f"HTTP {r.status_code}"
 
 
+def _lb_mode(replicas: int, lb: str) -> str:
+    """How the replicas share the port (``auto``: one replica → single, more → reuseport); exit 2 for
+    a count or a choice that cannot work."""
+    if replicas < 1:
+        raise InputError(f"--replicas must be at least 1 (got {replicas})")
+    if lb not in LB_CHOICES:
+        raise InputError(f"--lb must be one of {', '.join(LB_CHOICES)} (got {lb!r})")
+    if lb == "single" and replicas > 1:
+        raise InputError("--lb single runs one replica; use reuseport or nginx for more")
+    return ("single" if replicas == 1 else "reuseport") if lb == "auto" else lb
+
+
 # ---------------------------------------------------------------------------------------- start
 def start_target(
     *,
@@ -144,13 +156,7 @@ def start_target(
     ready_timeout: float = 60.0,
 ) -> TargetInfo:
     """Start ``replicas`` processes of the reference backend; return once all are ready."""
-    if replicas < 1:
-        raise InputError(f"--replicas must be at least 1 (got {replicas})")
-    if lb not in LB_CHOICES:
-        raise InputError(f"--lb must be one of {', '.join(LB_CHOICES)} (got {lb!r})")
-    if lb == "single" and replicas > 1:
-        raise InputError("--lb single runs one replica; use reuseport or nginx for more")
-    mode = ("single" if replicas == 1 else "reuseport") if lb == "auto" else lb
+    mode = _lb_mode(replicas, lb)
     cpu_sets = _cpu_sets(replicas, cpus_per_replica)
     nginx_bin = find_nginx() if mode == "nginx" else None
     if mode == "nginx" and nginx_bin is None:

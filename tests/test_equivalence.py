@@ -44,6 +44,7 @@ with the replicates read the same way. No verdict changed.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -147,6 +148,18 @@ def outputs() -> dict:
     return json.loads(json.dumps(out, sort_keys=True, default=str))
 
 
+def _same(got, want) -> bool:
+    """Equal, floats to 12 significant digits: a bootstrap bound summed in another order on another
+    CPU (SIMD width) differs in the 16th digit (0.12061212248694297 vs ...275), no figure does."""
+    if isinstance(want, float) and isinstance(got, float):
+        return math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-300)
+    if isinstance(want, dict) and isinstance(got, dict):
+        return got.keys() == want.keys() and all(_same(got[k], want[k]) for k in want)
+    if isinstance(want, list) and isinstance(got, list):
+        return len(got) == len(want) and all(_same(g, w) for g, w in zip(got, want, strict=True))
+    return type(got) is type(want) and got == want
+
+
 def test_outputs_unchanged_on_fixtures():
     got = outputs()
     if os.environ.get("SCALECTL_REGEN"):
@@ -154,4 +167,12 @@ def test_outputs_unchanged_on_fixtures():
     want = json.loads(GOLDEN.read_text())
     assert sorted(got) == sorted(want)
     for key in want:
-        assert got[key] == want[key], key
+        assert _same(got[key], want[key]), key
+
+
+def test_the_comparison_sees_a_changed_figure():
+    assert _same({"a": [0.12061212248694297, "x", 3]}, {"a": [0.12061212248694275, "x", 3]})
+    assert not _same({"a": [0.1206121225, "x", 3]}, {"a": [0.1206121224, "x", 3]})
+    assert not _same({"a": [1.0]}, {"a": [1.0, 2.0]})
+    assert not _same({"a": 1}, {"b": 1})
+    assert not _same({"a": "1"}, {"a": 1})

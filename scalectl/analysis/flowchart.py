@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scalectl.analysis.levels import saturation
 from scalectl.analysis.monitor import PER_ENDPOINT, Monitor, monitor
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.rules import RULES_BY_CATEGORY, Context, generator_saturated
@@ -70,31 +71,16 @@ def walk(
     mon = monitor(run, sig, slo, params)
     ctx = Context(run=run, signals=sig, monitor=mon, params=params, sweep=tuple(sweep))
     path = [_monitor_step(mon)]
-    notes: list[str] = []
-    if not sig.telemetry_available:
-        notes.append("no server telemetry: findings rest on client-side evidence only (confidence lowered)")
-    for lib in sorted({c for found in sig.conventions.values() for c in found}):
-        where = sorted(src for src, found in sig.conventions.items() if lib in found)
-        notes.append(f"HTTP metrics read as {lib}'s ({', '.join(where)})")
-    findings: list[Finding] = []
+    notes = _telemetry_notes(sig)
     gen = generator_saturated(ctx)
     if gen is not None:
-        findings.append(gen)
-        path.append(
-            FlowStep(
-                step="generator",
-                verdict="saturated: this run cannot size anything",
-                outcome=True,
-                details=[gen.title],
-            )
-        )
+        path.append(_generator_step(gen))
     ok = mon.performance_ok and gen is None
-    verdict = (
-        "yes: continue normal operations; " + _headroom_text(mon)
-        if ok
-        else "no: " + "; ".join(mon.problems or ["the load generator, not the target, limited this run"])
-    )
-    path.append(FlowStep(step="performance_ok", verdict=verdict, outcome=ok))
+    limit = saturation(ctx.levels, params) if ok else None
+    if limit is not None:  # the SLO holds, but the load levels show the service at its limit
+        mon.problems.append(limit)
+        ok = False
+    path.append(_performance_step(mon, ok))
     common = dict(
         run_id=run.run_id,
         slo=mon.slo,
@@ -105,53 +91,77 @@ def walk(
         telemetry_available=sig.telemetry_available,
     )
     if ok:
-        return Analysis(
-            performance_ok=True,
-            path=path,
-            notes=notes,
-            summary="Performance OK: continue normal operations, " + _headroom_text(mon),
-            **common,
-        )
+        summary = "Performance OK: continue normal operations, " + _headroom_text(mon)
+        return Analysis(performance_ok=True, path=path, notes=notes, summary=summary, **common)
     if len(ctx.levels) < 2:
         notes.append(
             "one load level: queueing (a concurrency limit) and slow code look alike in it; a stepped "
             "baseline (scalectl baseline) or a ramp tells them apart by Little's law"
         )
-    taken = None
+    findings = sort_findings(([gen] if gen is not None else []) + _diagnose(ctx, path))
+    step, summary = _scale_step(findings, sig.telemetry_available)
+    path.append(step)
+    return Analysis(
+        performance_ok=False, findings=findings, path=path, notes=notes, summary=summary, **common
+    )
+
+
+def _telemetry_notes(sig: Signals) -> list[str]:
+    """What the findings rest on: no server telemetry, or which library's HTTP metrics were read."""
+    notes: list[str] = []
+    if not sig.telemetry_available:
+        notes.append("no server telemetry: findings rest on client-side evidence only (confidence lowered)")
+    for lib in sorted({c for found in sig.conventions.values() for c in found}):
+        where = sorted(src for src, found in sig.conventions.items() if lib in found)
+        notes.append(f"HTTP metrics read as {lib}'s ({', '.join(where)})")
+    return notes
+
+
+def _generator_step(gen: Finding) -> FlowStep:
+    return FlowStep(
+        step="generator",
+        verdict="saturated: this run cannot size anything",
+        outcome=True,
+        details=[gen.title],
+    )
+
+
+def _performance_step(mon: Monitor, ok: bool) -> FlowStep:
+    verdict = (
+        "yes: continue normal operations; " + _headroom_text(mon)
+        if ok
+        else "no: " + "; ".join(mon.problems or ["the load generator, not the target, limited this run"])
+    )
+    return FlowStep(step="performance_ok", verdict=verdict, outcome=ok)
+
+
+def _diagnose(ctx: Context, path: list[FlowStep]) -> list[Finding]:
+    """Every rule in flowchart order (database, application, infrastructure, code); one step per
+    category on ``path`` with its top finding."""
+    findings: list[Finding] = []
     for category, rules in RULES_BY_CATEGORY.items():
-        found = [f for f in (rule(ctx) for rule in rules) if f is not None]
+        found = sort_findings([f for f in (rule(ctx) for rule in rules) if f is not None])
         findings.extend(found)
-        if found and taken is None:
-            taken = category
-        top = sort_findings(found)[0] if found else None
+        top = found[0] if found else None
         path.append(
             FlowStep(
                 step=category,
                 verdict=f"yes: {top.title}" if top else "no evidence",
                 outcome=bool(found),
-                details=[f"[{f.severity}] {f.title}" for f in sort_findings(found)[1:]],
+                details=[f"[{f.severity}] {f.title}" for f in found[1:]],
             )
         )
-    findings = sort_findings(findings)
+    return findings
+
+
+def _scale_step(findings: list[Finding], telemetry_available: bool) -> tuple[FlowStep, str]:
+    """The concrete change for the top finding (or what to do when no rule found one), and the summary."""
     if findings:
         top = findings[0]
-        path.append(
-            FlowStep(
-                step="scale",
-                verdict=top.action,
-                outcome=True,
-                details=[f"verify: {top.verify}"] if top.verify else [],
-            )
-        )
-        summary = f"Performance not OK: {top.title}. Next: {top.action}"
-    else:
-        action = "no rule found a bottleneck: profile the slowest endpoints" + (
-            ""
-            if sig.telemetry_available
-            else ", and export the metrics in docs/architecture.md for a diagnosis"
-        )
-        path.append(FlowStep(step="scale", verdict=action, outcome=False))
-        summary = "Performance not OK; " + action
-    return Analysis(
-        performance_ok=False, findings=findings, path=path, notes=notes, summary=summary, **common
+        details = [f"verify: {top.verify}"] if top.verify else []
+        step = FlowStep(step="scale", verdict=top.action, outcome=True, details=details)
+        return step, f"Performance not OK: {top.title}. Next: {top.action}"
+    action = "no rule found a bottleneck: profile the slowest endpoints" + (
+        "" if telemetry_available else ", and export the metrics in docs/architecture.md for a diagnosis"
     )
+    return FlowStep(step="scale", verdict=action, outcome=False), "Performance not OK; " + action

@@ -246,6 +246,34 @@ def find_plateau(levels: Sequence[Level], params: AnalysisParams) -> Plateau | N
     )
 
 
+def saturation(levels: Sequence[Level], params: AnalysisParams) -> str | None:
+    """Why a run whose SLO holds is nonetheless at its limit, from its load levels (a sweep's steps
+    or a ramp's stairs): throughput flat while latency grows with the load (a plateau), or throughput
+    fallen past its peak by more than ``plateau_tolerance`` while requests got slower. None otherwise
+    (one level, or throughput still growing): then the SLO verdict is the whole answer."""
+    pl = find_plateau(levels, params)
+    lv = [x for x in levels if x.load > 0 and x.rps > 0 and x.mean_ms > 0]
+    if pl is not None:
+        return (
+            f"throughput flat at ~{pl.rps:.4g} req/s from {pl.start.label} to {pl.top.label} while mean "
+            f"latency grew {pl.latency_growth:.1f}×: at its limit, although the SLO still holds"
+        )
+    if len(lv) < 2:
+        return None
+    peak = max(lv, key=lambda x: x.rps)
+    top = lv[-1]
+    if top is peak or top.rps >= (1.0 - params.plateau_tolerance) * peak.rps:
+        return None
+    growth = top.load / peak.load
+    if top.mean_ms < peak.mean_ms * (1.0 + params.plateau_latency_share * (growth - 1.0)):
+        return None
+    return (
+        f"throughput fell from {peak.rps:.4g} req/s at {peak.label} to {top.rps:.4g} at {top.label} "
+        f"while mean latency grew {top.mean_ms / peak.mean_ms:.1f}×: past its limit, although the SLO "
+        "still holds"
+    )
+
+
 def below_knee(level: Level, levels: Sequence[Level], params: AnalysisParams) -> bool:
     """A level is below the knee when its throughput is still short of the best by more than
     ``plateau_tolerance`` (the load still buys throughput, so it did not queue). One user at a time

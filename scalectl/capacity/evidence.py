@@ -254,16 +254,7 @@ def collect(
     :data:`DEFAULT_SLO`. Runs whose generator saturated are left out (their numbers size nothing).
     """
     notes: list[str] = []
-    slo_list = list(slo or [])
-    if not slo_list:
-        for _, runs, base in items:
-            slo_list = list((base.slo if base else []) or (runs[0].slo if runs else []))
-            if slo_list:
-                notes.append(f"SLO taken from the evidence: {', '.join(slo_list)}")
-                break
-    if not slo_list:
-        slo_list = list(DEFAULT_SLO)
-        notes.append(f"no SLO given or recorded: using the default {', '.join(DEFAULT_SLO)}")
+    slo_list = _slo_of(items, slo, notes)
     ths = parse_all(slo_list)
     notes.extend(_check_replicas_declared(items))
     points: list[CapacityPoint] = []
@@ -302,6 +293,21 @@ def collect(
         notes=notes,
         sources=[s for s, _, _ in items],
     )
+
+
+def _slo_of(
+    items: Sequence[tuple[str, list[RunResult], Baseline | None]], slo: Sequence[str] | None, notes: list[str]
+) -> list[str]:
+    """The SLO given, else the first one the evidence records, else :data:`DEFAULT_SLO` (noted)."""
+    if slo:
+        return list(slo)
+    for _, runs, base in items:
+        recorded = list((base.slo if base else []) or (runs[0].slo if runs else []))
+        if recorded:
+            notes.append(f"SLO taken from the evidence: {', '.join(recorded)}")
+            return recorded
+    notes.append(f"no SLO given or recorded: using the default {', '.join(DEFAULT_SLO)}")
+    return list(DEFAULT_SLO)
 
 
 def _check_replicas_declared(items: Sequence[tuple[str, list[RunResult], Baseline | None]]) -> list[str]:

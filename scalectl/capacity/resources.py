@@ -121,6 +121,35 @@ def _replicas(run: RunResult) -> int:
     return max(int(n or 1), 1)
 
 
+def _cores_at(load: np.ndarray, cpu: np.ndarray, per_replica_rps: float, near: float) -> tuple[float, str]:
+    """Cores one replica uses at ``per_replica_rps``: p90 of the samples near that load, else a linear
+    fit of CPU on load (extrapolated), else p90 of all samples (load did not vary); and how."""
+    near_mask = (
+        np.abs(load - per_replica_rps) <= near * per_replica_rps
+        if per_replica_rps > 0
+        else np.zeros(len(load), dtype=bool)
+    )
+    if near_mask.sum() >= 3:
+        cores = float(np.percentile(cpu[near_mask], 90))
+        return cores, (
+            f"CPU: p90 of {int(near_mask.sum())} samples within ±{near:.0%} of {per_replica_rps:.0f} "
+            f"req/s per replica = {cores * 1000:.0f}m"
+        )
+    busy = load > 0
+    if busy.sum() >= 2 and np.ptp(load[busy]) > 0:
+        slope, icpt = np.polyfit(load[busy], cpu[busy], 1)
+        slope = max(float(slope), 0.0)
+        resid = cpu[busy] - (icpt + slope * load[busy])
+        cores = max(float(icpt + slope * per_replica_rps + np.percentile(resid, 90)), 0.0)
+        return cores, (
+            f"CPU: linear fit cpu = {icpt * 1000:.0f}m + {slope * 1e6:.0f}µ-core·s/req × load, "
+            f"+ p90 residual, at {per_replica_rps:.0f} req/s per replica = {cores * 1000:.0f}m "
+            "(extrapolated: no samples near that load)"
+        )
+    cores = float(np.percentile(cpu, 90))
+    return cores, f"CPU: p90 of all {len(cpu)} samples = {cores * 1000:.0f}m (load did not vary)"
+
+
 def recommend_resources(
     runs: Sequence[RunResult],
     per_replica_rps: float,
@@ -159,32 +188,8 @@ def recommend_resources(
             f"evidence too short: {len(cpu)} process samples (want ≥ {min_samples}); "
             "CPU and memory figures are rough"
         )
-    near_mask = (
-        np.abs(load - per_replica_rps) <= near * per_replica_rps
-        if per_replica_rps > 0
-        else np.zeros(len(load), dtype=bool)
-    )
-    if near_mask.sum() >= 3:
-        cores = float(np.percentile(cpu[near_mask], 90))
-        reasoning.append(
-            f"CPU: p90 of {int(near_mask.sum())} samples within ±{near:.0%} of {per_replica_rps:.0f} "
-            f"req/s per replica = {cores * 1000:.0f}m"
-        )
-    else:
-        busy = load > 0
-        if busy.sum() >= 2 and np.ptp(load[busy]) > 0:
-            slope, icpt = np.polyfit(load[busy], cpu[busy], 1)
-            slope = max(float(slope), 0.0)
-            resid = cpu[busy] - (icpt + slope * load[busy])
-            cores = max(float(icpt + slope * per_replica_rps + np.percentile(resid, 90)), 0.0)
-            reasoning.append(
-                f"CPU: linear fit cpu = {icpt * 1000:.0f}m + {slope * 1e6:.0f}µ-core·s/req × load, "
-                f"+ p90 residual, at {per_replica_rps:.0f} req/s per replica = {cores * 1000:.0f}m "
-                "(extrapolated: no samples near that load)"
-            )
-        else:
-            cores = float(np.percentile(cpu, 90))
-            reasoning.append(f"CPU: p90 of all {len(cpu)} samples = {cores * 1000:.0f}m (load did not vary)")
+    cores, why = _cores_at(load, cpu, per_replica_rps, near)
+    reasoning.append(why)
     cpu_req = max(cores * margin, cpu_floor_milli / 1000)
     rss_p90 = float(np.percentile(rss, 90))
     rss_peak = float(rss.max())

@@ -19,7 +19,6 @@ from scalectl.analysis import metric_names as mn
 from scalectl.analysis.params import AnalysisParams
 from scalectl.analysis.throughput import active_rps
 from scalectl.models import Analysis, RunResult, TelemetrySeries
-from scalectl.models.analysis import SEVERITY_ORDER
 
 #: Fraction of samples with the pool fully checked out (or any pool timeout) that marks the
 #: database pool as the limit.
@@ -220,7 +219,7 @@ def reweigh_database_limit(knee: RunResult, heaviest: RunResult) -> tuple[str, s
     pool_u, cpu_u = pool_utilization(knee), cpu_utilization(knee)
     if pool_u is not None and cpu_u is not None and cpu_u >= CPU_BUSY_FRACTION and cpu_u > pool_u:
         return (
-            "infrastructure",
+            "application",  # the analysis's category for a saturated replica CPU (app_cpu_saturated)
             f"at the knee the CPU is {cpu_u:.0%} busy and the DB pool {pool_u:.0%}: the pool saturates "
             "past it because the CPU-starved event loop holds connections longer",
         )
@@ -228,18 +227,20 @@ def reweigh_database_limit(knee: RunResult, heaviest: RunResult) -> tuple[str, s
 
 
 def limit_from_analysis(analysis: Analysis | None) -> tuple[str, str] | None:
-    """(category, title) of the most severe, most confident finding."""
-    if analysis is None or not analysis.findings:
+    """(category, title) of the analysis's own top finding (its order: the limit line of `baseline`,
+    `loadtest` and `analyze` names the same one), skipping a saturated generator's."""
+    findings = analysis.findings if analysis is not None else []
+    found = [f for f in findings if f.rule != "infra_generator_saturated"]
+    if not found:
         return None
-    f = min(analysis.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), -f.confidence))
-    return f.category, f.title
+    return found[0].category, found[0].title
 
 
 def limit_from_telemetry(run: RunResult) -> tuple[str, str] | None:
     """A fallback reading when no Analysis is at hand: CPU saturation first (a busy event loop also
     holds its database connections longer), then pool saturation."""
     if cpu_bound(run):
-        return "infrastructure", "target CPU saturated"
+        return "application", "replica CPU saturated"  # the analysis's category for it (app_cpu_saturated)
     if pool_saturated(run):
         return "database", "database connection pool saturated (checked out at its limit or timing out)"
     return None

@@ -61,28 +61,11 @@ def size_replicas(
     redundancy = max(int(redundancy), 0)
     caps = [(n, model_throughput(model, n)) for n in range(1, max_replicas + 1)] if model.lam > 0 else []
     top = max((x for _, x in caps), default=0.0)
-    # the practical best: the first N after which one more replica adds < min_gain × λ
-    best_n, best_rps = caps[-1] if caps else (1, 0.0)
-    for (n, x), (_, x_next) in zip(caps, caps[1:], strict=False):
-        if x_next - x < min_gain * model.lam:
-            best_n, best_rps = n, x
-            break
+    best_n, best_rps = _practical_best(caps, min_gain * model.lam)
     caps = caps[:best_n]
     need = target_rps / utilization
-    reasoning: list[str] = []
-    warnings: list[str] = []
     for n, x in caps:
         if x >= need:
-            reasoning.append(
-                f"chosen point: N={n} → predicted {x:.0f} req/s at the SLO; × utilization {utilization:g} "
-                f"= {x * utilization:.0f} req/s ≥ target {target_rps:g} req/s "
-                f"(margin {x * utilization / target_rps - 1:+.0%})"
-            )
-            if n > 1:
-                prev = caps[n - 2][1]
-                reasoning.append(f"N={n - 1} would give {prev * utilization:.0f} req/s usable: not enough")
-            if redundancy:
-                reasoning.append(f"redundancy: N+{redundancy} = {n + redundancy} replicas")
             return ReplicaPlan(
                 replicas=n + redundancy,
                 needed=n,
@@ -91,29 +74,10 @@ def size_replicas(
                 usable_rps=x * utilization,
                 best_n=best_n,
                 best_rps=best_rps,
-                reasoning=reasoning,
-                warnings=warnings,
+                reasoning=_chosen_reasoning(caps, n, x, target_rps, utilization, redundancy),
+                warnings=[],
             )
-    if model.lam <= 0:
-        reasoning.append("no capacity measured at the SLO: replicas cannot be sized from this evidence")
-    elif model.peak_n is not None and model.peak_n < max_replicas:
-        reasoning.append(
-            f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) lies beyond the USL peak: "
-            f"N*={model.peak_n:.1f} gives at most {top:.0f} req/s ({best_n} replicas already give "
-            f"{best_rps:.0f}); adding replicas cannot reach it"
-        )
-    elif model.sigma > 0 and best_n < max_replicas:
-        reasoning.append(
-            f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) lies beyond the USL ceiling "
-            f"λ/σ = {model.lam / model.sigma:.0f} req/s: {best_n} replicas already give {best_rps:.0f} "
-            f"and one more would add < {min_gain:.0%} of a replica; adding replicas cannot reach it"
-        )
-    else:
-        reasoning.append(
-            f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) needs more than "
-            f"{max_replicas} replicas (the most considered; {best_n} give {best_rps:.0f} req/s)"
-        )
-    warnings.append("the target rate is not reachable by adding replicas alone")
+    why = _unreachable_reason(model, target_rps, utilization, max_replicas, best_n, best_rps, top, min_gain)
     return ReplicaPlan(
         replicas=best_n + redundancy,
         needed=best_n,
@@ -122,8 +86,66 @@ def size_replicas(
         usable_rps=best_rps * utilization,
         best_n=best_n,
         best_rps=best_rps,
-        reasoning=reasoning,
-        warnings=warnings,
+        reasoning=[why],
+        warnings=["the target rate is not reachable by adding replicas alone"],
+    )
+
+
+def _practical_best(caps: list[tuple[int, float]], min_step: float) -> tuple[int, float]:
+    """The practical best: the first N after which one more replica adds < ``min_step`` req/s (the last
+    N considered when none does)."""
+    for (n, x), (_, x_next) in zip(caps, caps[1:], strict=False):
+        if x_next - x < min_step:
+            return n, x
+    return caps[-1] if caps else (1, 0.0)
+
+
+def _chosen_reasoning(
+    caps: list[tuple[int, float]], n: int, x: float, target_rps: float, utilization: float, redundancy: int
+) -> list[str]:
+    reasoning = [
+        f"chosen point: N={n} → predicted {x:.0f} req/s at the SLO; × utilization {utilization:g} "
+        f"= {x * utilization:.0f} req/s ≥ target {target_rps:g} req/s "
+        f"(margin {x * utilization / target_rps - 1:+.0%})"
+    ]
+    if n > 1:
+        prev = caps[n - 2][1]
+        reasoning.append(f"N={n - 1} would give {prev * utilization:.0f} req/s usable: not enough")
+    if redundancy:
+        reasoning.append(f"redundancy: N+{redundancy} = {n + redundancy} replicas")
+    return reasoning
+
+
+def _unreachable_reason(
+    model: UslModel,
+    target_rps: float,
+    utilization: float,
+    max_replicas: int,
+    best_n: int,
+    best_rps: float,
+    top: float,
+    min_gain: float,
+) -> str:
+    """Why no replica count reaches the target: nothing measured, beyond the USL peak or ceiling, or
+    beyond the most replicas considered."""
+    need = target_rps / utilization
+    if model.lam <= 0:
+        return "no capacity measured at the SLO: replicas cannot be sized from this evidence"
+    if model.peak_n is not None and model.peak_n < max_replicas:
+        return (
+            f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) lies beyond the USL peak: "
+            f"N*={model.peak_n:.1f} gives at most {top:.0f} req/s ({best_n} replicas already give "
+            f"{best_rps:.0f}); adding replicas cannot reach it"
+        )
+    if model.sigma > 0 and best_n < max_replicas:
+        return (
+            f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) lies beyond the USL ceiling "
+            f"λ/σ = {model.lam / model.sigma:.0f} req/s: {best_n} replicas already give {best_rps:.0f} "
+            f"and one more would add < {min_gain:.0%} of a replica; adding replicas cannot reach it"
+        )
+    return (
+        f"target {target_rps:g} req/s (÷ {utilization:g} = {need:.0f}) needs more than "
+        f"{max_replicas} replicas (the most considered; {best_n} give {best_rps:.0f} req/s)"
     )
 
 

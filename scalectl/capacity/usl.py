@@ -94,17 +94,8 @@ def fit_usl(
     - three or more: λ, σ and κ fitted; warned below ``min_points`` distinct N or R² below ``min_r2``.
     """
     warnings: list[str] = []
-    clean = [
-        (float(a), float(b))
-        for a, b in points
-        if a is not None and b is not None and math.isfinite(a) and math.isfinite(b) and a >= 1 and b >= 0
-    ]
-    if len(clean) < len(points):
-        warnings.append(f"{len(points) - len(clean)} point(s) ignored (N < 1, negative or not finite)")
-    clean.sort()
-    n = np.array([p[0] for p in clean], dtype=float)
-    x = np.array([p[1] for p in clean], dtype=float)
-    if len(clean) == 0 or float(x.max(initial=0.0)) <= 0:
+    n, x = _clean_points(points, warnings)
+    if len(n) == 0 or float(x.max(initial=0.0)) <= 0:
         warnings.append(f"no measured throughput on the {axis} axis: nothing to fit")
         return _build(0.0, 0.0, 0.0, n, x, axis, warnings, None)
     distinct = np.unique(n)
@@ -115,12 +106,45 @@ def fit_usl(
             f"measure at least {min_points} values of N to fit contention and coherency"
         )
         return _build(lam, 0.0, 0.0, n, x, axis, warnings, None)
-
-    from scipy.optimize import least_squares
-
     # λ starts at the throughput per unit at the smallest N.
     lam0 = max(float(x[n == distinct[0]].mean() / distinct[0]), 1e-9)
     fit_kappa = len(distinct) >= 3
+    best = _least_squares(n, x, lam0, fit_kappa, warnings)
+    if best is None:  # pragma: no cover - defensive
+        warnings.append("the fit did not converge; linear scaling from the smallest N assumed")
+        return _build(lam0, 0.0, 0.0, n, x, axis, warnings, None)
+    lam, sigma = float(best[0]), float(best[1])
+    kappa = float(best[2]) if fit_kappa else 0.0
+    if kappa < KAPPA_ZERO:
+        kappa = 0.0  # numerically zero: no retrograde term
+    r2 = _r2(x, np.asarray(usl_throughput(n, lam, sigma, kappa)))
+    if not fit_kappa:
+        warnings.append(f"two values of N only ({axis}): κ (coherency) fixed at 0, λ and σ fitted")
+    warnings.extend(_fit_warnings(lam, sigma, kappa, r2, distinct, min_points=min_points, min_r2=min_r2))
+    return _build(lam, sigma, kappa, n, x, axis, warnings, r2)
+
+
+def _clean_points(
+    points: Sequence[tuple[float, float]], warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """N and throughput as sorted arrays, without points that cannot be fitted (noted in ``warnings``)."""
+    clean = [
+        (float(a), float(b))
+        for a, b in points
+        if a is not None and b is not None and math.isfinite(a) and math.isfinite(b) and a >= 1 and b >= 0
+    ]
+    if len(clean) < len(points):
+        warnings.append(f"{len(points) - len(clean)} point(s) ignored (N < 1, negative or not finite)")
+    clean.sort()
+    return np.array([p[0] for p in clean], dtype=float), np.array([p[1] for p in clean], dtype=float)
+
+
+def _least_squares(
+    n: np.ndarray, x: np.ndarray, lam0: float, fit_kappa: bool, warnings: list[str]
+) -> np.ndarray | None:
+    """The best of a few bounded least-squares fits from different starts: [λ, σ(, κ)], or None."""
+    from scipy.optimize import least_squares
+
     scale = max(float(x.max()), 1e-9)
 
     def residuals(p: np.ndarray) -> np.ndarray:
@@ -141,17 +165,14 @@ def fit_usl(
             continue
         if best is None or res.cost < best.cost:
             best = res
-    if best is None:  # pragma: no cover - defensive
-        warnings.append("the fit did not converge; linear scaling from the smallest N assumed")
-        return _build(lam0, 0.0, 0.0, n, x, axis, warnings, None)
-    lam, sigma = float(best.x[0]), float(best.x[1])
-    kappa = float(best.x[2]) if fit_kappa else 0.0
-    if kappa < KAPPA_ZERO:
-        kappa = 0.0  # numerically zero: no retrograde term
-    fitted = np.asarray(usl_throughput(n, lam, sigma, kappa))
-    r2 = _r2(x, fitted)
-    if not fit_kappa:
-        warnings.append(f"two values of N only ({axis}): κ (coherency) fixed at 0, λ and σ fitted")
+    return None if best is None else best.x
+
+
+def _fit_warnings(
+    lam: float, sigma: float, kappa: float, r2: float, distinct: np.ndarray, *, min_points: int, min_r2: float
+) -> list[str]:
+    """What makes a fitted curve rough: few points, a poor R², a flat or retrograde curve."""
+    warnings = []
     if len(distinct) < min_points:
         warnings.append(
             f"too few points: {len(distinct)} distinct N (want ≥ {min_points}); σ and κ are rough"
@@ -163,4 +184,4 @@ def fit_usl(
     n_star, _ = peak(lam, sigma, kappa)
     if n_star is not None and n_star <= float(distinct[0]) + 1e-9:
         warnings.append(f"retrograde curve: throughput falls from the smallest N (N*={n_star:.2f})")
-    return _build(lam, sigma, kappa, n, x, axis, warnings, r2)
+    return warnings

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from scalectl.cli import _common
 from scalectl.cli._common import error_boundary, out
 from scalectl.cli.main import app
+
+if TYPE_CHECKING:
+    from scalectl.pipeline.analyze import AnalyzeOutcome
 
 
 @app.command("analyze")
@@ -52,35 +56,30 @@ def analyze(
     Always exits 0 once the analysis is written (it informs; 'scalectl gate' decides); 2 for a bad
     run directory or SLO expression.
     """
-    from scalectl import storage
-    from scalectl.analysis import analyze_run
-    from scalectl.slo import parse_all
+    from scalectl.pipeline.analyze import ExperimentPlan, analyze_dir
 
-    parse_all(list(slo))  # a bad expression fails before the run is read
-    run = storage.load_run(run_dir)
-    steps = [s.run for s in storage.load_baseline(sweep).steps] if sweep is not None else []
-    analysis = analyze_run(run, slo=list(slo) or None, sweep=steps)
-    if experiment:
-        from scalectl.pipeline.experiment import experiment_findings
-
-        analysis = experiment_findings(
-            Path(run_dir) if Path(run_dir).is_dir() else Path(run_dir).parent,
-            analysis,
-            duration=_common.parse_duration(experiment_duration),
-            rounds=rounds,
-            progress=lambda msg: _common.err.print(msg, markup=False),
-        )
-    target_dir = run_dir if Path(run_dir).is_dir() else Path(run_dir).parent
-    path = storage.write_model(Path(target_dir) / storage.ANALYSIS_FILE, analysis)
+    plan = ExperimentPlan(_common.parse_duration(experiment_duration), rounds) if experiment else None
+    done = analyze_dir(run_dir, slo, sweep=sweep, experiment=plan, progress=_say)
     if as_json:
-        typer.echo(analysis.model_dump_json(indent=2))
+        typer.echo(done.analysis.model_dump_json(indent=2))
         return
+    # an experiment's outcome is the flowchart's Monitor Results step: shown with the whole path
+    _show(done, full=verbose or experiment)
+
+
+def _say(line: str) -> None:
+    _common.err.print(line, markup=False)
+
+
+def _show(done: AnalyzeOutcome, *, full: bool) -> None:
+    """The first lines (result, what limits it, the next command), then the findings (or the whole
+    flowchart path), then where analysis.json went."""
     from scalectl.report.analysis_term import render_analysis, render_findings_brief
     from scalectl.report.first_lines import run_lines
 
-    for line in run_lines(run, analysis, str(target_dir)):
+    for line in run_lines(done.run, done.analysis, str(done.run_dir)):
         out.print(line, markup=False, highlight=False)
-    # an experiment's outcome is the flowchart's Monitor Results step: shown with the whole path
-    full = verbose or experiment
-    out.print(render_analysis(analysis) if full else render_findings_brief(analysis), soft_wrap=False)
-    out.print(f"wrote {path}", style="dim")
+    out.print(
+        render_analysis(done.analysis) if full else render_findings_brief(done.analysis), soft_wrap=False
+    )
+    out.print(f"wrote {done.path}", style="dim")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,6 +21,10 @@ from scalectl.cli._common import (
 )
 from scalectl.cli.main import app
 from scalectl.errors import InputError
+
+if TYPE_CHECKING:
+    from scalectl.models.gate import GateVerdict
+    from scalectl.pipeline.gate import GateRequest
 
 _HELP = (
     "Judge a run: absolute thresholds and regressions against a baseline; exit 1 when a check fails.\n\n"
@@ -130,13 +135,8 @@ def gate(
         "this, e.g. 10%. Without it the capacity change is reported only.",
     ),
 ) -> None:
-    from scalectl.pipeline.gate import GateRequest, run_gate, write_outputs
-    from scalectl.report import gate_terminal
+    from scalectl.pipeline.gate import GateRequest
 
-    if (prometheus_url is None) != (prometheus_selector is None):
-        raise InputError("give --prometheus-url and --prometheus-selector together (or neither)")
-    if prometheus_url is not None and run_dir is not None:
-        raise InputError("--prometheus-url reads the telemetry of a run the gate makes; not with --run")
     request = GateRequest(
         scenario=scenario,
         run_dir=run_dir,
@@ -162,8 +162,32 @@ def gate(
         prometheus_url=prometheus_url,
         prometheus_selector=prometheus_selector,
     )
-    with err.status(f"running {scenario} ...") if scenario is not None else contextlib.nullcontext():
-        verdict = run_gate(request, on_run=lambda d: err.print(f"run written to {d}", markup=False))
+    verdict = _judge(request)
+    _finish(verdict, (junit, markdown, json_file), table=table, show_passed=show_passed)
+
+
+def _judge(request: GateRequest) -> GateVerdict:
+    """Run the gate (a status line on the terminal while its scenario runs)."""
+    from scalectl.pipeline.gate import run_gate
+
+    running = request.scenario is not None
+    with err.status(f"running {request.scenario} ...") if running else contextlib.nullcontext():
+        return run_gate(request, on_run=lambda d: err.print(f"run written to {d}", markup=False))
+
+
+def _finish(
+    verdict: GateVerdict,
+    files: tuple[Path | None, Path | None, Path | None],
+    *,
+    table: bool | None,
+    show_passed: bool,
+) -> None:
+    """The files asked for (JUnit, Markdown, JSON), the table (a terminal) or one line per failing
+    check (a CI log); exit 1 on a failed check."""
+    from scalectl.pipeline.gate import write_outputs
+    from scalectl.report import gate_terminal
+
+    junit, markdown, json_file = files
     write_outputs(verdict, junit=junit, markdown=markdown, json=json_file)
     if table if table is not None else out.is_terminal:
         out.print(gate_terminal.renderable(verdict, show_passed=show_passed))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,55 +9,16 @@ import typer
 
 from scalectl import layout
 from scalectl.cli._common import (
-    EXIT_INTERRUPTED,
     err,
     error_boundary,
-    is_tty,
-    out,
     parse_duration,
     parse_env_pairs,
     prometheus_selector_option,
     prometheus_url_option,
 )
+from scalectl.cli._run_view import Progress, plain, print_baseline, print_step, show_run
 from scalectl.cli.main import app
 from scalectl.errors import InputError
-
-
-class _Progress:
-    """Live progress: a rich status line on a terminal, a plain line every few seconds otherwise."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.tty = is_tty()
-        self.last_plain = 0.0
-        self.status: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.tty:
-            self.status = err.status(f"{self.label}: starting...")
-            self.status.__enter__()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.status is not None:
-            self.status.__exit__(*exc)
-
-    def __call__(self, p: Any) -> None:
-        remaining = f" / {p.total:.0f}s" if p.total else ""
-        line = (
-            f"{self.label}: {p.elapsed:5.1f}s{remaining}  users {p.users}  rps {p.rps:,.0f}  "
-            f"p95 {p.p95_ms:,.1f} ms  requests {p.requests:,}  errors {p.failures:,}"
-        )
-        if p.workers:
-            line += f"  workers {p.workers}"
-        if p.lost_workers:
-            line += f"  LOST {len(p.lost_workers)}"
-        if self.status is not None:
-            self.status.update(line)
-        elif time.monotonic() - self.last_plain >= 5.0:
-            self.last_plain = time.monotonic()
-            err.print(line, markup=False, highlight=False)
-
 
 VERBOSE_OPT = typer.Option(
     False,
@@ -182,18 +142,10 @@ def loadtest(
     is written (report.html). Ctrl-C stops the load and still writes the partial run (exit 130).
     """
     from scalectl.pipeline import RunOptions
-    from scalectl.pipeline import loadtest as run_loadtest
-    from scalectl.report.analysis_term import render_analysis
-    from scalectl.report.first_lines import run_lines
-    from scalectl.report.run_term import render_run
-    from scalectl.telemetry.promserver import from_options
 
-    if (scenario is None) == (locustfile is None):
-        raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
-    seconds = parse_duration(duration) if duration is not None else None
-    from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
+    _one_source(scenario, locustfile, prometheus_url, prometheus_selector)  # exit 2 before anything runs
     if emit is not None:
-        _emit(emit, scenario, host, workers, image, users, rps, seconds, slo, warmup)
+        _emit(emit, scenario, host, workers, image, users, rps, duration, slo, warmup)
         return
     opts = RunOptions(
         scenario=scenario,
@@ -201,8 +153,8 @@ def loadtest(
         target=_target(host, target_cmd, replicas, allow_remote, parse_env_pairs(target_env)),
         users=users,
         rps=rps,
-        duration=seconds,
-        warmup=parse_duration(warmup) if warmup is not None else None,
+        duration=_seconds(duration),
+        warmup=_seconds(warmup),
         slo=tuple(slo),
         workers=workers,
         remote_workers=remote_workers,
@@ -215,23 +167,33 @@ def loadtest(
         prometheus_selector=prometheus_selector,
         report=report,
     )
-    with _Progress((scenario or locustfile or Path("run")).stem) as progress:
-        res = run_loadtest(opts, progress=progress)
-    _lines(run_lines(res.run, res.analysis, str(res.run_dir), host=host))
-    out.print(render_run(res.run))
-    if verbose:
-        out.print(render_analysis(res.analysis), soft_wrap=False)
-    if res.report_path is not None:
-        out.print(f"report: {res.report_path}", markup=False, highlight=False)
-    out.print(f"run written to {res.run_dir}", markup=False, highlight=False)
-    if not res.run.complete and (res.run.stop_reason or "").startswith("interrupted"):
-        raise typer.Exit(code=EXIT_INTERRUPTED)
+    res = _run(opts, (scenario or locustfile or Path("run")).stem)
+    show_run(res, host=host, verbose=verbose)
 
 
-def _lines(lines: list[str]) -> None:
-    """The three first lines: result or capacity, what limits it, the next command."""
-    for line in lines:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+def _seconds(text: str | None) -> float | None:
+    return parse_duration(text) if text is not None else None
+
+
+def _one_source(
+    scenario: Path | None,
+    locustfile: Path | None,
+    prometheus_url: str | None,
+    prometheus_selector: str | None,
+) -> None:
+    """A scenario or a Locust file (one of them); the Prometheus options both or neither."""
+    from scalectl.telemetry.promserver import from_options
+
+    if (scenario is None) == (locustfile is None):
+        raise InputError("give a SCENARIO file or --locustfile FILE (one of them)")
+    from_options(prometheus_url, prometheus_selector)
+
+
+def _run(opts: Any, label: str) -> Any:
+    from scalectl.pipeline import loadtest as run_loadtest
+
+    with Progress(label) as progress:
+        return run_loadtest(opts, progress=progress)
 
 
 def _emit(
@@ -242,7 +204,7 @@ def _emit(
     image: str,
     users: int | None,
     rps: float | None,
-    seconds: float | None,
+    duration: str | None,
     slo: list[str],
     warmup: str | None,
 ) -> None:
@@ -261,13 +223,13 @@ def _emit(
         image=image,
         users=users,
         rps=rps,
-        duration=seconds,
+        duration=_seconds(duration),
         slo=slo,
-        warmup=parse_duration(warmup) if warmup is not None else None,
+        warmup=_seconds(warmup),
     )
     for path in written:
-        out.print(f"wrote {path}", markup=False, highlight=False)
-    out.print("how to run it and get run.json back: docs/distributed.md", markup=False, highlight=False)
+        plain(f"wrote {path}")
+    plain("how to run it and get run.json back: docs/distributed.md")
 
 
 def _replica_list(text: str | None) -> tuple[int, ...]:
@@ -280,29 +242,6 @@ def _replica_list(text: str | None) -> tuple[int, ...]:
     if not values or any(v < 1 for v in values):
         raise InputError(f"--replicas {text!r}: replica counts must be at least 1")
     return tuple(values)
-
-
-def _print_step(step: Any) -> None:
-    mark = "ok" if step.slo_ok else "SLO broken"
-    err.print(
-        f"step {step.index}: users={step.users or '-'} offered={step.offered_rps or '-'} "
-        f"rps={step.rps:,.1f} p95={step.p95_ms:,.1f}ms errors={step.error_rate:.1%} {mark}",
-        markup=False,
-        highlight=False,
-    )
-
-
-def _print_baseline(done: Any, *, verbose: bool = False) -> None:
-    from scalectl.report.analysis_term import render_analysis
-    from scalectl.report.first_lines import baseline_lines
-
-    _lines(baseline_lines(done.baseline, done.analysis, str(done.path)))
-    out.print(_baseline_table(done.baseline))
-    if verbose and done.analysis is not None:
-        out.print(render_analysis(done.analysis), soft_wrap=False)
-    if done.report_path is not None:
-        out.print(f"baseline report: {done.report_path}", markup=False, highlight=False)
-    out.print(f"baseline written to {done.path} ({done.baseline.stop_reason})", markup=False, highlight=False)
 
 
 @app.command("baseline")
@@ -388,14 +327,11 @@ def baseline(
     SLO broke, or the heaviest load) is shown: what breaks first. The baseline goes to
     reports/baselines/NAME.json, read by 'scalectl gate' and 'scalectl recommend'.
     """
-    from scalectl.pipeline import BaselineOptions, sweep
+    from scalectl.pipeline import BaselineOptions
     from scalectl.telemetry.promserver import from_options
 
     from_options(prometheus_url, prometheus_selector)  # both or neither (exit 2), before anything runs
-
     counts = _replica_list(replicas)
-    if host is None and target_cmd is None:
-        _own_target_note(list(counts) or [1], scenario)
     opts = BaselineOptions(
         name=name,
         scenario=scenario,
@@ -409,61 +345,37 @@ def baseline(
         slo=tuple(slo),
         metrics_urls=tuple(metrics_url),
         workers=workers,
-        warmup=parse_duration(warmup) if warmup is not None else None,
+        warmup=_seconds(warmup),
         refine=refine,
         prometheus_url=prometheus_url,
         prometheus_selector=prometheus_selector,
         report=report,
     )
-    with _Progress(f"{name} step") as progress:
-        sweep(
-            opts,
-            progress=progress,
-            on_step=_print_step,
-            on_baseline=lambda done: _print_baseline(done, verbose=verbose),
-        )
+    _sweep(opts, verbose=verbose, own_target=host is None and target_cmd is None)
 
 
 def _own_target_note(counts: list[int], scenario: Path | None) -> None:
     """Say plainly that baseline measures a target of its own (and which running one it leaves alone)."""
-    from scalectl import target
-    from scalectl.scenario import load_scenario
+    from scalectl.pipeline.targets import own_target_note
 
-    sc = load_scenario(scenario) if scenario is not None else None
-    if sc is not None and (sc.host or (sc.target is not None and sc.target.command)):
-        return
-    running = target.load_state(target.state_path())
-    n = "/".join(map(str, counts))
-    line = f"no --host: measuring a bundled target of {n} replica(s) started for this baseline"
-    if running is not None and target.is_running(running):
-        line += f"; the target running at {running.url} is left alone (--host {running.url} measures it)"
-    err.print(line, markup=False, highlight=False)
+    if (line := own_target_note(counts, scenario)) is not None:
+        err.print(line, markup=False, highlight=False)
 
 
-def _baseline_table(b: Any) -> Any:
-    from rich.table import Table
+def _sweep(opts: Any, *, verbose: bool, own_target: bool) -> None:
+    from scalectl.pipeline import sweep
+    from scalectl.pipeline.baseline import refuse_existing
 
-    t = Table(
-        title=f"baseline {b.name} ({b.replicas or 'unknown'} replica(s)), SLO: {', '.join(b.slo) or 'none'}",
-        title_justify="left",
-    )
-    t.caption = "* the knee: highest throughput within the SLO; latency in ms"
-    for col in ("step", "users", "offered", "rps", "p50", "p95", "p99", "errors", "SLO"):
-        t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-    for s in b.steps:
-        knee = b.knee is not None and b.knee.step == s.index
-        t.add_row(
-            f"{s.index}{'*' if knee else ''}",
-            str(s.users or "-"),
-            f"{s.offered_rps:g}" if s.offered_rps else "-",
-            f"{s.rps:,.1f}",
-            f"{s.p50_ms:,.1f}",
-            f"{s.p95_ms:,.1f}",
-            f"{s.p99_ms:,.1f}",
-            f"{s.error_rate:.1%}",
-            "ok" if s.slo_ok else "broken",
+    refuse_existing(opts)  # before the note: a refused baseline measures nothing
+    if own_target:
+        _own_target_note(list(opts.replicas) or [1], opts.scenario)
+    with Progress(f"{opts.name} step") as progress:
+        sweep(
+            opts,
+            progress=progress,
+            on_step=print_step,
+            on_baseline=lambda done: print_baseline(done, verbose=verbose),
         )
-    return t
 
 
 @app.command("worker")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -93,62 +91,19 @@ def up(
     Without --detach it runs in the foreground until Ctrl-C, then drains and stops everything.
     Exit code 3 when the port is busy, nginx is missing, or a replica does not become ready.
     """
-    from scalectl import target
+    from scalectl.pipeline.serve import serve, start_bundled
 
-    knobs = parse_env(env)
-    state = target.state_path(workdir)
-    existing = target.load_state(state)
-    if existing is not None and target.is_running(existing):
-        raise TargetError(
-            f"a target is already running at {existing.url} (state in {state})",
-            hint="stop it with 'scalectl target down' first",
-        )
-    err.print(f"starting {replicas} replica(s) (lb: {lb}) ...")
-    info = target.start_target(
+    info = start_bundled(
         replicas=replicas,
         port=port,
         lb=lb,
         cpus_per_replica=cpus_per_replica,
-        env=knobs,
+        env=parse_env(env),
         workdir=workdir,
         ready_timeout=ready_timeout,
+        say=err.print,
     )
-    # From here on, whatever happens (Ctrl-C while printing included), a foreground target is stopped.
-    keep_running = False
-    exited = False
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def _sigterm(*_: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        target.save_state(info, state)
-        _print_target(info)
-        if detach:
-            keep_running = True
-            err.print("running in the background; stop it with 'scalectl target down'")
-            return
-        signal.signal(signal.SIGTERM, _sigterm)
-        err.print("running; press Ctrl-C to stop")
-        while target.is_running(info):
-            time.sleep(0.5)
-        exited = True
-    except KeyboardInterrupt:
-        err.print("stopping (draining in-flight requests) ...")
-    finally:
-        if not keep_running:
-            signal.signal(signal.SIGTERM, previous)
-            previous_int = signal.signal(
-                signal.SIGINT, signal.SIG_IGN
-            )  # a second Ctrl-C must not cut it short
-            try:
-                target.stop_target(info)
-                state.unlink(missing_ok=True)
-            finally:
-                signal.signal(signal.SIGINT, previous_int)
-    if exited:
-        raise TargetError(f"every process of the target exited on its own (logs in {workdir})")
-    err.print("stopped")
+    serve(info, workdir, detach=detach, show=_print_target, say=err.print)
 
 
 @target_cli.command("status")
@@ -166,8 +121,6 @@ def status(
     """
     from dataclasses import asdict
 
-    from rich.table import Table
-
     from scalectl import target
 
     info = target.load_state(target.state_path(workdir))
@@ -180,21 +133,27 @@ def status(
         data = {"url": info.url, "lb": info.lb, "lb_pid": info.lb_pid, "lb_alive": lb_alive}
         out.print(json.dumps({**data, "replicas": [asdict(r) for r in rows]}, indent=2), markup=False)
     else:
-        lb_note = "" if lb_alive is None else f", nginx pid {info.lb_pid} {'up' if lb_alive else 'DOWN'}"
-        out.print(f"target: {info.url}  (lb: {info.lb}{lb_note})")
-        table = Table("replica", "pid", "address", "alive", "ready", "detail")
-        for r in rows:
-            table.add_row(
-                str(r.index),
-                str(r.pid),
-                r.url,
-                "yes" if r.alive else "no",
-                "yes" if r.ready else "no",
-                r.detail,
-            )
-        out.print(table)
+        _print_health(info, rows, lb_alive)
     if not all(r.ready for r in rows) or lb_alive is False:
         raise typer.Exit(code=3)
+
+
+def _print_health(info: Any, rows: list[Any], lb_alive: bool | None) -> None:
+    from rich.table import Table
+
+    lb_note = "" if lb_alive is None else f", nginx pid {info.lb_pid} {'up' if lb_alive else 'DOWN'}"
+    out.print(f"target: {info.url}  (lb: {info.lb}{lb_note})")
+    table = Table("replica", "pid", "address", "alive", "ready", "detail")
+    for r in rows:
+        table.add_row(
+            str(r.index),
+            str(r.pid),
+            r.url,
+            "yes" if r.alive else "no",
+            "yes" if r.ready else "no",
+            r.detail,
+        )
+    out.print(table)
 
 
 @target_cli.command("down")

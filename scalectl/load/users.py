@@ -122,46 +122,57 @@ def make_classes(config: dict[str, Any]) -> dict[str, type]:
     mix = _Mix(scenario)
     load = scenario["load"]
     timeout = float(scenario.get("timeout", 10.0))
-    think = scenario.get("think_time") or {"min": 0.0, "max": 0.0}
-    share = 1.0 / max(1, int(config.get("workers", 0)) or 1)
-
-    def worker_index(env: Any) -> int:
-        return max(0, getattr(env.runner, "worker_index", 0) or 0)
-
     if load.get("model", "closed") == "closed":
+        think = scenario.get("think_time") or {"min": 0.0, "max": 0.0}
+        return _closed_classes(mix, load["stages"], timeout, think)
+    share = 1.0 / max(1, int(config.get("workers", 0)) or 1)
+    return _open_classes(mix, load, timeout, share)
 
-        def wait_time(self: Any) -> float:
-            lo, hi = think["min"], think["max"]
-            return lo if hi <= lo else self.rng.uniform(lo, hi)
 
-        class ScenarioUser(FastHttpUser):
-            abstract = False
-            network_timeout = timeout
-            connection_timeout = timeout
+def _worker_index(env: Any) -> int:
+    return max(0, getattr(env.runner, "worker_index", 0) or 0)
 
-            def on_start(self) -> None:
-                _user_setup(self, mix, worker_index(self.environment))
 
-            @task
-            def send_one(self) -> None:
-                _send(self, mix, mix.pick(self.rng), None)
+def _closed_classes(
+    mix: _Mix, stages: list[dict[str, Any]], timeout: float, think: dict[str, float]
+) -> dict[str, type]:
+    """Closed model: virtual users that send, think and send again; the users follow the stages."""
 
-        ScenarioUser.wait_time = wait_time  # type: ignore[method-assign]
-        stages = load["stages"]
+    def wait_time(self: Any) -> float:
+        lo, hi = think["min"], think["max"]
+        return lo if hi <= lo else self.rng.uniform(lo, hi)
 
-        class StagesShape(LoadTestShape):
-            abstract = False
+    class ScenarioUser(FastHttpUser):
+        abstract = False
+        network_timeout = timeout
+        connection_timeout = timeout
 
-            def tick(self) -> tuple[int, float] | None:
-                t = self.get_run_time()
-                for s in stages:
-                    if t < s["duration"]:
-                        return int(s["users"]), float(s["spawn_rate"])
-                    t -= s["duration"]
-                return None
+        def on_start(self) -> None:
+            _user_setup(self, mix, _worker_index(self.environment))
 
-        return {"ScenarioUser": ScenarioUser, "StagesShape": StagesShape}
+        @task
+        def send_one(self) -> None:
+            _send(self, mix, mix.pick(self.rng), None)
 
+    ScenarioUser.wait_time = wait_time  # type: ignore[method-assign]
+
+    class StagesShape(LoadTestShape):
+        abstract = False
+
+        def tick(self) -> tuple[int, float] | None:
+            t = self.get_run_time()
+            for s in stages:
+                if t < s["duration"]:
+                    return int(s["users"]), float(s["spawn_rate"])
+                t -= s["duration"]
+            return None
+
+    return {"ScenarioUser": ScenarioUser, "StagesShape": StagesShape}
+
+
+def _open_classes(mix: _Mix, load: dict[str, Any], timeout: float, share: float) -> dict[str, type]:
+    """Open model: a pool of users that send at the arrival schedule's intended times (this worker's
+    ``share`` of the rate), kept up until the schedule is over."""
     schedule_box: dict[str, ArrivalSchedule] = {}
     open_stages = load["stages"]
     total = sum(s["duration"] for s in open_stages)
@@ -174,7 +185,7 @@ def make_classes(config: dict[str, Any]) -> dict[str, type]:
         wait_time = constant(0)
 
         def on_start(self) -> None:
-            _user_setup(self, mix, worker_index(self.environment))
+            _user_setup(self, mix, _worker_index(self.environment))
             if "s" not in schedule_box:
                 schedule_box["s"] = ArrivalSchedule(open_stages, share, time.time())
 

@@ -64,6 +64,7 @@ def sweep(
             "--host",
             hint="give --target-cmd 'CMD {port} {replicas}', or run one baseline per count with --replicas N",
         )
+    refuse_existing(opts)  # every count's file, before any load runs
     done = []
     for n in counts:
         name = f"{opts.name}-r{n}" if len(counts) > 1 else opts.name
@@ -82,6 +83,21 @@ def sweep(
             on_baseline(outcome)
         done.append(outcome)
     return done
+
+
+def refuse_existing(opts: BaselineOptions) -> None:
+    """An input error when a baseline file this sweep would write exists and ``--update`` is not given."""
+    if opts.update:
+        return
+    counts = list(opts.replicas) or [opts.target.replicas]
+    for n in counts:
+        name = f"{opts.name}-r{n}" if len(counts) > 1 else opts.name
+        path = storage.baseline_path(name, root=opts.root, out=opts.out)
+        if path.exists():
+            raise InputError(
+                f"baseline {path} exists; pass --update to replace it deliberately",
+                hint="or give another --name",
+            )
 
 
 def _scenario_host(opts: BaselineOptions) -> str | None:
@@ -285,4 +301,4 @@ def _step_record(
     )
 
 
-__all__ = ["DEFAULT_SCENARIO", "BaselineOutcome", "RunningTarget", "run_baseline", "sweep"]
+__all__ = ["DEFAULT_SCENARIO", "BaselineOutcome", "RunningTarget", "refuse_existing", "run_baseline", "sweep"]

@@ -118,6 +118,10 @@ def _the_run(req: GateRequest, on_run: Callable[[Path], None] | None) -> RunResu
 
 def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> GateVerdict:
     """Judge the request's run (running its scenario first when no run directory is given)."""
+    if (req.prometheus_url is None) != (req.prometheus_selector is None):
+        raise InputError("give --prometheus-url and --prometheus-selector together (or neither)")
+    if req.prometheus_url is not None and req.run_dir is not None:
+        raise InputError("--prometheus-url reads the telemetry of a run the gate makes; not with --run")
     if (req.scenario is None) == (req.run_dir is None):
         raise InputError("give either a SCENARIO to run or --run RUN_DIR (exactly one)")
     settings = stat_settings(req)

@@ -189,6 +189,24 @@ def find_detached(host: str, root: Path) -> RunningTarget | None:
     )
 
 
+def own_target_note(counts: list[int], scenario: Path | None) -> str | None:
+    """Without ``--host`` or ``--target-cmd``, a baseline measures a bundled target of its own: the
+    line that says so (and which running ``target up`` target it leaves alone); None when the
+    scenario names its own host or command."""
+    from scalectl import target
+    from scalectl.scenario import load_scenario
+
+    sc = load_scenario(scenario) if scenario is not None else None
+    if sc is not None and (sc.host or (sc.target is not None and sc.target.command)):
+        return None
+    running = target.load_state(target.state_path())
+    n = "/".join(map(str, counts))
+    line = f"no --host: measuring a bundled target of {n} replica(s) started for this baseline"
+    if running is not None and target.is_running(running):
+        line += f"; the target running at {running.url} is left alone (--host {running.url} measures it)"
+    return line
+
+
 @contextlib.contextmanager
 def _command_target(spec: TargetSpec) -> Iterator[RunningTarget]:
     from scalectl.target_command import start_command, stop_command

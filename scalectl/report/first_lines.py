@@ -6,6 +6,8 @@ follows with ``--verbose`` and is always in the run directory (analysis.json, re
 
 from __future__ import annotations
 
+import re
+
 from scalectl.models import Analysis, Baseline, RunResult
 from scalectl.report.fmt import ms, pct, throughput
 
@@ -52,9 +54,26 @@ def run_lines(run: RunResult, analysis: Analysis | None, run_dir: str, host: str
     if analysis is not None and analysis.findings and analysis.findings[0].verify:
         nxt = f"next: {analysis.findings[0].action.split(';')[0]}; then {analysis.findings[0].verify}"
     elif verdict == "met":
-        on = f" --host {host}" if host else ""
-        nxt = f"next: scalectl baseline --scenario {run_dir}/scenario.yaml{on} (the knee: how much it takes)"
+        nxt = _baseline_next(run, run_dir, host)
     return [result, _limit(analysis), nxt]
+
+
+def _baseline_next(run: RunResult, run_dir: str, host: str | None) -> str:
+    """The baseline that finds this run's knee: on the same target (``--host`` as given, else the
+    external target the run recorded), under a name of its own (the default may exist already)."""
+    target = run.target
+    host = host or (target.url if target is not None and target.kind == "external" else None)
+    on = f" --host {host}" if host else ""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", run.scenario_name).strip("-.") or "mine"
+    if run.scenario.get("steps"):
+        return (
+            f"next: scalectl baseline --scenario {run_dir}/scenario.yaml{on} --name {name} "
+            "(the knee: how much it takes)"
+        )
+    return (
+        f"next: the knee: add a steps: section (users: [...]) to the scenario and run scalectl baseline "
+        f"--scenario FILE{on} --name {name}, or scalectl baseline{on} (the default stepped mix)"
+    )
 
 
 def baseline_lines(b: Baseline, last: Analysis | None, path: str) -> list[str]:

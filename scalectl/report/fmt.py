@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from scalectl.durations import format_duration
+from scalectl.errors import InputError
 from scalectl.models import EndpointStats, Environment, RunResult, SloResult
 from scalectl.models.recommendation import Recommendation, UslModel
+from scalectl.slo import parse_threshold
 
 
 def ms(v: float | None) -> str:
@@ -104,14 +106,19 @@ def slo_limit(r: SloResult) -> str:
 
 
 def _slo_value(expr: str, v: float | None) -> str:
+    """``v`` in the unit of the SLO's metric, read by the SLO grammar (not by words in the text: a
+    route named ``/generate`` is not an error rate)."""
     if v is None:
         return "–"
-    text = expr.lower()
-    if "rate" in text or "fail" in text or "error" in text:
+    try:
+        metric = parse_threshold(expr).metric
+    except InputError:
+        return f"{v:g}"
+    if metric == "error_rate":
         return pct(v)
-    if "rps" in text or "throughput" in text:
+    if metric == "rps":
         return f"{v:,.1f} req/s"
-    if "req" in text or "count" in text:
+    if metric == "requests":
         return f"{v:,.0f}"
     return ms(v)
 

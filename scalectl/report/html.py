@@ -44,21 +44,42 @@ def _overall_latency_slo(item: ReportInput) -> float | None:
 def _run_body(page: Page, item: ReportInput) -> str:
     run = item.run
     slos = slo_results(item)
+    parts = [_header(run, slos), '<main class="wrap">', _kpis(run), _alerts(run)]
+    parts.append(section("Summary", _summary(run, slos), "summary"))
+    parts.append(section("Load and latency", _load_charts(page, item), "load"))
+    parts.append(section("Endpoints", _endpoint_table(run), "endpoints"))
+    parts.append(section("Target telemetry", _telemetry(page, run), "telemetry"))
+    parts.append(section("Analysis", _analysis(item.analysis), "analysis"))
+    if item.analysis is not None:
+        parts.append(_experiments(item.analysis))
+    if item.recommendation is not None:
+        parts.append(
+            section("Capacity recommendation", _recommendation(page, item.recommendation), "capacity")
+        )
+    parts.append(footer())
+    parts.append("</main>")
+    return "\n".join(parts)
+
+
+def _header(run: RunResult, slos: Sequence[Any]) -> str:
+    """Scenario, run id, when, where, the load model and the verdict pills."""
     ok = slo_verdict(slos)
-    t = run.total
-    err_rate = t.failure_rate
-    when = started(run)
-    header = (
+    return (
         '<header class="top"><div class="wrap">'
         f'<div class="eyebrow">scalectl load test report</div><h1>{e(run.scenario_name)}</h1>'
-        f'<div class="meta">run <code>{e(run.run_id)}</code> · {e(when)}'
+        f'<div class="meta">run <code>{e(run.run_id)}</code> · {e(started(run))}'
         f" · {e(run.host)} · {e(run.load_model)} model</div>"
         f'<div class="verdict">{pill(ok if slos else None, fmt.verdict_text(ok, len(slos)))}'
         f"{pill(run.complete or None, fmt.completeness(run)) if not run.complete else ''}"
         f"{pill(False, 'generator saturated') if run.generator.saturated else ''}</div>"
         "</div></header>"
     )
-    kpis = (
+
+
+def _kpis(run: RunResult) -> str:
+    t = run.total
+    err_rate = t.failure_rate
+    return (
         '<div class="kpis">'
         + kpi("Requests", f"{t.requests:,}", f"{t.failures:,} failed")
         + kpi("Throughput", fmt.throughput(run), "over the seconds that carried load")
@@ -68,7 +89,11 @@ def _run_body(page: Page, item: ReportInput) -> str:
         + kpi("Error rate", fmt.pct(err_rate), cls="bad" if err_rate > 0 else "")
         + "</div>"
     )
-    alerts = "".join(
+
+
+def _alerts(run: RunResult) -> str:
+    """An incomplete run, a saturated generator, the run's warnings and the generator's notes."""
+    return "".join(
         f'<div class="alert">{e(w)}</div>'
         for w in [
             *([] if run.complete else [f"This run is incomplete: {run.stop_reason or 'stopped early'}."]),
@@ -81,9 +106,11 @@ def _run_body(page: Page, item: ReportInput) -> str:
             *run.generator.notes,
         ]
     )
-    parts = [header, '<main class="wrap">', kpis, alerts]
-    parts.append(section("Summary", _summary(run, slos), "summary"))
-    load_charts = page.grid(
+
+
+def _load_charts(page: Page, item: ReportInput) -> str:
+    run = item.run
+    return page.grid(
         [
             (charts.load_figure(run), False),
             (charts.latency_figure(run, _overall_latency_slo(item)), False),
@@ -92,26 +119,16 @@ def _run_body(page: Page, item: ReportInput) -> str:
             (charts.hdr_figure([(item.name, run)]), True),
         ]
     )
-    parts.append(section("Load and latency", load_charts, "load"))
-    parts.append(section("Endpoints", _endpoint_table(run), "endpoints"))
+
+
+def _telemetry(page: Page, run: RunResult) -> str:
     tel_figs = charts.telemetry_figures(run)
-    tel_body = (
-        page.grid([(f, False) for f in tel_figs])
-        if tel_figs
-        else '<p class="muted">No telemetry from the target in this run '
+    if tel_figs:
+        return page.grid([(f, False) for f in tel_figs])
+    return (
+        '<p class="muted">No telemetry from the target in this run '
         "(no /metrics scraped, no process sampled).</p>"
     )
-    parts.append(section("Target telemetry", tel_body, "telemetry"))
-    parts.append(section("Analysis", _analysis(item.analysis), "analysis"))
-    if item.analysis is not None:
-        parts.append(_experiments(item.analysis))
-    if item.recommendation is not None:
-        parts.append(
-            section("Capacity recommendation", _recommendation(page, item.recommendation), "capacity")
-        )
-    parts.append(footer())
-    parts.append("</main>")
-    return "\n".join(parts)
 
 
 def _summary(run: RunResult, slos: Sequence[Any]) -> str:

@@ -109,7 +109,7 @@ def test_cpu_bound_service_needs_more_replicas_than_a_light_one() -> None:
     light = recommend(evidence_of([make_baseline(60.0, name="light")]), 100.0)
     heavy = recommend(evidence_of([make_baseline(20.0, name="heavy", cpu_ms_per_req=45.0)]), 100.0)
     assert heavy.replicas > light.replicas
-    assert heavy.limited_by == "infrastructure"  # CPU saturated at the heaviest step
+    assert heavy.limited_by == "application"  # CPU saturated at the heaviest step: the analysis's category
 
 
 def test_nothing_meets_the_slo_still_answers(single_baseline) -> None:
@@ -145,7 +145,7 @@ def test_pool_saturated_only_past_a_cpu_bound_knee_is_not_a_database_limit() -> 
     )
     analysis = Analysis(run_id=heavy.run_id, performance_ok=False, findings=[finding])
     rec = recommend(ev, 200.0, analyses={heavy.run_id: analysis})
-    assert rec.limited_by == "infrastructure", rec.reasoning
+    assert rec.limited_by == "application", rec.reasoning
     assert rec.reachable and rec.replicas > 2
     # the same analysis where the pool is what fills first stays a database limit
     base_db = make_baseline(40.0, name="db", cpu_ms_per_req=2.0, pool=(1, 0), pool_hold_ms=25.0)

@@ -68,7 +68,7 @@ def test_cpu_saturation_outranks_a_busy_pool() -> None:
             ),
         ],
     )
-    assert signals.limit_from_telemetry(run)[0] == "infrastructure"
+    assert signals.limit_from_telemetry(run)[0] == "application"  # as the analysis files CPU
 
 
 def test_cpu_per_request_over_the_loaded_seconds_only() -> None:
@@ -159,3 +159,25 @@ def test_loop_lag_threshold_is_the_analysis_threshold() -> None:
     from scalectl.analysis.params import AnalysisParams
 
     assert AnalysisParams().loop_lag_ms / 1000.0 == signals.LOOP_LAG_S
+
+
+def test_the_limit_is_the_analysis_top_finding_in_its_own_order() -> None:
+    """Issue 13: recommend's `limited_by` named another finding than the limit line of the baseline
+    (it re-ranked by severity); it now takes the analysis's first finding, skipping the generator's."""
+    from scalectl.models import Analysis, Finding
+
+    def f(rule: str, category: str, severity: str, conf: float) -> Finding:
+        return Finding(
+            rule=rule, category=category, severity=severity, confidence=conf, title=rule, action="-"
+        )
+
+    analysis = Analysis(
+        run_id="r",
+        performance_ok=False,
+        findings=[
+            f("infra_generator_saturated", "infrastructure", "critical", 0.95),
+            f("app_cpu_saturated", "application", "high", 0.9),
+            f("db_pool_exhausted", "database", "critical", 0.95),
+        ],
+    )
+    assert signals.limit_from_analysis(analysis) == ("application", "app_cpu_saturated")

@@ -406,3 +406,25 @@ def test_midpoint_of_open_and_closed_levels() -> None:
 
     assert midpoint(4, 16, closed=True) == 10 and midpoint(4, 5, closed=True) is None
     assert midpoint(100.0, 200.0, closed=False) == 150.0 and midpoint(100.0, 101.0, closed=False) is None
+
+
+def test_an_existing_baseline_is_refused_before_the_note_and_any_load(tmp_path: Path, monkeypatch) -> None:
+    """Issue 13: the refusal came after "no --host: measuring a bundled target ..."; and in a sweep,
+    after the first counts had run."""
+    import scalectl.pipeline.baseline as baseline_mod
+
+    def no_load(*a, **kw):
+        raise AssertionError("no load may run")
+
+    monkeypatch.setattr(baseline_mod, "run_load", no_load)
+    monkeypatch.setattr(baseline_mod, "start_target", no_load)
+    out = tmp_path / "b"
+    out.mkdir()
+    (out / "x-r2.json").write_text("{}")
+    sc = _steps_scenario(tmp_path, 2)
+    res = CliRunner().invoke(
+        app, ["baseline", "-s", str(sc), "--name", "x", "--replicas", "1,2", "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "x-r2.json exists" in res.output, res.output
+    assert "measuring a bundled target" not in res.output
+    assert not (out / "x-r1.json").exists()

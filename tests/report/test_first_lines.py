@@ -15,10 +15,26 @@ def test_a_healthy_run_says_met_no_limit_and_what_to_run_next() -> None:
     assert len(lines) == 3
     assert lines[0].startswith(f"result: SLO met: {throughput(run)}, p95 ")
     assert lines[1].startswith("limit: none reached")
+    # a single-stage scenario has no steps to walk: say how to get the knee, under a name of its own
     assert (
-        lines[2]
-        == "next: scalectl baseline --scenario reports/runs/x/scenario.yaml (the knee: how much it takes)"
+        lines[2].startswith("next: the knee: add a steps: section")
+        and f"--name {run.scenario_name}" in lines[2]
     )
+    stepped = run.model_copy(update={"scenario": {**run.scenario, "steps": {"users": [1, 2, 4]}}})
+    assert (
+        run_lines(stepped, analyze_run(stepped), "reports/runs/x")[2]
+        == f"next: scalectl baseline --scenario reports/runs/x/scenario.yaml --name {run.scenario_name} "
+        "(the knee: how much it takes)"
+    )
+
+
+def test_the_next_baseline_keeps_the_external_target_the_run_measured() -> None:
+    """Issue 13: `analyze RUN` printed the next baseline without --host, which measures a fresh target."""
+    from scalectl.models.run import TargetSpec
+
+    run = make_run(seconds=12, rps=40, endpoints={"GET /a": lognormal_latency(20.0, 0.2)}, slo=["p95<300ms"])
+    run = run.model_copy(update={"target": TargetSpec(kind="external", url="http://127.0.0.1:8123")})
+    assert "--host http://127.0.0.1:8123" in run_lines(run, analyze_run(run), "reports/runs/x")[2]
 
 
 def test_a_slow_run_says_missed_with_the_observed_value_and_the_top_finding() -> None:

@@ -137,53 +137,13 @@ def latency_rising_pool_idle(ctx: Context) -> Finding | None:
 
 def rate_limited(ctx: Context) -> Finding | None:
     p = ctx.params
-    server = ctx.signals.column("rate_limit_rps")
-    http = ctx.signals.column("http_rps")
-    server_side = False
-    if not server.empty and not http.empty:
-        rej = float(server[ctx.loaded].sum().sum())
-        tot = float(http[ctx.loaded].sum().sum())
-        share = rej / tot if tot else 0.0
-        server_side = True
-    else:
-        share = ctx.error_share("http_429")
+    share, server_side = _rejected_share(ctx)
     if share < p.rate_limited_share:
         return None
-    env = ctx.target_env
     var = env_knob(ctx.run, "RATE_LIMIT_DEFAULT", "rate")
-    current = (env or {}).get(var) if var else None
-    n = ctx.replicas
-    load = ctx.signals.load[ctx.loaded]
-    users = float(load["users"].mean()) if len(load) else 0.0
-    per_user = float(load["achieved_rps"].mean()) / users * 60.0 if users else 0.0
+    per_user, users = _per_user_rate(ctx)
     suggested = math.ceil(per_user * 1.2 / 10.0) * 10 if per_user else None
-    traffic = (
-        f"each of the ~{users:.0f} test users sent ~{per_user:.0f}/minute and "
-        f"~{per_user * (1 - share):.0f}/minute got through. "
-        if per_user
-        else ""
-    )
-    action = (
-        f"rate limits reject {fmt_pct(share)} of requests (429): the limiter, not capacity, bounds this run; "
-        + traffic
-        + (
-            f"Raise {var}{f' (now {current!r})' if current else ''}"
-            if var
-            else "Raise the per-user rate limit"
-        )
-        + (f" to {suggested}/minute" if suggested else "")
-        + " if that per-user traffic is realistic, or spread the load over more test users"
-    )
-    if n > 1 and ctx.bundled:
-        if env is not None and not env.get("REDIS_URL"):
-            action += (
-                f"; with {n} replicas and no REDIS_URL the limits are held per process, so each user gets "
-                f"{n}× the limit: set REDIS_URL so the replicas share one limit"
-            )
-        else:
-            action += f"; with {n} replicas, check limits are shared (REDIS_URL), not per process"
-    elif n > 1:
-        action += f"; with {n} replicas, check the limits are kept in shared storage, not per process"
+    action = _rate_limit_action(ctx, share, var, per_user, users, suggested) + _shared_limits_note(ctx)
     new_env = {var: f"{suggested}/minute" if suggested else "<higher>"} if var else None
     return ctx.finding(
         rule="app_rate_limited",
@@ -208,71 +168,144 @@ def rate_limited(ctx: Context) -> Finding | None:
     )
 
 
+def _rejected_share(ctx: Context) -> tuple[float, bool]:
+    """The share of requests the rate limiter rejected under load, and whether the server said so
+    (its rejection counter) rather than the client (429 responses)."""
+    server = ctx.signals.column("rate_limit_rps")
+    http = ctx.signals.column("http_rps")
+    if not server.empty and not http.empty:
+        rej = float(server[ctx.loaded].sum().sum())
+        tot = float(http[ctx.loaded].sum().sum())
+        return (rej / tot if tot else 0.0), True
+    return ctx.error_share("http_429"), False
+
+
+def _per_user_rate(ctx: Context) -> tuple[float, float]:
+    """Requests per minute each test user sent under load, and the mean number of users."""
+    load = ctx.signals.load[ctx.loaded]
+    users = float(load["users"].mean()) if len(load) else 0.0
+    per_user = float(load["achieved_rps"].mean()) / users * 60.0 if users else 0.0
+    return per_user, users
+
+
+def _rate_limit_action(
+    ctx: Context, share: float, var: str | None, per_user: float, users: float, suggested: int | None
+) -> str:
+    current = (ctx.target_env or {}).get(var) if var else None
+    traffic = (
+        f"each of the ~{users:.0f} test users sent ~{per_user:.0f}/minute and "
+        f"~{per_user * (1 - share):.0f}/minute got through. "
+        if per_user
+        else ""
+    )
+    return (
+        f"rate limits reject {fmt_pct(share)} of requests (429): the limiter, not capacity, bounds this run; "
+        + traffic
+        + (
+            f"Raise {var}{f' (now {current!r})' if current else ''}"
+            if var
+            else "Raise the per-user rate limit"
+        )
+        + (f" to {suggested}/minute" if suggested else "")
+        + " if that per-user traffic is realistic, or spread the load over more test users"
+    )
+
+
+def _shared_limits_note(ctx: Context) -> str:
+    """With several replicas, limits held per process multiply: say so (empty with one replica)."""
+    n = ctx.replicas
+    env = ctx.target_env
+    if n > 1 and ctx.bundled:
+        if env is not None and not env.get("REDIS_URL"):
+            return (
+                f"; with {n} replicas and no REDIS_URL the limits are held per process, so each user gets "
+                f"{n}× the limit: set REDIS_URL so the replicas share one limit"
+            )
+        return f"; with {n} replicas, check limits are shared (REDIS_URL), not per process"
+    if n > 1:
+        return f"; with {n} replicas, check the limits are kept in shared storage, not per process"
+    return ""
+
+
 def upstream(ctx: Context) -> Finding | None:
+    """The upstream a service calls: its circuit breaker open, 502/504 from the app itself, or slow."""
+    for check in (_breaker_open, _upstream_failing, _upstream_slow):
+        found = check(ctx)
+        if found is not None:
+            return found
+    return None
+
+
+def _breaker_open(ctx: Context) -> Finding | None:
     p = ctx.params
     open_share = ctx.breaker_open_share
     rej = ctx.signals.column("breaker_rejections_rps")
     rejected = float(rej[ctx.loaded].sum().sum()) if not rej.empty else 0.0
-    if (open_share is not None and open_share > p.breaker_open_min_share) or rejected > 0:
-        names = [
-            n for n, f in ctx.signals.labelled("breaker_state").items() if (f[ctx.loaded] == 1).any().any()
-        ]
-        severe = ctx.monitor.error_rate > p.max_error_rate
-        return ctx.finding(
-            rule="app_breaker_open",
-            category="application",
-            severity="critical" if severe else "high",
-            confidence=0.9,
-            server_side=True,
-            title=f"circuit breaker {', '.join(names) or ''} open {fmt_pct(open_share or 0)} of the time: "
-            "the upstream is failing",
-            evidence=[
-                Evidence(
-                    metric="circuit_breaker_state == 1 (share of seconds)",
-                    observed=round(open_share or 0, 3),
-                    threshold=p.breaker_open_min_share,
-                    window=ctx.window,
-                ),
-                Evidence(
-                    metric="circuit_breaker_rejections_total", observed=round(rejected), window=ctx.window
-                ),
-            ],
-            action=(
-                "the upstream provider fails: check its status and credentials, keep the breaker (it guards "
-                "the service), serve a degraded answer or queue the work; scaling replicas will not help"
+    if not ((open_share is not None and open_share > p.breaker_open_min_share) or rejected > 0):
+        return None
+    names = [n for n, f in ctx.signals.labelled("breaker_state").items() if (f[ctx.loaded] == 1).any().any()]
+    severe = ctx.monitor.error_rate > p.max_error_rate
+    return ctx.finding(
+        rule="app_breaker_open",
+        category="application",
+        severity="critical" if severe else "high",
+        confidence=0.9,
+        server_side=True,
+        title=f"circuit breaker {', '.join(names) or ''} open {fmt_pct(open_share or 0)} of the time: "
+        "the upstream is failing",
+        evidence=[
+            Evidence(
+                metric="circuit_breaker_state == 1 (share of seconds)",
+                observed=round(open_share or 0, 3),
+                threshold=p.breaker_open_min_share,
+                window=ctx.window,
             ),
-            verify=ctx.verify(),
-        )
+            Evidence(metric="circuit_breaker_rejections_total", observed=round(rejected), window=ctx.window),
+        ],
+        action=(
+            "the upstream provider fails: check its status and credentials, keep the breaker (it guards "
+            "the service), serve a degraded answer or queue the work; scaling replicas will not help"
+        ),
+        verify=ctx.verify(),
+    )
+
+
+def _upstream_failing(ctx: Context) -> Finding | None:
+    p = ctx.params
     bad_gateway = ctx.error_share("http_502", "http_504")
-    if ctx.behind_proxy is False and bad_gateway >= p.lb_error_share:
-        return ctx.finding(
-            rule="app_upstream_failing",
-            category="application",
-            severity="critical" if ctx.monitor.error_rate > p.max_error_rate else "high",
-            confidence=0.7,
-            server_side=ctx.signals.telemetry_available,
-            title=f"{fmt_pct(bad_gateway)} of responses are 502/504 from the app itself: upstream calls fail",
-            evidence=[
-                Evidence(
-                    metric="client errors http_502 + http_504 / requests",
-                    observed=round(bad_gateway, 4),
-                    threshold=p.lb_error_share,
-                    window=ctx.window,
-                    note="no load balancer in front",
-                )
-            ],
-            action=(
-                "the app's upstream (e.g. the LLM provider) fails or times out: check it, and put a circuit "
-                "breaker with a fallback around it (BREAKER_FAILURE_THRESHOLD) so failures stay fast"
-                if ctx.bundled
-                else "the app's upstream (a service it calls) fails or times out: check it, and put a "
-                "circuit breaker with a fallback around the call so failures stay fast"
-            ),
-            verify=ctx.verify(),
-        )
-    means = ctx.signals.labelled("upstream_mean_s")
+    if not (ctx.behind_proxy is False and bad_gateway >= p.lb_error_share):
+        return None
+    return ctx.finding(
+        rule="app_upstream_failing",
+        category="application",
+        severity="critical" if ctx.monitor.error_rate > p.max_error_rate else "high",
+        confidence=0.7,
+        server_side=ctx.signals.telemetry_available,
+        title=f"{fmt_pct(bad_gateway)} of responses are 502/504 from the app itself: upstream calls fail",
+        evidence=[
+            Evidence(
+                metric="client errors http_502 + http_504 / requests",
+                observed=round(bad_gateway, 4),
+                threshold=p.lb_error_share,
+                window=ctx.window,
+                note="no load balancer in front",
+            )
+        ],
+        action=(
+            "the app's upstream (e.g. the LLM provider) fails or times out: check it, and put a circuit "
+            "breaker with a fallback around it (BREAKER_FAILURE_THRESHOLD) so failures stay fast"
+            if ctx.bundled
+            else "the app's upstream (a service it calls) fails or times out: check it, and put a "
+            "circuit breaker with a fallback around the call so failures stay fast"
+        ),
+        verify=ctx.verify(),
+    )
+
+
+def _upstream_slow(ctx: Context) -> Finding | None:
+    p = ctx.params
     worst: tuple[str, float] | None = None
-    for name, frame in means.items():
+    for name, frame in ctx.signals.labelled("upstream_mean_s").items():
         v = float(frame[ctx.loaded].mean().max()) * 1000.0
         if not np.isnan(v) and (worst is None or v > worst[1]):
             worst = (name, v)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from scalectl.analysis import scope
-from scalectl.analysis.levels import busiest_process_cpu
+from scalectl.analysis.levels import Plateau, busiest_process_cpu
 from scalectl.analysis.rules._common import Context, fmt_pct
 from scalectl.models import Evidence, Finding
 
@@ -76,20 +76,47 @@ def concurrency_limit(ctx: Context) -> Finding | None:
     unit = "users" if pl.top.load_name == "users" else "req/s offered"
     c = pl.concurrency
     about = "at most " if pl.from_lowest else "≈"
+    kind, conf, server = _limit_kind(ctx, cpu)
+    want = max(ctx.replicas + 1, math.ceil(ctx.replicas * pl.top.in_flight / max(c, 1e-9)))
+    return ctx.finding(
+        rule="app_concurrency_limit",
+        category="application",
+        severity="high",
+        confidence=conf,
+        server_side=server,
+        title=(
+            f"concurrency limit: throughput stays at ~{pl.rps:.3g} req/s from {pl.start.load:g} to "
+            f"{pl.top.load:g} {unit} while latency grows {pl.latency_growth:.1f}×; Little's law: "
+            f"{about}{c:.1f} request(s) served at once ({kind})"
+        ),
+        evidence=_plateau_evidence(ctx, pl, unit, cpu),
+        action=_action(ctx, c, cpu),
+        verify=ctx.verify(replicas=min(want, ctx.replicas * 4)),
+    )
+
+
+def _limit_kind(ctx: Context, cpu: float | None) -> tuple[str, float, bool]:
+    """What the limit looks like from the CPU (words for the title), the confidence, and whether it
+    rests on server-side evidence."""
+    p = ctx.params
     worker = busiest_process_cpu(ctx.run, ctx.window)
     if cpu is None:
-        kind, conf, server = "CPU not measured", 0.8, False
-    elif worker is not None and worker >= p.cpu_high_ratio:
-        kind, conf, server = (
+        return "CPU not measured", 0.8, False
+    if worker is not None and worker >= p.cpu_high_ratio:
+        return (
             f"CPU at {fmt_pct(cpu)} of its allotment, its busiest process at {fmt_pct(worker)} of a core: "
             "each worker computes; more workers can use the free cores",
             0.8,
             True,
         )
-    elif cpu < p.cpu_room_ratio:
-        kind, conf, server = f"CPU at {fmt_pct(cpu)} of its allotment: a worker/connection limit", 0.85, True
-    else:
-        kind, conf, server = f"CPU at {fmt_pct(cpu)} of its allotment: workers and CPU both near", 0.6, True
+    if cpu < p.cpu_room_ratio:
+        return f"CPU at {fmt_pct(cpu)} of its allotment: a worker/connection limit", 0.85, True
+    return f"CPU at {fmt_pct(cpu)} of its allotment: workers and CPU both near", 0.6, True
+
+
+def _plateau_evidence(ctx: Context, pl: Plateau, unit: str, cpu: float | None) -> list[Evidence]:
+    """The plateau (throughput flat, latency growing), Little's law, and the CPU at the top level."""
+    p = ctx.params
     evidence = [
         Evidence(
             metric=f"throughput from {pl.start.load:g} to {pl.top.load:g} {unit} (top / plateau start)",
@@ -105,7 +132,7 @@ def concurrency_limit(ctx: Context) -> Finding | None:
         ),
         Evidence(
             metric="Little's law: plateau throughput × mean latency at the lowest load",
-            observed=round(c, 2),
+            observed=round(pl.concurrency, 2),
             note=f"{pl.rps:.4g} req/s × {pl.low.mean_ms:.0f} ms at {pl.low.label} "
             f"({pl.low.source}): requests served at once; at the top {pl.top.in_flight:.1f} are in flight",
         ),
@@ -119,22 +146,7 @@ def concurrency_limit(ctx: Context) -> Finding | None:
                 note=f"CPU samples from {ctx.signals.cpu_from or 'the sweep'}",
             )
         )
-    want = max(ctx.replicas + 1, math.ceil(ctx.replicas * pl.top.in_flight / max(c, 1e-9)))
-    return ctx.finding(
-        rule="app_concurrency_limit",
-        category="application",
-        severity="high",
-        confidence=conf,
-        server_side=server,
-        title=(
-            f"concurrency limit: throughput stays at ~{pl.rps:.3g} req/s from {pl.start.load:g} to "
-            f"{pl.top.load:g} {unit} while latency grows {pl.latency_growth:.1f}×; Little's law: "
-            f"{about}{c:.1f} request(s) served at once ({kind})"
-        ),
-        evidence=evidence,
-        action=_action(ctx, c, cpu),
-        verify=ctx.verify(replicas=min(want, ctx.replicas * 4)),
-    )
+    return evidence
 
 
 RULES = (concurrency_limit,)

@@ -13,14 +13,23 @@ from scalectl.models import Recommendation
 
 
 def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[dict]:
+    labels = {"app.kubernetes.io/name": options.name}
+    return [
+        _deployment(rec, options, labels),
+        _service(options.name, labels),
+        _hpa(rec, options.name, labels),
+    ]
+
+
+def _container(rec: Recommendation, options: ManifestOptions) -> dict:
+    """The service's container: image, port, environment, measured resources, the three probes."""
     name, port = options.name, options.port
     live = options.live_path or options.ready_path
-    labels = {"app.kubernetes.io/name": name}
     r = rec.resources
     limits = {"memory": r.memory_limit}
     if r.cpu_limit:
         limits["cpu"] = r.cpu_limit
-    container = {
+    return {
         "name": name,
         "image": options.image,
         "ports": [{"name": "http", "containerPort": port}],
@@ -44,18 +53,24 @@ def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[
             "failureThreshold": 30,
         },
     }
-    deployment = {
+
+
+def _deployment(rec: Recommendation, options: ManifestOptions, labels: dict) -> dict:
+    return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": name, "labels": labels},
+        "metadata": {"name": options.name, "labels": labels},
         "spec": {
             "replicas": rec.replicas,
             "selector": {"matchLabels": labels},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+            "template": {"metadata": {"labels": labels}, "spec": {"containers": [_container(rec, options)]}},
         },
     }
-    service = {
+
+
+def _service(name: str, labels: dict) -> dict:
+    return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "labels": labels},
@@ -64,7 +79,12 @@ def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[
             "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
         },
     }
-    hpa = {
+
+
+def _hpa(rec: Recommendation, name: str, labels: dict) -> dict:
+    """An autoscaling/v2 HPA from the recommended replicas, on the recommended CPU utilization."""
+    utilization = rec.resources.hpa_cpu_utilization or round(rec.utilization_target * 100)
+    return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
         "metadata": {"name": name, "labels": labels},
@@ -77,17 +97,12 @@ def kubernetes_documents(rec: Recommendation, options: ManifestOptions) -> list[
                     "type": "Resource",
                     "resource": {
                         "name": "cpu",
-                        "target": {
-                            "type": "Utilization",
-                            "averageUtilization": r.hpa_cpu_utilization
-                            or round(rec.utilization_target * 100),
-                        },
+                        "target": {"type": "Utilization", "averageUtilization": utilization},
                     },
                 }
             ],
         },
     }
-    return [deployment, service, hpa]
 
 
 def render_kubernetes(rec: Recommendation, options: ManifestOptions | None = None) -> str:
