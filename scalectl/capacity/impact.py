@@ -179,18 +179,24 @@ def assess(
     )
     if plan is not None:
         impact = _with_plan(impact, plan)
-    # the smallest loss the interval allows (loss = −capacity change)
-    least_loss = -cap_hi
+    return impact, _check(impact, max_loss, st.confidence), None
+
+
+def _check(impact: CapacityImpact, max_loss: float | None, confidence: float) -> CheckResult:
+    """The capacity check: fails when the smallest loss the interval allows (loss = −capacity change)
+    exceeds ``max_loss``."""
+    cap_ch, cap_hi = impact.capacity_change, impact.capacity_change_high
+    least_loss = -(cap_hi if cap_hi is not None else cap_ch)
     failed = max_loss is not None and least_loss > max_loss
     if max_loss is None:
         limit = " (no --max-capacity-loss: reported only)"
     elif failed:
-        limit = f" (allowed loss {max_loss:.0%}; beyond it with {st.confidence:.0%} confidence)"
+        limit = f" (allowed loss {max_loss:.0%}; beyond it with {confidence:.0%} confidence)"
     elif -cap_ch > max_loss:
         limit = f" (allowed loss {max_loss:.0%}; beyond it, but within the runs' noise: not failed)"
     else:
         limit = f" (allowed loss {max_loss:.0%})"
-    check = CheckResult(
+    return CheckResult(
         name="capacity per replica",
         kind="capacity",
         metric="capacity_change",
@@ -199,8 +205,7 @@ def assess(
         baseline=0.0,
         unit="%",
         status="fail" if failed else "pass",
-        message=text + (f"; {impact.plan_text}" if impact.plan_text else "") + limit,
-        ci_low=cap_lo,
+        message=impact.text + (f"; {impact.plan_text}" if impact.plan_text else "") + limit,
+        ci_low=impact.capacity_change_low,
         ci_high=cap_hi,
     )
-    return impact, check, None
