@@ -21,7 +21,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = {"wsgi": ROOT / "tests/services/wsgi_sleep.yaml", "asgi": ROOT / "tests/services/asgi_plain.yaml"}
+SERVICES = {
+    "wsgi": ROOT / "tests/services/wsgi_sleep.yaml",
+    "asgi": ROOT / "tests/services/asgi_plain.yaml",
+    "asgi-open": ROOT / "tests/services/asgi_plain_open.yaml",
+}
 TOLERANCE = 0.15
 
 
@@ -67,12 +71,12 @@ def one(service: str, root: Path, refine: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--service", choices=[*SERVICES, "both"], default="both")
+    ap.add_argument("--service", choices=[*SERVICES, "all"], default="all")
     ap.add_argument("--root", type=Path, default=None)
     ap.add_argument("--refine", type=int, default=3, help="baseline --refine: bisections past the knee")
     args = ap.parse_args()
     root = args.root or Path(tempfile.mkdtemp(prefix="scalectl-yours-"))
-    rows = [one(s, root, args.refine) for s in (SERVICES if args.service == "both" else [args.service])]
+    rows = [one(s, root, args.refine) for s in (SERVICES if args.service == "all" else [args.service])]
     print(json.dumps(rows, indent=2))
     ok = all(r["error"] is not None and abs(r["error"]) <= TOLERANCE for r in rows)
     print(f"4-replica knee predicted from 1 and 2 within {TOLERANCE:.0%}: {'yes' if ok else 'NO'}")

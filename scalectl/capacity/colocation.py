@@ -3,8 +3,10 @@
 Measurements made here drive the target from the same machine (load goes to loopback). While the
 replicas leave a core free, the generator runs there and the fitted per-replica capacity holds. Once
 the replicas take every core, each request also costs the generator's CPU on those cores, so the
-host delivers ``capacity × t / (t + g)`` (t, g: CPU seconds per request of the target and of the
-generator, both measured). Production has no generator on its cores: the model's own prediction is
+host's CPUs carry at most ``cores / (t + g)`` requests a second (t, g: CPU seconds per request of the
+target and of the generator, both measured), and the host delivers the smaller of that and the
+capacity: ``capacity × t / (t + g)`` for a CPU-bound service (capacity = cores / t), the capacity
+itself for one that waits (a sleep, a pool, a slow upstream) and leaves the CPUs idle. Production has no generator on its cores: the model's own prediction is
 the one to size with; this one is what a check on this host should expect (``recommend --verify``,
 bench/bench_capacity.py).
 """
@@ -31,7 +33,7 @@ def host_capacity(
         or generator_cpu_s < 0
     ):
         return capacity
-    return capacity * target_cpu_s / (target_cpu_s + generator_cpu_s)
+    return min(capacity, cores / (target_cpu_s + generator_cpu_s))
 
 
 def host_capacity_from_runs(

@@ -239,16 +239,14 @@ def _pool(runs: list[RunResult], s: Settings, d: Draft) -> None:
     )
 
 
-def _margin_line(plan: ReplicaPlan, s: Settings, target_rps: float) -> str:
-    return (
-        f"margin: {plan.usable_rps:.0f} req/s usable at {s.utilization:.0%} utilization "
-        f"vs {target_rps:g} target"
-        + (
-            f"; with N+{s.redundancy} the service keeps the target with {s.redundancy} replica(s) down"
-            if s.redundancy
-            else ""
-        )
-    )
+def _margin_line(plan: ReplicaPlan, s: Settings, target_rps: float, reachable: bool) -> str:
+    line = f"margin: {plan.usable_rps:.0f} req/s usable at {s.utilization:.0%} utilization"
+    line += f" vs {target_rps:g} target"
+    if not reachable:
+        return line + ": the target is not reached (above), so no replica can be spared"
+    if s.redundancy:
+        line += f"; with N+{s.redundancy} the service keeps the target with {s.redundancy} replica(s) down"
+    return line
 
 
 def _per_replica_load(base: ReplicaCapacity | None, model: UslModel, d: Draft) -> float | None:
@@ -338,7 +336,7 @@ def size_now(
     d.warnings.extend(res.warnings)
     _pool(evidence.runs, s, d)
     upstream_c = settings_and_advice(evidence, s, d)
-    d.reasoning.append(_margin_line(plan, s, target_rps))
+    d.reasoning.append(_margin_line(plan, s, target_rps, d.reachable))
     rec = _assemble(evidence, d, s, model, plan, res.resources, conc, conc_model, upstream_c)
     return rec, d, plan
 

@@ -94,6 +94,16 @@ class Recommendation(Model):
     risk: Risk | None = None
     db_advice: list[DbAdvice] = Field(default_factory=list)
 
+    @property
+    def replicas_detail(self) -> str:
+        """ "needed 4, N+1" (or "N+1" when the file says nothing of the count needed): the same words
+        in the terminal, Markdown, HTML and the manifests' header."""
+        if not self.reachable:  # the count is what fits, not what the target needs: no N+1 claim
+            n = self.needed_replicas
+            return f"the target needs {n}: not reachable" if n and n > self.replicas else "not reachable"
+        needed = f"needed {self.needed_replicas}, " if self.needed_replicas is not None else ""
+        return f"{needed}N+{self.redundancy}"
+
 
 __all__ = [
     "CostEstimate",

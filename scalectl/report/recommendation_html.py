@@ -27,7 +27,7 @@ def _lines(lines: list[str]) -> str:
 
 
 def _kpis(rec: Recommendation) -> str:
-    out = [kpi("Replicas", str(rec.replicas), f"needed {rec.needed_replicas}, N+{rec.redundancy}")]
+    out = [kpi("Replicas", str(rec.replicas), rec.replicas_detail)]
     out.append(kpi("Target", f"{rec.target_rps:g} req/s", ", ".join(rec.slo)))
     if rec.cost is not None:
         out.append(kpi("Monthly cost", plan_view.money(rec.cost.monthly, rec.cost.currency), "730 h/month"))

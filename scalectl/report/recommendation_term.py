@@ -41,8 +41,7 @@ def recommendation_renderable(rec: Recommendation) -> RenderableType:
     t.add_column("", style="bold")
     t.add_column("value")
     verdict = "yes" if rec.reachable else "[red]no: adding replicas alone will not reach it[/]"
-    needed = f"needed {rec.needed_replicas}, " if rec.needed_replicas is not None else ""
-    t.add_row("replicas", f"{rec.replicas} ({needed}N+{rec.redundancy})")
+    t.add_row("replicas", f"{rec.replicas} ({rec.replicas_detail})")
     t.add_row("reachable by replicas", verdict)
     t.add_row("limited by", rec.limited_by or "-")
     for label, value in capacity_rows(rec):

@@ -36,3 +36,13 @@ def test_costs_are_read_from_the_runs() -> None:
     # 40 ms target + 10 ms generator per request: 80% of the cores for the replicas
     assert host_capacity_from_runs(50.0, 2, 2, [run]) == pytest.approx(40.0)
     assert host_capacity_from_runs(50.0, 2, 2, [make_run(rps=20.0, seconds=10)]) is None
+
+
+def test_a_service_that_waits_keeps_its_capacity_beside_the_generator() -> None:
+    """Issue 13: --verify said "this host can show about 29 req/s of the model's 70" for a service that
+    sleeps (0.5 % CPU), then measured 35: the generator's CPU only matters when the CPUs run out."""
+    assert host_capacity(70.0, replicas=6, cores=2, target_cpu_s=0.0005, generator_cpu_s=0.002) == 70.0
+    # CPU-bound: 2 cores / 25 ms = 80 req/s, below the model's 100
+    assert host_capacity(
+        100.0, replicas=2, cores=2, target_cpu_s=0.020, generator_cpu_s=0.005
+    ) == pytest.approx(80.0)

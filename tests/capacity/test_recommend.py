@@ -180,3 +180,15 @@ def test_a_lagging_event_loop_is_not_a_database_limit() -> None:
     )
     assert rec.limited_by == "application" and rec.reachable, rec.reasoning
     assert any("event loop lags 800 ms" in r for r in rec.reasoning)
+
+
+def test_an_unreachable_rate_makes_no_n_plus_one_claim() -> None:
+    """Issue 13: `--target-rps 100000` printed "replicas 80 (needed 100, N+1)" and "with N+1 the
+    service keeps the target with 1 replica(s) down"."""
+    rec = recommend(evidence_of([make_baseline(60.0, name="b")]), 1e6)
+    assert not rec.reachable
+    assert "N+" not in rec.replicas_detail and "not reachable" in rec.replicas_detail
+    assert not any("replica(s) down" in line for line in rec.reasoning), rec.reasoning
+    ok = recommend(evidence_of([make_baseline(60.0, name="c")]), 100.0)
+    assert ok.reachable and any("replica(s) down" in line for line in ok.reasoning)
+    assert ok.replicas_detail == f"needed {ok.needed_replicas}, N+1"

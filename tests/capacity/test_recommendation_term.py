@@ -63,3 +63,17 @@ def test_no_model_no_curve() -> None:
 def test_a_recommendation_without_needed_replicas_does_not_print_none() -> None:
     text = render_recommendation(_rec(needed_replicas=None))
     assert "5 (N+1)" in text and "None" not in text
+
+
+def test_every_view_says_the_same_replicas_detail_and_never_none() -> None:
+    from scalectl.capacity.manifests.common import evidence_comments
+    from scalectl.report.recommendation_html import render_recommendation_html
+
+    for rec, want in ((_rec(), "needed 4, N+1"), (_rec(needed_replicas=None), "N+1")):
+        assert rec.replicas_detail == want
+        for text in (
+            render_recommendation(rec),
+            render_recommendation_html(rec),
+            "\n".join(evidence_comments(rec)),
+        ):
+            assert want in text and "needed None" not in text and "(None" not in text
