@@ -7,7 +7,6 @@ percentile read back is within 0.1% of the recorded value. Encoded form: the bas
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -54,6 +53,14 @@ def merge(parts: Iterable[HdrHistogram | str | None]) -> HdrHistogram:
     return total
 
 
+def nearest_rank(q: float, total: np.ndarray | int) -> np.ndarray:
+    """The nearest rank of the q-th percentile (0..100) among ``total`` values: ceil(q/100 · n), at
+    least 1 and at most n (``total`` may be an array of counts). The one rank every reader uses: the
+    run's own percentiles (``percentiles_ms``, run.json) and the gate's (``gate/samples.py``)."""
+    n = np.asarray(total, dtype=np.float64)
+    return np.clip(np.ceil(q / 100.0 * n - 1e-9), 1.0, np.maximum(n, 1.0))
+
+
 def percentile_ms(hist: HdrHistogram, q: float) -> float:
     """The q-th percentile (0..100) in milliseconds, nearest-rank; 0.0 for an empty histogram.
 
@@ -65,7 +72,7 @@ def percentile_ms(hist: HdrHistogram, q: float) -> float:
     total = hist.get_total_count()
     if total == 0:
         return 0.0
-    rank = max(1, math.ceil(q / 100.0 * total - 1e-9))
+    rank = int(nearest_rank(q, total))
     return hist.get_value_at_percentile(min(100.0, (rank - 0.25) * 100.0 / total)) / 1000.0
 
 
@@ -79,7 +86,7 @@ def percentiles_ms(hist: HdrHistogram, qs: Sequence[float]) -> list[float]:
     cum = np.cumsum(np.ctypeslib.as_array(hist.counts)[:n], dtype=np.int64)
     out: list[float] = []
     for q in qs:
-        rank = min(total, max(1, math.ceil(q / 100.0 * total - 1e-9)))
+        rank = int(nearest_rank(q, total))
         idx = int(np.searchsorted(cum, rank, side="left"))
         if idx >= n:
             out.append(hist.get_max_value() / 1000.0)

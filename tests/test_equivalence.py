@@ -31,6 +31,14 @@ Regenerated when merging issue 14 and issue 11's Prometheus-server telemetry: th
 issue 14's empty ``change`` / ``experiment`` / ``tested`` fields, and the placeholder-resources warning
 also names the replicas' exported process metrics (--metrics-url, --prometheus-url), which now size
 CPU and memory; no figure changed.
+
+Regenerated for issue 13's "one number per quantity" (deliberate, ``smoke.gate`` only): the gate's
+figures are now the run's own. Its percentiles are read at the nearest rank, as run.json's are
+(overall p99 27.231 → 31.263 ms, run.json's p99; GET /api/content p95 10.223 → 10.335, p99 14.055 →
+15.183; GET /api/content/{id} p99 31.263 → 31.391), and its throughput is ``active_rps`` over the
+loaded seconds, not requests over every second with partial ones counted whole (overall 43.0 → 48.14
+req/s, the analysis's achieved_rps; per endpoint its share, as the report's tables). Intervals moved
+with the replicates read the same way. No verdict changed.
 """
 
 from __future__ import annotations

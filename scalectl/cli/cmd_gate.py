@@ -96,7 +96,8 @@ def gate(
         None,
         "--run-noise",
         help="Run-to-run noise of this machine (relative sd of a run's level), measured with A/A runs "
-        "(bench/bench_gate.py calibrate), for p50 and throughput, and p95/p99 unless --run-noise-tail "
+        "(bench/bench_gate.py calibrate), for p50, throughput and CPU per request (the capacity check), "
+        "and p95/p99 unless --run-noise-tail "
         "is given; default: the values measured on the project's CI machine.",
     ),
     run_noise_tail: float | None = typer.Option(

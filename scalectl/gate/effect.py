@@ -65,7 +65,10 @@ def pool(samples: list[RunSamples]) -> RunSamples:
                 fail.append(p.failures)
         keys[name] = KeySamples(buckets, np.vstack(counts), np.concatenate(req), np.concatenate(fail))
     durations = np.concatenate([s.durations for s in samples])
-    return RunSamples(run_id="+".join(s.run_id for s in samples), durations=durations, keys=keys)
+    loaded = np.concatenate([s.loaded_mask for s in samples])
+    return RunSamples(
+        run_id="+".join(s.run_id for s in samples), durations=durations, keys=keys, loaded=loaded
+    )
 
 
 def stat_settings(settings: ExperimentSettings, rounds: int) -> StatSettings:

@@ -20,7 +20,9 @@ every request (+5 ms on every route) is the other run-wide shape: it is the same
 endpoint, and as a ratio it is largest on the fastest one. So the run-wide change is also estimated
 additively (the mean of the other endpoints' differences), and each endpoint is judged against
 whichever of the two explanations expects more of it: a uniform shift is then reported by the overall
-checks, as run-wide, and not pinned on the smallest route.
+checks, as run-wide, and not pinned on the smallest route. An additive expectation that would leave
+less than half of an endpoint's baseline (a run 1.7 ms faster everywhere, on a 1.7 ms route) is not
+used: that route is judged against the multiplicative one (``ADDITIVE_FLOOR``).
 
 Uncertainty: the same circular block bootstrap as the absolute checks (the weights ``w_c``, ``w_b``
 draw the same seconds for the endpoint and the rest, so what they share within a second cancels in
@@ -52,6 +54,11 @@ if TYPE_CHECKING:
 
 LATENCY_METRICS = {"p50": 50.0, "p95": 95.0, "p99": 99.0}
 SUFFIX = " vs rest"
+#: The least an additive run-wide change may leave of an endpoint's baseline value for the additive
+#: model to judge it (a fraction of the baseline): below it, the run-wide change is read as a factor.
+ADDITIVE_FLOOR = 0.5
+#: The smallest latency the histograms resolve (1 µs), in ms: no expectation may fall below it.
+RESOLUTION_MS = 0.001
 
 
 @dataclass
@@ -96,7 +103,12 @@ def _run_wide(e: _Key, used: list[tuple[float, _Key]], j: int) -> tuple[float, n
     same milliseconds to each (the mean of the others' differences). Under the wrong model a uniform
     +5 ms looks like a large regression of the fastest route alone. The model that fits the other
     endpoints better (smaller weighted squared log residuals) is used; when they cannot tell (one
-    other endpoint fits both exactly), the one that expects more of ``e``."""
+    other endpoint fits both exactly), the one that expects more of ``e``.
+
+    The additive model is not used for ``e`` when it would expect less than ``ADDITIVE_FLOOR`` of
+    ``e``'s baseline (or less than ``RESOLUTION_MS``): a run that got 1.7 ms faster everywhere does not
+    make a 1.7 ms route a 0.03 ms one, and a ratio against a near-zero expectation (and its bootstrap
+    replicates) is no measurement. The multiplicative model judges such a route."""
     total = sum(w for w, _ in used)
     shift = float(sum(w * k.point[j] for w, k in used) / total)
     shift_reps = sum(w * k.reps[:, j] for w, k in used) / total
@@ -104,14 +116,16 @@ def _run_wide(e: _Key, used: list[tuple[float, _Key]], j: int) -> tuple[float, n
     add_reps = sum(w * (k.rc[:, j] - k.rb[:, j]) for w, k in used) / total
     mult_expected = float(e.pb[j]) * math.exp(shift)
     add_expected = float(e.pb[j]) + add
+    floor = max(ADDITIVE_FLOOR * float(e.pb[j]), RESOLUTION_MS)
     mult_res = sum(w * (float(k.point[j]) - shift) ** 2 for w, k in used) / total
     add_res = (
         sum(w * (math.log(k.pc[j]) - math.log(max(float(k.pb[j]) + add, 1e-9))) ** 2 for w, k in used) / total
     )
     tie = abs(add_res - mult_res) <= 1e-9 * max(add_res, mult_res, 1e-12)
-    if add_expected > 0 and (add_res < mult_res if not tie else add_expected > mult_expected):
+    if add_expected >= floor and (add_res < mult_res if not tie else add_expected > mult_expected):
         with np.errstate(invalid="ignore", divide="ignore"):
-            reps = np.log(np.maximum(e.rb[:, j] + add_reps, 1e-9))
+            # a replicate is held to the same floor as the point (no near-zero expectation)
+            reps = np.log(np.maximum(e.rb[:, j] + add_reps, ADDITIVE_FLOOR * e.rb[:, j]))
         return add_expected, reps, f"baseline {e.pb[j]:.4g} ms + other endpoints {add:+.3g} ms (run-wide)"
     with np.errstate(invalid="ignore", divide="ignore"):
         reps = np.log(e.rb[:, j]) + shift_reps

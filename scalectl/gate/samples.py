@@ -3,9 +3,11 @@
 A run stores, for every second and endpoint, an encoded HDR histogram (``IntervalStats.endpoints``).
 ``RunSamples.from_run`` decodes each of them exactly once and keeps, per endpoint (and for the whole
 run, ``OVERALL``), a dense ``seconds × buckets`` count matrix over the buckets that hold any value.
-Merging resampled seconds is then a matrix product, and a percentile is a cumulative sum and a search,
-read exactly the way HdrHistogram reads it (``get_value_at_percentile``), so the point estimate of a
-merged run equals ``histograms.percentile_ms`` of the merged histogram.
+Merging resampled seconds is then a matrix product, and a percentile is a cumulative sum and a search
+for the nearest rank (``histograms.nearest_rank``), read exactly as the run's own percentiles are
+(``histograms.percentiles_ms``, run.json's ``latency_ms``): the point estimate the gate shows for a run
+is the run's own figure. The throughput shown is the run's too (``RunResult.loaded_seconds``, the
+seconds ``analysis.throughput.active_rps`` counts; ``RunSamples.loaded``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ class RunSamples:
     #: Interval lengths in seconds (length ``seconds``).
     durations: np.ndarray
     keys: dict[str, KeySamples] = field(default_factory=dict)
+    #: Per second: whether the run's throughput counts it (``RunResult.loaded_seconds``: not the
+    #: partial start-up and drain seconds); None: every second.
+    loaded: np.ndarray | None = None
+
+    @property
+    def loaded_mask(self) -> np.ndarray:
+        return np.ones(self.seconds, dtype=bool) if self.loaded is None else self.loaded
 
     @property
     def seconds(self) -> int:
@@ -62,7 +71,9 @@ class RunSamples:
     @classmethod
     def from_run(cls, run: RunResult) -> RunSamples:
         """Decode every per-second histogram of ``run`` once (warm-up seconds are not samples)."""
-        series = [iv for iv in run.series if not iv.warmup]
+        counted = [i for i, iv in enumerate(run.series) if not iv.warmup]
+        series = [run.series[i] for i in counted]
+        loaded_at = set(run.loaded_seconds())
         n = len(series)
         names: list[str] = [ep.key for ep in run.endpoints]
         for interval in series:
@@ -87,7 +98,8 @@ class RunSamples:
             np.sum([fail[k] for k in names], axis=0) if names else np.zeros(n),
         )
         durations = np.array([max(s.duration_s, 1e-9) for s in series], dtype=np.float64)
-        return cls(run_id=run.run_id, durations=durations, keys=keys)
+        loaded = np.array([i in loaded_at for i in counted], dtype=bool)
+        return cls(run_id=run.run_id, durations=durations, keys=keys, loaded=loaded)
 
 
 def _dense(
@@ -100,6 +112,21 @@ def _dense(
     return KeySamples(buckets=buckets, counts=counts, requests=requests, failures=failures)
 
 
+def throughput(samples: RunSamples, key: str, weights: np.ndarray) -> np.ndarray:
+    """Requests per second of ``key`` for each row of ``weights`` (``R × seconds``: how often each
+    second is drawn; a row of ones gives the run's own figure, ``analysis.throughput.active_rps``):
+    the run's requests over its loaded seconds, times the key's share of the counted requests (the
+    reports' per-endpoint req/s, ``report.fmt.endpoint_rps``). NaN where a row draws no loaded second."""
+    weights = np.atleast_2d(weights)
+    overall = samples.keys[OVERALL]
+    loaded = samples.loaded_mask.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = (weights @ (overall.requests * loaded)) / (weights @ (samples.durations * loaded))
+        if key == OVERALL:
+            return rate
+        return rate * (weights @ samples.keys[key].requests) / (weights @ overall.requests)
+
+
 def bucket_values_ms(buckets: np.ndarray) -> np.ndarray:
     """The value HdrHistogram reports for a percentile landing in each bucket (highest equivalent)."""
     ref = histograms.new_histogram()
@@ -110,7 +137,8 @@ def bucket_values_ms(buckets: np.ndarray) -> np.ndarray:
 
 
 def percentiles_ms(merged: np.ndarray, values_ms: np.ndarray, qs: list[float]) -> np.ndarray:
-    """Percentiles of merged count rows (``B × K``) → ``B × len(qs)`` in ms, read as HdrHistogram reads them.
+    """Percentiles of merged count rows (``B × K``) → ``B × len(qs)`` in ms, nearest rank, read as the
+    run's own percentiles are read (``histograms.percentiles_ms``).
 
     Rows with no counts give NaN.
     """
@@ -119,7 +147,7 @@ def percentiles_ms(merged: np.ndarray, values_ms: np.ndarray, qs: list[float]) -
     total = cum[:, -1] if cum.shape[1] else np.zeros(cum.shape[0])
     out = np.full((merged.shape[0], len(qs)), np.nan)
     for j, q in enumerate(qs):
-        target = np.maximum(np.floor(np.minimum(q, 100.0) * total / 100.0 + 0.5), 1.0)
+        target = histograms.nearest_rank(min(q, 100.0), total)
         idx = np.minimum((cum < target[:, None]).sum(axis=1), max(cum.shape[1] - 1, 0))
         if len(values_ms):
             out[:, j] = np.where(total > 0, values_ms[idx], np.nan)

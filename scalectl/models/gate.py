@@ -39,6 +39,10 @@ class CapacityImpact(Model):
     cpu_change: float
     #: By the utilization law (capacity per replica ∝ 1 / CPU per request): baseline / run − 1.
     capacity_change: float
+    #: The interval of ``capacity_change`` at ``confidence`` (block bootstrap of both runs' seconds).
+    capacity_change_low: float | None = None
+    capacity_change_high: float | None = None
+    confidence: float | None = None
     text: str
     #: With ``--plan``: the plan's target rate, replicas and monthly cost before and after.
     target_rps: float | None = None

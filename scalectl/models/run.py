@@ -236,6 +236,19 @@ class RunResult(Model):
     generator: GeneratorInfo = Field(default_factory=GeneratorInfo)
     warnings: list[str] = Field(default_factory=list)
 
+    def loaded_seconds(self) -> list[int]:
+        """Indices into ``series`` of the seconds a run's throughput is measured over: first to last with
+        requests (warm-up left out), without those two partial seconds when there are four or more (after
+        a warm-up the first is whole). The one definition of which seconds count, for
+        ``analysis.throughput.active_rps`` and the gate's throughput (``gate/samples.py``)."""
+        busy = [i for i, iv in enumerate(self.series) if iv.requests > 0 and not iv.warmup]
+        if not busy:
+            return []
+        span = list(range(busy[0], busy[-1] + 1))
+        if len(span) >= 4:
+            span = span[0 if self.warmup_s else 1 : -1]
+        return span
+
     def endpoint(self, key_or_name: str) -> EndpointStats | None:
         """Find an endpoint by key ("GET /x") or by name ("/x")."""
         for ep in self.endpoints:

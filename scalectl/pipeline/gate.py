@@ -18,6 +18,7 @@ from scalectl.gate.compare import StatSettings, Tolerances, parse_tolerance
 from scalectl.gate.judge import judge, select_baseline_run
 from scalectl.models.gate import GateVerdict
 from scalectl.models.run import RunResult
+from scalectl.scenario import load_scenario
 from scalectl.slo import parse_all
 
 
@@ -60,6 +61,9 @@ def stat_settings(req: GateRequest) -> StatSettings:
     settings = StatSettings(alpha=req.alpha, seed=req.seed)
     if req.run_noise is not None and req.run_noise_tail is None:
         settings = dataclasses.replace(settings, run_noise_tail=None)
+    if req.run_noise is not None:
+        # a machine's run-to-run noise, measured: the capacity check's floor too
+        settings = dataclasses.replace(settings, capacity_noise=req.run_noise)
     for option in ("run_noise", "run_noise_tail", "relative_noise"):
         value = getattr(req, option)
         if value is not None:
@@ -68,6 +72,20 @@ def stat_settings(req: GateRequest) -> StatSettings:
                 raise InputError(f"{flag} {value}: must be a non-negative fraction, e.g. 0.1")
             settings = dataclasses.replace(settings, **{option: value})
     return settings
+
+
+def _check_same_scenario(req: GateRequest, base_name: str | None, base_runs: Sequence[RunResult]) -> None:
+    """The scenario about to run must be the baseline's: checked before any load is sent (``judge``
+    would refuse the pair only after the whole run)."""
+    base_name = base_name or (base_runs[0].scenario_name if base_runs else None)
+    if req.scenario is None or base_name is None:
+        return
+    scenario = load_scenario(Path(req.scenario))
+    if base_name != scenario.name:
+        raise InputError(
+            f"refusing to compare runs of different scenarios: {scenario.name!r} ({req.scenario}) vs "
+            f"{base_name!r} (baseline {req.baseline}); nothing was run"
+        )
 
 
 def _the_run(req: GateRequest, on_run: Callable[[Path], None] | None) -> RunResult:
@@ -113,6 +131,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
     base_runs, base_model = storage.load_runs_or_baseline(req.baseline) if req.baseline else ([], None)
     if req.scenario is not None and not Path(req.scenario).exists():
         raise InputError(f"{req.scenario}: no such scenario file")
+    _check_same_scenario(req, base_model.scenario_name if base_model else None, base_runs)
     run = _the_run(req, on_run)
     warnings: list[str] = []
     baseline_run = None
@@ -130,7 +149,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
         warnings=warnings,
     )
     if baseline_run is not None:
-        verdict = _with_capacity(verdict, run, baseline_run, rec, req.max_capacity_loss)
+        verdict = _with_capacity(verdict, run, baseline_run, rec, req.max_capacity_loss, settings)
     return verdict
 
 
@@ -144,13 +163,18 @@ def _load_plan(path: Path | None) -> Any:
 
 
 def _with_capacity(
-    verdict: GateVerdict, run: RunResult, baseline_run: RunResult, rec: Any, max_loss: float | None
+    verdict: GateVerdict,
+    run: RunResult,
+    baseline_run: RunResult,
+    rec: Any,
+    max_loss: float | None,
+    settings: StatSettings | None = None,
 ) -> GateVerdict:
     """The capacity check next to the latency checks (a failing one only with --max-capacity-loss)."""
     from scalectl.capacity.impact import assess
     from scalectl.models import CheckResult
 
-    impact, check, note = assess(run, baseline_run, plan=rec, max_loss=max_loss)
+    impact, check, note = assess(run, baseline_run, plan=rec, max_loss=max_loss, settings=settings)
     checks, warnings = list(verdict.checks), list(verdict.warnings)
     if check is not None:
         checks.append(check)

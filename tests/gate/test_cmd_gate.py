@@ -17,6 +17,8 @@ from scalectl.models import Baseline, BaselineStep, RunResult
 from tests.factories import lognormal_latency, make_run
 
 runner = CliRunner()
+#: A valid scenario named like the baseline (the gate loads it before any load runs).
+SMOKE_YAML = "name: smoke\nrequests:\n  - path: /\nload:\n  stages:\n    - {users: 1, duration: 1s}\n"
 EPS = {"GET /api/content/{id}": lognormal_latency(8.0), "GET /api/content": lognormal_latency(20.0)}
 
 
@@ -167,7 +169,7 @@ def _fake_load(monkeypatch, result=None, exc=None) -> list[dict]:
 
 def test_scenario_is_run_then_judged(dirs, monkeypatch, tmp_path) -> None:
     scenario = tmp_path / "smoke.yaml"
-    scenario.write_text("name: smoke\n")
+    scenario.write_text(SMOKE_YAML)
     calls = _fake_load(monkeypatch, result=_run(5, slow=2.0))
     r = invoke(scenario, "--baseline", dirs["baseline"], "--duration", "20s", "--users", "7",
                "--target-env", "INJECT_LATENCY_ROUTES=/api/content/{id}=5", "--root", tmp_path)  # fmt: skip
@@ -179,9 +181,20 @@ def test_scenario_is_run_then_judged(dirs, monkeypatch, tmp_path) -> None:
     assert call.target.host is None and call.target.allow_remote is False and call.root == tmp_path
 
 
+def test_a_baseline_of_another_scenario_is_refused_before_any_load(dirs, monkeypatch, tmp_path) -> None:
+    scenario = tmp_path / "other.yaml"
+    scenario.write_text(SMOKE_YAML.replace("name: smoke", "name: other"))
+    calls = _fake_load(monkeypatch, exc=AssertionError("run_load must not be called"))
+    for baseline in (dirs["baseline"], dirs["base_dir"]):  # a baseline file, a run directory
+        r = invoke(scenario, "--baseline", baseline, "--root", tmp_path)
+        assert r.exit_code == 2, r.output
+        assert "refusing to compare runs of different scenarios" in r.output and "'other'" in r.output
+    assert calls == []
+
+
 def test_target_error_exits_3(dirs, monkeypatch, tmp_path) -> None:
     scenario = tmp_path / "smoke.yaml"
-    scenario.write_text("name: smoke\n")
+    scenario.write_text(SMOKE_YAML)
     _fake_load(monkeypatch, exc=TargetError("target did not become ready"))
     r = invoke(scenario, "--baseline", dirs["baseline"])
     assert r.exit_code == 3 and "target did not become ready" in r.output
@@ -189,7 +202,7 @@ def test_target_error_exits_3(dirs, monkeypatch, tmp_path) -> None:
 
 def test_bad_target_env_exits_2(dirs, tmp_path) -> None:
     scenario = tmp_path / "smoke.yaml"
-    scenario.write_text("name: smoke\n")
+    scenario.write_text(SMOKE_YAML)
     r = invoke(scenario, "--baseline", dirs["baseline"], "--target-env", "NOVALUE")
     assert r.exit_code == 2 and "expected KEY=VALUE" in r.output
 

@@ -125,3 +125,33 @@ def test_a_doubled_p95_fails_under_the_default_noise_floors() -> None:
     assert "doubled" in p95.message
     small = compare(run(6, machine=1.3), run(1))  # +30 %: beyond the tolerance, within the noise
     assert by(small, OVERALL, "p95").status == "warn"
+
+
+def test_a_run_wide_speed_up_is_not_subtracted_down_to_nothing_on_a_fast_route() -> None:
+    """The whole run got 1.7 ms faster; a 1.9 ms route got 36 % faster. The additive model expects
+    1.9 − 1.7 = 0.2 ms of it, so it read as +500 % (limit 0.2 ms, CI up to +10⁹ %) while the route's
+    own p50 passed. An additive expectation below half the baseline is not used: the route is judged
+    against the run-wide factor instead, and passes."""
+    shift = 1.7
+
+    def plus(median: float, add: float, sigma: float = 0.3):
+        base = lognormal_latency(median, sigma)
+        return lambda rng, k: base(rng, k) + add
+
+    slow = {KEYS[0]: plus(8.0, shift), KEYS[1]: plus(15.0, shift), KEYS[2]: lognormal_latency(1.9, 0.3)}
+    fast = {KEYS[0]: plus(8.0, 0.0), KEYS[1]: plus(15.0, 0.0), KEYS[2]: lognormal_latency(1.213, 0.3)}
+    baseline = make_run(endpoints=slow, rps=90, seconds=20, seed=1)
+    candidate = make_run(endpoints=fast, rps=90, seconds=20, seed=2)
+    checks = compare(candidate, baseline, settings=QUIET)
+    route = by(checks, KEYS[2], "p50")
+    assert route.status == "pass" and route.observed < route.baseline  # its own p50: faster
+    rel = by(checks, KEYS[2], "p50 vs rest")
+    assert rel.status == "pass", rel.message
+    assert "×" in rel.message and "(run-wide)" not in rel.message  # the multiplicative model
+    assert rel.baseline >= 0.5 * route.baseline  # no near-zero expectation
+    for metric in ("p50 vs rest", "p95 vs rest", "p99 vs rest"):
+        rel = by(checks, KEYS[2], metric)
+        assert rel.status != "fail", rel.message
+        if rel.status == "insufficient":  # p99: fewer than 1,000 requests of the route
+            continue
+        assert -1 < rel.ci_low < rel.ci_high < 1.0, rel.message  # no absurd interval
