@@ -235,9 +235,13 @@ def test_baseline_without_host_says_it_starts_its_own_target(tmp_path: Path, mon
     from scalectl import target
     from scalectl.target import ReplicaInfo, TargetInfo
 
+    import scalectl.pipeline
+
+    def no_load(*a, **kw):  # the note comes first; then nothing is measured here
+        raise InputError("stopped by the test before any load")
+
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "reports" / "baselines").mkdir(parents=True)
-    (tmp_path / "reports" / "baselines" / "main.json").write_text("{}")  # refused: no load is sent
+    monkeypatch.setattr(scalectl.pipeline, "sweep", no_load)
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "target_app.serve"])
     try:
         info = TargetInfo(
