@@ -151,25 +151,45 @@ def run_child(
     results_path = workdir / "results.json"
     log = workdir / "locust.log"
     progress_path.touch()
+    started = time.time()
+    master, workers, expect = _spawn_generator(plan, workdir, log, progress_path, results_path)
+    if on_started:
+        on_started(
+            [("generator-master" if expect else "generator", master.pid)]
+            + [(f"generator-worker-{i}", w.pid) for i, w in enumerate(workers)]
+        )
+    watch = _Watch(
+        master, workers, started + (plan.expected_duration or 3600.0) + 90.0, on_progress, should_stop
+    )
+    with _Interrupts() as intr, open(progress_path, encoding="utf-8") as prog:
+        while True:
+            try:
+                if watch.step(prog, intr):
+                    break
+                time.sleep(0.2)
+            except KeyboardInterrupt:  # not in the main thread's handler: treat as an interrupt
+                intr.reason = "interrupted (SIGINT)"
+    ended = time.time()
+    _reap(master, 10)
+    for w in workers:
+        _reap(w, 15)
+    raw, tail = _read_outcome(results_path, log)
+    return ChildOutcome(raw, watch.interrupted, watch.lost, tail, started, ended, master.returncode)
+
+
+def _spawn_generator(
+    plan: ChildPlan, workdir: Path, log: Path, progress_path: Path, results_path: Path
+) -> tuple[subprocess.Popen, list[subprocess.Popen], int]:
+    """The Locust process (a master when workers are expected) and the local workers, pinned."""
     files = ",".join(str(f) for f in plan.files)
     base = ["-f", files, "--loglevel", "WARNING", "--stop-timeout", f"{plan.stop_timeout:g}"]
     master_args = [*base, "--headless", "--only-summary", "--host", plan.host, *plan.extra]
     expect = plan.workers + plan.remote_workers
     port = plan.master_port or (free_port(plan.master_bind) if expect else 0)
     if expect:
-        master_args += [
-            "--master",
-            "--master-bind-host",
-            plan.master_bind,
-            "--master-bind-port",
-            str(port),
-            "--expect-workers",
-            str(expect),
-            "--expect-workers-max-wait",
-            "60",
-        ]
+        master_args += ["--master", "--master-bind-host", plan.master_bind, "--master-bind-port", str(port),
+                        "--expect-workers", str(expect), "--expect-workers-max-wait", "60"]  # fmt: skip
     env = _env({"SCALECTL_PROGRESS": str(progress_path), "SCALECTL_RESULTS": str(results_path)})
-    started = time.time()
     master = _spawn(master_args, log, env)
     _pin(master, plan.cpus)
     workers: list[subprocess.Popen] = []
@@ -178,54 +198,66 @@ def run_child(
         args = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
         workers.append(_spawn(args, workdir / f"worker-{i}.log", worker_env))
         _pin(workers[-1], plan.cpus)
-    if on_started:
-        on_started(
-            [("generator-master" if expect else "generator", master.pid)]
-            + [(f"generator-worker-{i}", w.pid) for i, w in enumerate(workers)]
-        )
-    interrupted: str | None = None
-    lost: list[str] = []
-    dead_reported: set[int] = set()
-    deadline = started + (plan.expected_duration or 3600.0) + 90.0
-    stop_sent = 0.0
-    pending = ""
-    with _Interrupts() as intr, open(progress_path, encoding="utf-8") as prog:
-        while True:
-            try:
-                done = master.poll() is not None
-                chunk = prog.read()
-                if chunk:
-                    pending += chunk
-                    *lines, pending = pending.split("\n")
-                    for line in lines:
-                        line = line.strip()
-                        if line and on_progress:
-                            with contextlib.suppress(json.JSONDecodeError):
-                                on_progress(json.loads(line))
-                if done:
-                    break
-                for i, w in enumerate(workers):
-                    # exit 0 = told to quit by the master at the end; anything else died mid-run
-                    if w.poll() not in (None, 0) and w.pid not in dead_reported and not stop_sent:
-                        dead_reported.add(w.pid)
-                        lost.append(f"generator-worker-{i} (pid {w.pid}, exit {w.returncode})")
-                reason = intr.reason or (should_stop() if should_stop else None)
-                if reason is None and time.time() > deadline:
-                    reason = "stopped: the load generator ran past its expected duration"
-                if reason and not stop_sent:
-                    interrupted = reason
-                    stop_sent = time.time()
-                    with contextlib.suppress(ProcessLookupError):
-                        master.send_signal(signal.SIGTERM)
-                elif stop_sent and time.time() - stop_sent > GRACE_S:
-                    master.kill()
-                time.sleep(0.2)
-            except KeyboardInterrupt:  # not in the main thread's handler: treat as an interrupt
-                intr.reason = "interrupted (SIGINT)"
-    ended = time.time()
-    _reap(master, 10)
-    for w in workers:
-        _reap(w, 15)
+    return master, workers, expect
+
+
+class _Watch:
+    """One generator run being watched: progress lines passed on, workers that die mid-run, the stop
+    (an interrupt, the caller's ``should_stop``, or the deadline) and the kill after ``GRACE_S``."""
+
+    def __init__(
+        self,
+        master: subprocess.Popen,
+        workers: list[subprocess.Popen],
+        deadline: float,
+        on_progress: Callable[[dict[str, Any]], None] | None,
+        should_stop: Callable[[], str | None] | None,
+    ) -> None:
+        self.master, self.workers, self.deadline = master, workers, deadline
+        self.on_progress, self.should_stop = on_progress, should_stop
+        self.interrupted: str | None = None
+        self.lost: list[str] = []
+        self._dead: set[int] = set()
+        self._stop_sent = 0.0
+        self._pending = ""
+
+    def step(self, prog: Any, intr: _Interrupts) -> bool:
+        """One look; True once the master has exited (its last progress lines passed on)."""
+        done = self.master.poll() is not None
+        self._progress(prog.read())
+        if done:
+            return True
+        for i, w in enumerate(self.workers):
+            # exit 0 = told to quit by the master at the end; anything else died mid-run
+            if w.poll() not in (None, 0) and w.pid not in self._dead and not self._stop_sent:
+                self._dead.add(w.pid)
+                self.lost.append(f"generator-worker-{i} (pid {w.pid}, exit {w.returncode})")
+        reason = intr.reason or (self.should_stop() if self.should_stop else None)
+        if reason is None and time.time() > self.deadline:
+            reason = "stopped: the load generator ran past its expected duration"
+        if reason and not self._stop_sent:
+            self.interrupted = reason
+            self._stop_sent = time.time()
+            with contextlib.suppress(ProcessLookupError):
+                self.master.send_signal(signal.SIGTERM)
+        elif self._stop_sent and time.time() - self._stop_sent > GRACE_S:
+            self.master.kill()
+        return False
+
+    def _progress(self, chunk: str) -> None:
+        if not chunk:
+            return
+        self._pending += chunk
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            line = line.strip()
+            if line and self.on_progress:
+                with contextlib.suppress(json.JSONDecodeError):
+                    self.on_progress(json.loads(line))
+
+
+def _read_outcome(results_path: Path, log: Path) -> tuple[Any, str]:
+    """The raw results the master wrote (None when it wrote none) and the end of its log."""
     raw = None
     if results_path.exists():
         with contextlib.suppress(json.JSONDecodeError, OSError):
@@ -233,7 +265,7 @@ def run_child(
     tail = ""
     with contextlib.suppress(OSError):
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
-    return ChildOutcome(raw, interrupted, lost, tail, started, ended, master.returncode)
+    return raw, tail
 
 
 def make_workdir() -> Path:
