@@ -40,7 +40,13 @@ class EndpointStats(Model):
     method: str = ""
     requests: int = 0
     failures: int = 0
-    rps: float = 0.0
+    rps: float = Field(
+        0.0,
+        description="requests / duration_s (wall clock, edges included). The throughput every view shows "
+        "(terminal, report, gate, baseline, recommend) is the active rate instead: requests over the seconds "
+        "that carried load, without partial edge seconds (scalectl.analysis.throughput.active_rps), so it is "
+        "a little higher",
+    )
     failure_rate: float = 0.0
     latency_ms: LatencySummary = Field(default_factory=LatencySummary)
     errors: dict[ErrorKind, int] = Field(default_factory=dict)

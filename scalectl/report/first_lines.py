@@ -44,7 +44,7 @@ def run_lines(run: RunResult, analysis: Analysis | None, run_dir: str, host: str
     t = run.total
     result = (
         f"result: SLO {verdict}" + (f" ({'; '.join(broken)})" if broken else "") + f": {throughput(run)}, "
-        f"p95 {ms(t.latency_ms.p95)}, {pct(t.failure_rate)} errors over {run.duration_s:.0f} s"
+        f"p95 {ms(t.latency_ms.p95)}, {pct(t.failure_rate)} errors over {run.duration_s:.1f} s"
     )
     if not run.complete:
         result += f"; INCOMPLETE ({run.stop_reason or 'stopped early'})"
