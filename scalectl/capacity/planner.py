@@ -101,6 +101,7 @@ def _option(k: float | None, rec: Recommendation, plan: ReplicaPlan, prices: Pri
         blast_radius_fraction=lost / total if total > 0 else 1.0,
         monthly_cost=c.monthly if c is not None else None,
         source=f"{k:g} core(s) per replica" if k else "cores per replica not recorded",
+        limited_by=None if rec.reachable else rec.limited_by,
     )
 
 
@@ -126,7 +127,7 @@ def choose(options: list[ScalingOption], currency: str = "") -> tuple[int, str]:
     why.append(f"at {price(win):.2f}{unit}" if priced else f"with {price(win):g}{unit} in all")
     others = [
         f"{_label(o)}: {price(i):.2f}{unit}, blast radius {o.blast_radius_fraction:.0%}"
-        + ("" if o.reachable else ", does not reach it")
+        + ("" if o.reachable else f", {o.reach_note}")
         for i, o in enumerate(options)
         if i != win
     ]
@@ -154,8 +155,24 @@ def _options(
     k = keys[win]
     # the chosen shape: k cores requested per replica (what its capacity was measured with)
     res = rec.resources.model_copy(update={"cpu_request": format_cpu(k), "cpu_limit": format_cpu(k)})
-    rec = rec.model_copy(update={"resources": res})
+    warnings = [*rec.warnings, *_more_cores_did_not_help(opts)]
+    rec = rec.model_copy(update={"resources": res, "warnings": warnings})
     return (rec, d, rplan), opts, reason, k
+
+
+def _more_cores_did_not_help(opts: list[ScalingOption]) -> list[str]:
+    """A shape with more cores per replica that measured no more per replica than a smaller one: the
+    extra cores sit idle (one event loop per process, a lock, a shared limit)."""
+    out = []
+    for small, big in zip(opts, opts[1:], strict=False):
+        if big.cores_per_replica > small.cores_per_replica and big.per_replica_rps <= small.per_replica_rps:
+            out.append(
+                f"{big.cores_per_replica:g} cores per replica measured {big.per_replica_rps:.0f} req/s "
+                f"per replica, no more than {small.cores_per_replica:g} core(s) "
+                f"({small.per_replica_rps:.0f}): the extra cores do not help this service (one event "
+                "loop or process per replica, a lock, or a shared limit); scale out, not up"
+            )
+    return out
 
 
 def _forecast(rec: Recommendation, d: Draft, s: Settings, inputs: PlanInputs, cores: float | None) -> dict:

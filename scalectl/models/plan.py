@@ -89,6 +89,18 @@ class ScalingOption(Model):
     monthly_cost: float | None = None
     chosen: bool = False
     source: str = ""
+    #: What holds it back when it does not reach the target (the recommendation's ``limited_by``).
+    limited_by: str | None = None
+
+    @property
+    def reach_note(self) -> str:
+        """ "" when it reaches the target, else why not: a capacity above the target with a shared
+        limit (database, ...) shown at one replica count only is a linear extrapolation, not a promise."""
+        if self.reachable:
+            return ""
+        if self.limited_by and self.limited_by != "unknown":
+            return f"not reachable: {self.limited_by} limit, not shown to scale with replicas"
+        return "not reachable"
 
 
 class Risk(Model):

@@ -107,7 +107,7 @@ def options_table(rec: Recommendation) -> TextTable | None:
                 f"{o.per_replica_rps:.0f}",
                 f"{o.blast_radius_rps:.0f} req/s ({o.blast_radius_fraction:.0%})",
                 money(o.monthly_cost),
-                ("chosen" if o.chosen else "") + ("" if o.reachable else " not reachable"),
+                " ".join(x for x in ("chosen" if o.chosen else "", o.reach_note) if x),
             ]
         )
     return t

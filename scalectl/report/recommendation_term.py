@@ -37,7 +37,8 @@ def curve_lines(model: UslModel, *, chosen: int | None = None, width: int = BAR_
 
 
 def recommendation_renderable(rec: Recommendation) -> RenderableType:
-    t = Table(title=f"Recommendation for {f'{rec.target_rps:,.1f}'.removesuffix('.0')} req/s ({', '.join(rec.slo) or 'no SLO'})")
+    rate = f"{rec.target_rps:,.1f}".removesuffix(".0")
+    t = Table(title=f"Recommendation for {rate} req/s ({', '.join(rec.slo) or 'no SLO'})")
     t.add_column("", style="bold")
     t.add_column("value")
     verdict = "yes" if rec.reachable else "[red]no: adding replicas alone will not reach it[/]"

@@ -89,3 +89,29 @@ def test_choose_prefers_reachable_and_without_prices_fewer_cores() -> None:
     opts = [_opt(1, 10, None, 0.1, reachable=False), _opt(2, 4, None, 0.25), _opt(4, 3, None, 1 / 3)]
     win, why = choose(opts)
     assert win == 1 and "8 cores" in why and "does not reach" in why
+
+
+def _shape(k: float, per: float, reachable: bool = True, limited_by: str | None = None):
+    from scalectl.models.plan import ScalingOption
+
+    return ScalingOption(cores_per_replica=k, replicas=2, needed_replicas=2, reachable=reachable,
+                         capacity_rps=2 * per, total_capacity_rps=2 * per, per_replica_rps=per,
+                         blast_radius_rps=per, blast_radius_fraction=0.5, limited_by=limited_by)  # fmt: skip
+
+
+def test_an_option_that_does_not_reach_says_why() -> None:
+    """Issue 13: "2 × 2 core(s) | 1606 | ... | not reachable" for a target of 378: the capacity is a
+    linear extrapolation of a shared limit measured at one replica count."""
+    assert _shape(1, 800.0).reach_note == ""
+    assert _shape(2, 803.0, False, "database").reach_note == (
+        "not reachable: database limit, not shown to scale with replicas"
+    )
+    assert _shape(2, 803.0, False, "unknown").reach_note == "not reachable"
+
+
+def test_more_cores_per_replica_that_measured_less_are_named() -> None:
+    from scalectl.capacity.planner import _more_cores_did_not_help
+
+    [line] = _more_cores_did_not_help([_shape(1, 947.0), _shape(2, 803.0)])
+    assert line.startswith("2 cores per replica measured 803 req/s per replica, no more than 1 core(s) (947)")
+    assert _more_cores_did_not_help([_shape(1, 500.0), _shape(2, 900.0)]) == []
