@@ -88,7 +88,7 @@ def test_choose_cheapest_then_blast_radius() -> None:
 def test_choose_prefers_reachable_and_without_prices_fewer_cores() -> None:
     opts = [_opt(1, 10, None, 0.1, reachable=False), _opt(2, 4, None, 0.25), _opt(4, 3, None, 1 / 3)]
     win, why = choose(opts)
-    assert win == 1 and "8 cores" in why and "does not reach" in why
+    assert win == 1 and "8 cores" in why and "not reachable" in why
 
 
 def _shape(k: float, per: float, reachable: bool = True, limited_by: str | None = None):
