@@ -90,3 +90,27 @@ def test_start_from_a_recorded_spec_with_changes(monkeypatch: pytest.MonkeyPatch
 
         workers = psutil.Process(again.processes[0][1]).children(recursive=True)
         assert len([w for w in workers if "gunicorn" in " ".join(w.cmdline())]) == 3  # master + 2
+
+
+def test_a_command_without_replicas_runs_as_copies_behind_nginx() -> None:
+    """`--replicas 2` on a command without {replicas}: two copies on ports of their own, a real nginx in
+    front, each copy sampled as a replica; all of it gone afterwards (before: one copy, labelled 2)."""
+    import psutil
+
+    from scalectl.target_nginx import find_nginx
+
+    if find_nginx() is None:
+        pytest.skip("nginx is not installed (.ci/run installs Debian's nginx-light)")
+    cmd = f"{sys.executable} -m http.server {{port}} --bind 127.0.0.1"
+    spec = TargetSpec(kind="command", command=cmd, replicas=2, ready_path="/")
+    with start_from_spec(spec) as running:
+        roles = sorted((s, r) for s, _, r in running.processes)
+        assert roles == [("load-balancer", "load_balancer"), ("replica-0", "target"), ("replica-1", "target")]
+        assert running.spec.lb == "nginx" and running.spec.replicas == 2
+        assert all(httpx.get(running.url + "/").status_code == 200 for _ in range(6))
+        pids = [p for _, p, _ in running.processes]
+        assert all(psutil.pid_exists(p) for p in pids)
+        ports = {running.spec.port}
+    assert not any(psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE for p in pids)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{ports.pop()}/", timeout=1.0)
