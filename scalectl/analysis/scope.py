@@ -28,10 +28,13 @@ BUNDLED_SIGNATURES = (
 
 
 def target_kind(run: RunResult) -> TargetKind | None:
-    """The run's target kind: recorded, else guessed for an older run; None when unknown."""
-    if run.target is not None:
+    """The run's target kind: recorded, else guessed for an older run; None when unknown. An external
+    target (``--host``) whose metrics are the bundled backend's (a ``scalectl target up`` target) is
+    the bundled backend: its knobs are the ones to advise (issue 13: the same backend got generic
+    advice through ``--host`` and its own knobs without)."""
+    if run.target is not None and run.target.kind != "external":
         return run.target.kind
-    if run.environment.replicas is not None:
+    if run.target is None and run.environment.replicas is not None:
         return "bundled"
     for ts in run.telemetry:
         if (
@@ -40,7 +43,7 @@ def target_kind(run: RunResult) -> TargetKind | None:
             and any(k in ts.metrics for k in BUNDLED_SIGNATURES)
         ):
             return "bundled"
-    return None
+    return run.target.kind if run.target is not None else None
 
 
 def is_bundled(run: RunResult) -> bool:

@@ -160,3 +160,21 @@ def test_declared_knobs() -> None:
     placeholder = _on(base_run(), "command")
     placeholder.target = TargetSpec(kind="command", command="x {port}", knobs={"workers": "{replicas}"})
     assert env_knob(placeholder, "WEB_CONCURRENCY", "worker") is None  # a placeholder is no variable
+
+
+def test_an_external_target_with_the_bundled_backends_metrics_is_the_bundled_backend() -> None:
+    """Issue 13: `baseline --host` on a `target up` target got generic advice, the same backend without
+    --host got its own knobs; one backend, one kind of advice."""
+    from scalectl.analysis.scope import BUNDLED_SIGNATURES, target_kind
+    from scalectl.models.run import TargetSpec
+    from tests.factories import make_run, telemetry_series
+
+    ext = TargetSpec(kind="external", url="http://127.0.0.1:8123")
+    bundled_metrics = [telemetry_series("replica-0", {BUNDLED_SIGNATURES[0]: [1.0] * 5})]
+    assert target_kind(make_run(telemetry=bundled_metrics).model_copy(update={"target": ext})) == "bundled"
+    foreign = [telemetry_series("svc", {"http_requests_total": [1.0] * 5})]
+    assert target_kind(make_run(telemetry=foreign).model_copy(update={"target": ext})) == "external"
+    assert (
+        target_kind(make_run().model_copy(update={"target": TargetSpec(kind="command", command="x {port}")}))
+        == "command"
+    )
