@@ -116,6 +116,17 @@ def _the_run(req: GateRequest, on_run: Callable[[Path], None] | None) -> RunResu
     return run
 
 
+def _label(baseline: Path | None) -> str | None:
+    """How the baseline is named in the gate's outputs: a link (``reports/runs/latest``) by the run it
+    pointed at when the gate read it, since the gate's own run moves ``latest`` on."""
+    if baseline is None:
+        return None
+    path = Path(baseline)
+    if path.is_symlink():
+        return f"{path} → {path.resolve().name}"
+    return str(path)
+
+
 def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> GateVerdict:
     """Judge the request's run (running its scenario first when no run directory is given)."""
     if (req.prometheus_url is None) != (req.prometheus_selector is None):
@@ -132,6 +143,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
     if req.scenario is not None and not Path(req.scenario).exists():
         raise InputError(f"{req.scenario}: no such scenario file")
     _check_same_scenario(req, base_model.scenario_name if base_model else None, base_runs)
+    label = _label(req.baseline)  # before the run moves reports/runs/latest on
     run = _the_run(req, on_run)
     warnings: list[str] = []
     baseline_run = None
@@ -145,7 +157,7 @@ def run_gate(req: GateRequest, on_run: Callable[[Path], None] | None = None) -> 
         extra,
         tolerances,
         settings=settings,
-        baseline_label=str(req.baseline) if req.baseline else None,
+        baseline_label=label,
         warnings=warnings,
     )
     if baseline_run is not None:
