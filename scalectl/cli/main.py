@@ -6,6 +6,9 @@ Command modules import only typer, rich and the standard library at module level
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from scalectl import __version__
@@ -57,5 +60,12 @@ def _register() -> None:
 _register()
 
 
+#: Width of --help and tables when stdout is not a terminal (CI logs, a pipe): rich's own 80 columns
+#: cut option names and defaults short ("--prometheus-select…"); TERMINAL_WIDTH or COLUMNS still win.
+PIPED_WIDTH = "120"
+
+
 def main() -> None:
+    if not sys.stdout.isatty() and not (os.environ.get("TERMINAL_WIDTH") or os.environ.get("COLUMNS")):
+        os.environ["TERMINAL_WIDTH"] = PIPED_WIDTH  # read by typer's help formatter when it loads
     app()
