@@ -55,7 +55,10 @@ def knee_line(b: Baseline) -> str:
     return f"knee: {k.rps:,.1f} req/s at p95 {k.p95_ms:,.1f} ms ({at}){beyond}"
 
 
-def render_baseline_html(b: Baseline, links: Mapping[int, str] | None = None) -> str:
+def render_baseline_html(
+    b: Baseline, links: Mapping[int, str] | None = None, limit: str | None = None
+) -> str:
+    """``limit``: the baseline's limit line as the terminal prints it (``first_lines.baseline_lines``)."""
     links = links or {}
     page = Page()
     ok = b.knee is not None
@@ -65,7 +68,9 @@ def render_baseline_html(b: Baseline, links: Mapping[int, str] | None = None) ->
         f"<h1>{e(b.name)}</h1>"
         f'<div class="meta">{e(b.scenario_name)} · {b.replicas} replica(s) · SLO {e(slo)}'
         f" · {e(b.created_at.strftime('%Y-%m-%d %H:%M:%S %Z'))}</div>"
-        f'<div class="verdict">{pill(ok, knee_line(b))}</div></div></header>'
+        f'<div class="verdict">{pill(ok, knee_line(b))}</div>'
+        + (f'<div class="meta">{e(limit)}</div>' if limit else "")
+        + "</div></header>"
     )
     kpis = '<div class="kpis">' + kpi("Steps", str(len(b.steps)), b.stop_reason)
     if b.knee is not None:

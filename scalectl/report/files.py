@@ -9,6 +9,7 @@ from pathlib import Path
 
 from scalectl import storage
 from scalectl.errors import InputError
+from scalectl.models import Baseline
 from scalectl.report.model import ReportInput
 
 REPORT_FILE = "report.html"
@@ -67,7 +68,16 @@ def write_baseline_report(baseline_file: Path, out: Path | None = None) -> Path:
     for s in b.steps:
         if s.run_dir and (Path(s.run_dir) / REPORT_FILE).exists():
             links[s.index] = os.path.relpath(Path(s.run_dir) / REPORT_FILE, target.parent)
-    return storage.atomic_write_text(target, render_baseline_html(b, links))
+    return storage.atomic_write_text(target, render_baseline_html(b, links, _limit_line(b, baseline_file)))
+
+
+def _limit_line(b: Baseline, baseline_file: Path) -> str | None:
+    """The limit line the terminal printed for this baseline (from its last step's analysis)."""
+    from scalectl.report.first_lines import baseline_lines
+
+    last = b.steps[-1] if b.steps else None
+    analysis = storage.load_analysis(Path(last.run_dir)) if last is not None and last.run_dir else None
+    return baseline_lines(b, analysis, str(baseline_file))[1]
 
 
 def render_standalone(path: Path, fmt: str) -> tuple[str, Path] | None:

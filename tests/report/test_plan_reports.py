@@ -105,3 +105,17 @@ def test_report_renders_a_baseline_file(tmp_path: Path) -> None:
     assert (tmp_path / "base.html").exists()
     r = runner.invoke(app, ["report", str(path), "--format", "term"])
     assert r.exit_code == 0 and "(knee)" in r.output
+
+
+def test_the_baseline_report_carries_the_terminals_limit_line(tmp_path: Path) -> None:
+    """Issue 13: the baseline's HTML had no limit line; it now shows the one the terminal prints."""
+    import html
+
+    from scalectl.report.files import write_baseline_report
+    from scalectl.report.first_lines import baseline_lines
+
+    b = plan_samples.baseline()
+    path = storage.write_model(tmp_path / "base.json", b)
+    page = write_baseline_report(path).read_text()
+    limit = baseline_lines(b, None, str(path))[1]
+    assert limit.startswith("limit: ") and html.escape(limit) in page
