@@ -157,6 +157,14 @@ def order(args: argparse.Namespace) -> None:
     print("after analyze --experiment (re-ranked by measured effect):")
     for f in after.findings:
         print(_row(f))
+    tried = [f.change for f in after.findings if f.experiment is not None]
+    if not any("DB_POOL_SIZE" in c for c in tried):  # the pool-vs-CPU question, asked directly
+        opts = ExperimentOptions(run_dir=run_dir, change={"DB_POOL_SIZE": "20", "DB_MAX_OVERFLOW": "10"},
+                                 duration=args.duration, rounds=args.rounds, out=work / "pool")  # fmt: skip
+        exp, _ = run_experiment(opts)
+        tp, p95 = exp.throughput_change, exp.p95_change
+        print(f"pool 5+5 → 20+10 (no finding proposed it): {exp.verdict}: throughput {tp.change:+.1%} "
+              f"[{tp.ci_low:+.1%}, {tp.ci_high:+.1%}], p95 {p95.change:+.1%}; {exp.reason}")  # fmt: skip
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 
 
