@@ -232,10 +232,9 @@ def test_baseline_without_host_says_it_starts_its_own_target(tmp_path: Path, mon
     import subprocess
     import sys
 
+    import scalectl.pipeline
     from scalectl import target
     from scalectl.target import ReplicaInfo, TargetInfo
-
-    import scalectl.pipeline
 
     def no_load(*a, **kw):  # the note comes first; then nothing is measured here
         raise InputError("stopped by the test before any load")
