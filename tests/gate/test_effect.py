@@ -112,3 +112,42 @@ def test_a_over_a_false_alarms_stay_rare() -> None:
     ]
     assert sum(v in ("improved", "worse") for v in verdicts) <= 1, verdicts
     assert np.mean([v == "no effect" for v in verdicts]) >= 0.8
+
+
+def _mix(seed: int, slow_share: float) -> RunSamples:
+    """A fast route (20 ms) and a slow one (600 ms), the slow one ``slow_share`` of the requests."""
+    fast = RunSamples.from_run(
+        make_run(endpoints={"GET /fast": lognormal_latency(20.0, 0.2)}, rps=190, seconds=20, seed=seed)
+    )
+    slow = RunSamples.from_run(
+        make_run(endpoints={"GET /slow": lognormal_latency(600.0, 0.2)}, rps=10, seconds=20, seed=seed + 1)
+    )
+    f, s = fast.keys["GET /fast"], slow.keys["GET /slow"]
+    w = slow_share / (1 - slow_share) * f.total_requests / s.total_requests  # scale the slow route's counts
+    s = s.__class__(s.buckets, s.counts * w, s.requests * w, s.failures * w)
+    buckets = np.unique(np.concatenate([f.buckets, s.buckets])).astype(np.int64)
+    overall = s.__class__(
+        buckets, f.on(buckets) + s.on(buckets), f.requests + s.requests, f.failures + s.failures
+    )
+    return RunSamples(
+        run_id=f"m{seed}", durations=fast.durations, keys={"GET /fast": f, "GET /slow": s, OVERALL: overall}
+    )
+
+
+def test_latency_is_judged_at_a_common_route_mix() -> None:
+    """Issue 14's A/A false alarm: the same routes, 4 % slow draws in A and 6 % in B, moved the mix's
+    p95 from the fast group to the slow one (p95 18/35 ms → 548/602 ms). At A's mix B's p95 is A's."""
+    from scalectl.gate.samples import bucket_values_ms, percentiles_ms
+
+    a, b = _mix(1, 0.04), _mix(3, 0.06)
+
+    def p95(x: RunSamples) -> float:
+        o = x.keys[OVERALL]
+        return float(percentiles_ms(o.counts.sum(axis=0), bucket_values_ms(o.buckets), [95.0])[0, 0])
+
+    assert p95(a) < 100 and p95(b) > 400  # the raw mixes fall on either side of the boundary
+    assert p95(effect.with_mix_of(b, a)) < 100  # B's routes at A's mix: the fast group, as A
+    same = _mix(5, 0.04)
+    assert (
+        effect.with_mix_of(same, a).keys[OVERALL].requests is same.keys[OVERALL].requests
+    )  # rates untouched
