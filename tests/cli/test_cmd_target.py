@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -59,7 +60,8 @@ def test_missing_nginx_exits_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.mark.integration
 def test_foreground_up_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # PYTHONFAULTHANDLER: a hang is killed with SIGABRT, which dumps every thread's stack to stderr
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
     cmd = [sys.executable, "-m", "scalectl", "target", "up", *SMALL, "--workdir", str(tmp_path)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -70,7 +72,19 @@ def test_foreground_up_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
         info = target.load_state(state)
         assert info is not None, proc.stderr.read() if proc.poll() is not None else "no state"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 0
+        try:
+            code = proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=30)
+            for r in info.replicas:  # leave nothing running
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(r.pid, signal.SIGKILL)
+            pytest.fail(
+                "target up did not stop within 30 s of Ctrl-C; its stacks:\n"
+                + err.decode(errors="replace")[-6000:]
+            )
+        assert code == 0
     finally:
         if proc.poll() is None:
             proc.kill()
