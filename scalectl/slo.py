@@ -309,11 +309,24 @@ def evaluate(
     for item in slos:
         th = item if isinstance(item, Threshold) else parse_threshold(item)
         text = item if isinstance(item, str) else th.text
-        out.append(_result(text, th, scoped_stats(th, subject), duration_s, th.scope or "overall"))
+        stats = scoped_stats(th, subject)
+        result = _result(text, th, stats, duration_s, th.scope or "overall")
+        if th.metric == "rps" and isinstance(subject, RunResult) and stats is not None and subject.series:
+            result = _with_active_rps(result, th, subject, stats)
+        out.append(result)
         if per_endpoint and th.scope is None and th.metric in ("latency", "error_rate"):
             for ep in getattr(subject, "endpoints", ()):
                 out.append(_result(text, th, ep, duration_s, ep.key, PER_ENDPOINT))
     return out
+
+
+def _with_active_rps(result: SloResult, th: Threshold, run: RunResult, stats: EndpointStats) -> SloResult:
+    """An ``rps`` SLO on a run is judged on the run's one throughput figure (``RunResult.active_rps``),
+    or the endpoint's share of it: the figure every view shows, not requests over the wall time."""
+    if not run.total.requests:
+        return result
+    obs = run.active_rps() * stats.requests / run.total.requests
+    return result.model_copy(update={"observed": obs, "ok": th.holds(obs)})
 
 
 def holds(results: Iterable[SloResult]) -> bool:

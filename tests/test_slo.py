@@ -219,3 +219,20 @@ def test_failure_rate_is_filled_in_by_the_model() -> None:
 
     assert EndpointStats(name="Total", requests=200, failures=3).failure_rate == 0.015
     assert EndpointStats(name="Total", requests=0, failures=0).failure_rate == 0.0
+
+
+def test_an_rps_slo_is_judged_on_the_one_throughput_figure() -> None:
+    """Issue 13: an `rps>N` row showed requests over the wall time (start-up and drain seconds in),
+    while every view showed the active rate; both are now the active rate (and an endpoint its share)."""
+    from scalectl.analysis.throughput import active_rps
+    from scalectl.report.fmt import endpoint_rps
+
+    run = make_run(
+        endpoints={"GET /a": lognormal_latency(20.0), "GET /b": lognormal_latency(30.0)},
+        rps=[5.0, 100.0, 100.0, 100.0, 100.0, 100.0, 40.0],
+        seconds=7,
+    )
+    assert run.total.rps < active_rps(run)  # the partial edge seconds pull the wall-clock rate down
+    [overall, scoped] = evaluate(run, ["rps>=1", "GET /a: rps>=1"])
+    assert overall.observed == pytest.approx(active_rps(run))
+    assert scoped.observed == pytest.approx(endpoint_rps(run, run.endpoint("GET /a")))

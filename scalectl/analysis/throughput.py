@@ -14,9 +14,5 @@ def active_rps(run: RunResult) -> float:
     """Throughput over the intervals that carried load (``RunResult.loaded_seconds``: first to last
     with requests, without those two partial seconds when there are four or more), not over the wall
     time of the run, which includes start-up and drain seconds; warm-up seconds are left out;
-    ``total.rps`` when there is no series."""
-    span = [run.series[i] for i in run.loaded_seconds()]
-    if not span:
-        return run.total.rps
-    seconds = sum(iv.duration_s for iv in span)
-    return sum(iv.requests for iv in span) / seconds if seconds > 0 else run.total.rps
+    ``total.rps`` when there is no series (``RunResult.active_rps``, the one definition)."""
+    return run.active_rps()

@@ -255,6 +255,16 @@ class RunResult(Model):
             span = span[0 if self.warmup_s else 1 : -1]
         return span
 
+    def active_rps(self) -> float:
+        """The run's one throughput figure: requests over the seconds that carried load
+        (:meth:`loaded_seconds`), not over the wall time (start-up and drain); warm-up seconds are left
+        out; ``total.rps`` when there is no series. Every view, the knee, the gate and ``rps`` SLOs."""
+        span = [self.series[i] for i in self.loaded_seconds()]
+        if not span:
+            return self.total.rps
+        seconds = sum(iv.duration_s for iv in span)
+        return sum(iv.requests for iv in span) / seconds if seconds > 0 else self.total.rps
+
     def endpoint(self, key_or_name: str) -> EndpointStats | None:
         """Find an endpoint by key ("GET /x") or by name ("/x")."""
         for ep in self.endpoints:
