@@ -63,7 +63,16 @@ def test_foreground_up_stops_everything_on_ctrl_c(tmp_path: Path) -> None:
     # PYTHONFAULTHANDLER: a hang is killed with SIGABRT, which dumps every thread's stack to stderr
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"}
     cmd = [sys.executable, "-m", "scalectl", "target", "up", *SMALL, "--workdir", str(tmp_path)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Ctrl-C as a terminal sends it: a test run started in the background (a non-interactive shell's
+    # `cmd &`) has SIGINT ignored, and an ignored signal is inherited across exec
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         state = target.state_path(tmp_path)
         deadline = time.monotonic() + 60
