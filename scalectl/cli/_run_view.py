@@ -106,19 +106,11 @@ def baseline_table(b: Any) -> Any:
         title_justify="left",
     )
     t.caption = "* the knee: highest throughput within the SLO; latency in ms"
+    from scalectl.report.baseline_report import step_rows
+
+    _, rows = step_rows(b, knee_mark="*", blank="-")  # the report's rows, the terminal's marks
     for col in ("step", "users", "offered", "rps", "p50", "p95", "p99", "errors", "SLO"):
         t.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-    for s in b.steps:
-        knee = b.knee is not None and b.knee.step == s.index
-        t.add_row(
-            f"{s.index}{'*' if knee else ''}",
-            str(s.users or "-"),
-            f"{s.offered_rps:g}" if s.offered_rps else "-",
-            f"{s.rps:,.1f}",
-            f"{s.p50_ms:,.1f}",
-            f"{s.p95_ms:,.1f}",
-            f"{s.p99_ms:,.1f}",
-            f"{s.error_rate:.1%}",
-            "ok" if s.slo_ok else "broken",
-        )
+    for row in rows:
+        t.add_row(*row)
     return t

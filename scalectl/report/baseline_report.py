@@ -18,17 +18,17 @@ def slo_latency_ms(b: Baseline) -> float | None:
     return overall_latency_limit_ms(b.slo)
 
 
-def step_rows(b: Baseline) -> tuple[list[str], list[list[str]]]:
-    """The steps table, the same text in every view."""
+def step_rows(b: Baseline, knee_mark: str = " (knee)", blank: str = "–") -> tuple[list[str], list[list[str]]]:
+    """The steps table, the same text in every view (the terminal marks the knee ``*`` under a caption)."""
     headers = ["step", "users", "offered req/s", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "SLO"]
     rows = []
     for s in b.steps:
         knee = b.knee is not None and b.knee.step == s.index
         rows.append(
             [
-                f"{s.index}{' (knee)' if knee else ''}",
-                str(s.users or "–"),
-                f"{s.offered_rps:g}" if s.offered_rps else "–",
+                f"{s.index}{knee_mark if knee else ''}",
+                str(s.users or blank),
+                f"{s.offered_rps:g}" if s.offered_rps else blank,
                 f"{s.rps:,.1f}",
                 f"{s.p50_ms:,.1f}",
                 f"{s.p95_ms:,.1f}",
