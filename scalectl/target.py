@@ -27,7 +27,7 @@ from pathlib import Path
 
 from scalectl import layout
 from scalectl.errors import InputError, TargetError
-from scalectl.target_nginx import HOST, find_nginx, nginx_conf
+from scalectl.target_nginx import HOST, find_nginx, nginx_conf, spawn_nginx
 
 LB_CHOICES = ("auto", "single", "reuseport", "nginx")
 __all__ = [
@@ -278,23 +278,8 @@ def _spawn_nginx(
     knobs: Mapping[str, str],
     ready_timeout: float,
 ) -> int:
-    ngx = wd / "nginx"
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (ngx / "tmp" / kind).mkdir(parents=True, exist_ok=True)
     upstreams = [int(r.url.rsplit(":", 1)[1]) for r in infos]
-    conf = ngx / "nginx.conf"
-    conf.write_text(nginx_conf(wd, port, upstreams, knobs))
-    cmd = [nginx_bin, "-p", str(ngx), "-c", str(conf), "-e", str(ngx / "error.log")]
-    with open(ngx / "stderr.log", "wb") as log:
-        started.nginx = subprocess.Popen(
-            cmd, cwd=ngx, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    time.sleep(0.1)
-    if started.nginx.poll() is not None:
-        raise TargetError(
-            f"nginx exited with status {started.nginx.returncode}: "
-            f"{_log_tail(ngx / 'stderr.log')} {_log_tail(ngx / 'error.log')}"
-        )
+    started.nginx = spawn_nginx(wd, port, upstreams, knobs, nginx_bin=nginx_bin)
     return started.nginx.pid
 
 

@@ -76,14 +76,14 @@ http {{
 
 
 def spawn_nginx(
-    workdir: Path, port: int, upstreams: list[int], env: Mapping[str, str]
+    workdir: Path, port: int, upstreams: list[int], env: Mapping[str, str], nginx_bin: str | None = None
 ) -> subprocess.Popen[bytes]:
     """A real nginx on ``port`` with a ``least_conn`` upstream over ``upstreams`` (loopback ports),
     in a session of its own, its prefix, config and logs under ``workdir/nginx``. TargetError when
     nginx is missing or exits at once."""
     from scalectl.errors import TargetError
 
-    nginx_bin = find_nginx()
+    nginx_bin = nginx_bin or find_nginx()
     if nginx_bin is None:
         raise TargetError("nginx is not installed", hint="apt-get install -y nginx-light")
     ngx = workdir / "nginx"
@@ -96,8 +96,12 @@ def spawn_nginx(
         proc = subprocess.Popen(cmd, cwd=ngx, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     time.sleep(0.1)
     if proc.poll() is not None:
-        tail = (ngx / "stderr.log").read_text(errors="replace")[-400:]
-        raise TargetError(f"nginx exited with status {proc.returncode}: {tail}")
+        tails = [
+            (ngx / n).read_text(errors="replace")[-400:]
+            for n in ("stderr.log", "error.log")
+            if (ngx / n).exists()
+        ]
+        raise TargetError(f"nginx exited with status {proc.returncode}: {' '.join(tails)}")
     return proc
 
 
